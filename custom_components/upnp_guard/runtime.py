@@ -1,0 +1,50 @@
+"""Runtime data kept on a UPnP Guard config entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import ClientError
+from async_upnp_client.aiohttp import AiohttpSessionRequester
+from async_upnp_client.client import UpnpDevice
+from async_upnp_client.client_factory import UpnpFactory
+from async_upnp_client.exceptions import UpnpError
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_LOCATION, DESCRIPTION_TIMEOUT, DOMAIN
+
+
+@dataclass(slots=True)
+class RuntimeData:
+    """What a loaded entry holds: the device as described by its description XML."""
+
+    device: UpnpDevice
+
+
+type UpnpGuardConfigEntry = ConfigEntry[RuntimeData]
+
+
+async def async_load_device(hass: HomeAssistant, location: str) -> UpnpDevice:
+    """Fetch and parse a device description (raises UpnpError and aiohttp errors)."""
+    requester = AiohttpSessionRequester(
+        async_get_clientsession(hass), with_sleep=True, timeout=DESCRIPTION_TIMEOUT
+    )
+    factory = UpnpFactory(requester, non_strict=True)
+    return await factory.async_create_device(location)
+
+
+async def async_connect(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> RuntimeData:
+    """Load the entry's device; not ready while it cannot be reached."""
+    location: str = entry.data[CONF_LOCATION]
+    try:
+        device = await async_load_device(hass, location)
+    except (UpnpError, ClientError, OSError, TimeoutError) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="device_unreachable",
+            translation_placeholders={"location": location},
+        ) from err
+    return RuntimeData(device=device)

@@ -1,0 +1,78 @@
+# Shared by scripts/setup, scripts/test, scripts/lint: where the environment lives and
+# how to enter it. Sourced, not executed.
+#
+# Two modes:
+#   host     the host already has Python >= 3.14.2, micropython, miniupnpd, upnpc,
+#            gssdp-discover: a virtualenv in .venv/ is enough.
+#   sandbox  otherwise (as root on Debian/Ubuntu): a Debian forky root file system built
+#            with debootstrap in .sandbox/root, entered with chroot.
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${UPNP_GUARD_STATE:-$REPO/.sandbox}"
+ROOT="$STATE/root"
+SUITE="forky"
+MIRROR="${UPNP_GUARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# Debian packages the tests use inside the sandbox (real parts, see DESIGN.md).
+SANDBOX_PACKAGES="python3.14 python3.14-venv micropython miniupnpd-nftables miniupnpc \
+gssdp-tools gupnp-tools iproute2 nftables tcpdump procps psmisc"
+SANDBOX_VENV=/opt/venv
+SANDBOX_REPO=/repo
+
+log() { printf '[upnp-guard] %s\n' "$*" >&2; }
+
+env_mode() {
+    cat "$STATE/mode" 2>/dev/null || true
+}
+
+# Mount what a chroot needs. The root is bind-mounted onto itself because
+# `ip netns exec` remounts / with --make-rslave, which fails unless / is a mount point.
+sandbox_mount() {
+    mountpoint -q "$ROOT" || mount --bind "$ROOT" "$ROOT"
+    mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+    if ! mountpoint -q "$ROOT/sys"; then
+        mount --rbind /sys "$ROOT/sys" && mount --make-rslave "$ROOT/sys"
+    fi
+    if ! mountpoint -q "$ROOT/dev"; then
+        mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"
+    fi
+    mountpoint -q "$ROOT/run" || mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
+    mkdir -p "$ROOT$SANDBOX_REPO"
+    mountpoint -q "$ROOT$SANDBOX_REPO" || mount --bind "$REPO" "$ROOT$SANDBOX_REPO"
+    cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+}
+
+sandbox_umount() {
+    if mountpoint -q "$ROOT"; then
+        umount -R "$ROOT" 2>/dev/null || umount -R -l "$ROOT" || true
+    fi
+}
+
+# Run a command inside the sandbox with a clean environment.
+sandbox_exec() {
+    chroot "$ROOT" /usr/bin/env -i \
+        PATH="$SANDBOX_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+        HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
+        UPNP_GUARD_ENV=sandbox PYTHONDONTWRITEBYTECODE=1 \
+        "$@"
+}
+
+# Re-run the calling script inside the environment unless already there.
+# Usage at the top of a script: enter_env "$0" "$@"
+enter_env() {
+    local script="$1"; shift
+    [ -n "${UPNP_GUARD_ENV:-}" ] && return 0
+    case "$(env_mode)" in
+        sandbox)
+            local rc=0
+            sandbox_mount
+            sandbox_exec "$SANDBOX_REPO/${script#"$REPO"/}" "$@" || rc=$?
+            sandbox_umount
+            exit "$rc" ;;
+        host)
+            export UPNP_GUARD_ENV=host
+            export PATH="$REPO/.venv/bin:$PATH" ;;
+        *)
+            log "no environment yet: run scripts/setup first"
+            exit 1 ;;
+    esac
+}
