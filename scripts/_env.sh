@@ -58,15 +58,22 @@ sandbox_exec() {
 
 # Re-run the calling script inside the environment unless already there.
 # Usage at the top of a script: enter_env "$0" "$@"
+# Several commands may use the sandbox at once (a shared flock on .sandbox/mount.lock);
+# the last one out removes the mounts.
 enter_env() {
     local script="$1"; shift
     [ -n "${UPNP_GUARD_ENV:-}" ] && return 0
     case "$(env_mode)" in
         sandbox)
-            local rc=0
+            local rc=0 lockfd
+            exec {lockfd}>"$STATE/mount.lock"
+            flock -x "$lockfd"
             sandbox_mount
+            flock -s "$lockfd"
             sandbox_exec "$SANDBOX_REPO/${script#"$REPO"/}" "$@" || rc=$?
-            sandbox_umount
+            if flock -x -n "$lockfd"; then
+                sandbox_umount
+            fi
             exit "$rc" ;;
         host)
             export UPNP_GUARD_ENV=host

@@ -9,16 +9,26 @@ import probatio as vol
 from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.exceptions import UpnpError
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.core import callback
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from .const import CONF_DEVICE_TYPE, CONF_LOCATION, CONF_UDN, DOMAIN
+from .const import (
+    CONF_DEVICE_TYPE,
+    CONF_LOCATION,
+    CONF_UDN,
+    DOMAIN,
+    IGD_DEVICE_TYPES,
+    EntryKind,
+    entry_kind,
+)
+from .router.config_flow import RouterFlowMixin, router_options_flow
 from .runtime import async_load_device
 
 USER_SCHEMA = vol.Schema({vol.Required(CONF_LOCATION): str})
 
 
-class UpnpGuardConfigFlow(ConfigFlow, domain=DOMAIN):
+class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
     VERSION = 1
@@ -27,6 +37,20 @@ class UpnpGuardConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with nothing discovered."""
         self._location: str | None = None
         self._name: str | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Routers have a port-mapping policy; appliances have no options yet."""
+        if entry_kind(dict(config_entry.data)) is EntryKind.ROUTER:
+            return router_options_flow(config_entry)
+        raise NotImplementedError
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only router entries have options."""
+        return entry_kind(dict(config_entry.data)) is EntryKind.ROUTER
 
     async def _async_describe(self, location: str) -> tuple[UpnpDevice | None, str | None]:
         """Fetch the description; return the device or an error key."""
@@ -65,6 +89,9 @@ class UpnpGuardConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
         """A device announced itself; keep its location current and ask to confirm."""
+        device_type = discovery_info.upnp.get("deviceType") or discovery_info.ssdp_st
+        if device_type in IGD_DEVICE_TYPES:
+            return await self.async_step_router_ssdp(discovery_info)
         udn = discovery_info.upnp.get("UDN") or discovery_info.ssdp_udn
         location = discovery_info.ssdp_location
         if not udn or not location:
