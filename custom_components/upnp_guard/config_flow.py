@@ -15,6 +15,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .const import (
     CONF_DEVICE_TYPE,
+    CONF_KIND,
     CONF_LOCATION,
     CONF_UDN,
     DOMAIN,
@@ -65,7 +66,9 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         return device, None
 
     def _entry_data(self, device: UpnpDevice, location: str) -> dict[str, Any]:
+        kind = EntryKind.ROUTER if device.device_type in IGD_DEVICE_TYPES else EntryKind.APPLIANCE
         return {
+            CONF_KIND: kind.value,
             CONF_LOCATION: location,
             CONF_UDN: device.udn,
             CONF_DEVICE_TYPE: device.device_type,
