@@ -41,7 +41,18 @@ sandbox_mount() {
     cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 }
 
+# True while any process runs chrooted in the sandbox (ad-hoc commands included).
+sandbox_busy() {
+    local proc
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ] && return 0
+    done
+    return 1
+}
+
 sandbox_umount() {
+    # Never pull the mounts from under another command still using the sandbox.
+    sandbox_busy && return 0
     if mountpoint -q "$ROOT"; then
         umount -R "$ROOT" 2>/dev/null || umount -R -l "$ROOT" || true
     fi
