@@ -3,6 +3,7 @@
 - `lan`: a fresh `Lan` per test, closed (processes killed, namespaces deleted) even when
   the test fails; on failure the tail of every process log is printed.
 - `router`: `lan` plus a router namespace running miniupnpd (secure mode, IGD:2).
+- `attacker`: a hostile host on the LAN.
 - `ha_host`: a LAN host for Home Assistant. The test's main thread (where Home
   Assistant's event loop runs and opens its sockets) is moved into that namespace, and
   Home Assistant's network integration is told the host's address. Request it *before*
@@ -53,6 +54,12 @@ def router(lan: Lan) -> Router:
     gateway = lan.add_router()
     gateway.start_miniupnpd(secure_mode=True)
     return gateway
+
+
+@pytest.fixture
+def attacker(lan: Lan) -> Host:
+    """A hostile machine on the same LAN segment."""
+    return lan.add_host("attacker")
 
 
 @pytest.fixture
