@@ -9,4 +9,4 @@ from __future__ import annotations
 # Home Assistant finds the integration through this package (see STYLE.md).
 import custom_components.upnp_guard  # noqa: F401
 
-pytest_plugins = ["tests.lan.fixtures"]
+pytest_plugins = ["tests.lan.fixtures", "tests.lan.agent"]

@@ -1,0 +1,156 @@
+# ESP32 HAL: machine.Pin/PWM/ADC, network.WLAN with backoff, watchdog, flash storage.
+# Not exercised by the test suite (no board in CI); the unix HAL mirrors its interface.
+import asyncio
+import os
+import socket
+
+import machine
+import network
+
+PLATFORM = "ESP32"
+WIFI_BACKOFF_MIN_MS = 1000
+WIFI_BACKOFF_MAX_MS = 60000
+WATCHDOG_MS = 30000  # fed by the shell's housekeeping task every second
+SENSOR_PERIOD_MS = 10000
+INPUT_POLL_MS = 20  # debounce: a level must hold for two polls
+
+
+class Hal:
+    # lwIP exports these on the esp32 port. IP_MULTICAST_TTL is not exported by
+    # MicroPython 1.26's esp32 socket module and lwIP's default multicast TTL is 1,
+    # which is within UDA's "TTL 2 by default" intent for one LAN (docs/firmware.md).
+    IPPROTO_IP = getattr(socket, "IPPROTO_IP", 0)
+    IP_ADD_MEMBERSHIP = getattr(socket, "IP_ADD_MEMBERSHIP", 3)
+    IP_MULTICAST_TTL = getattr(socket, "IP_MULTICAST_TTL", 5)
+    IP_MULTICAST_IF = getattr(socket, "IP_MULTICAST_IF", 6)
+    MULTICAST_TTL_SUPPORTED = hasattr(socket, "IP_MULTICAST_TTL")
+
+    def __init__(self, args):
+        self.args = args
+        self.wlan = network.WLAN(network.STA_IF)
+        self.wdt = None
+        self._inputs = []
+        self._sensors = []
+        self._ip = None
+        self.stop_requested = None
+        self.stats = None
+
+    async def connect(self, config):
+        wifi = config.get("wifi") or {}
+        self.wlan.active(True)
+        backoff = WIFI_BACKOFF_MIN_MS
+        while not self.wlan.isconnected():
+            # Credentials are never logged.
+            self.wlan.connect(wifi.get("ssid", ""), wifi.get("password", ""))
+            for _ in range(backoff // 100):
+                if self.wlan.isconnected():
+                    break
+                await asyncio.sleep_ms(100)
+            backoff = min(backoff * 2, WIFI_BACKOFF_MAX_MS)
+        self.wdt = machine.WDT(timeout=WATCHDOG_MS)
+        ip, mask = self.wlan.ifconfig()[:2]
+        self._ip = ip
+        prefix = sum(bin(int(octet)).count("1") for octet in mask.split("."))
+        return ip, prefix
+
+    def address(self):
+        return self.wlan.ifconfig()[0] if self.wlan.isconnected() else None
+
+    def output(self, pin):
+        out = machine.Pin(pin, machine.Pin.OUT)
+        return out
+
+    def pwm(self, pin, freq):
+        return machine.PWM(machine.Pin(pin), freq=freq, duty_u16=0)
+
+    def input(self, pin, entry, update):
+        # Buttons and contacts pull up and close to ground: active low.
+        self._inputs.append((machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP), update, [None]))
+
+    def sensor(self, entry, update):
+        kind = entry.get("sensor", "dht22")
+        if kind == "dht22":
+            import dht
+
+            device = dht.DHT22(machine.Pin(entry["pin"]))
+
+            def read():
+                device.measure()
+                return int(device.temperature() * 100), int(device.humidity() * 100)
+
+        else:  # "ntc": ADC on a voltage divider, linear calibration from the config
+            adc = machine.ADC(machine.Pin(entry["pin"]), atten=machine.ADC.ATTN_11DB)
+            scale = entry.get("scale", 1.0)
+            offset = entry.get("offset", 0.0)
+
+            def read():
+                return int((adc.read_uv() / 1000 * scale + offset) * 100), None
+
+        self._sensors.append((read, update))
+
+    def pins(self):
+        return {}
+
+    def _path(self, name):
+        return "/state/" + name
+
+    def load(self, name):
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def store(self, name, data):
+        try:
+            os.mkdir("/state")
+        except OSError:
+            pass
+        with open(self._path(name) + ".tmp", "wb") as f:
+            f.write(data)
+        os.rename(self._path(name) + ".tmp", self._path(name))
+
+    def board_id(self):
+        return machine.unique_id()
+
+    def feed_watchdog(self):
+        if self.wdt is not None:
+            self.wdt.feed()
+
+    def platform_tasks(self):
+        return [self._poll_inputs(), self._poll_sensors(), self._watch_network()]
+
+    async def _poll_inputs(self):
+        while True:
+            for pin, update, last in self._inputs:
+                level = 1 - pin.value()
+                if level == last[0]:
+                    update(level)
+                last[0] = level
+            await asyncio.sleep_ms(INPUT_POLL_MS)
+
+    async def _poll_sensors(self):
+        while True:
+            for read, update in self._sensors:
+                try:
+                    update(*read())
+                except OSError:
+                    pass  # a sensor timeout keeps the last value
+            await asyncio.sleep_ms(SENSOR_PERIOD_MS)
+
+    async def _watch_network(self):
+        # On a lost link or a new address the board restarts: the next boot announces with
+        # a new BOOTID.UPNP.ORG from the new address (UDA 1.1 1.2.2), and the reconnect
+        # uses the same backoff as the first connect.
+        while True:
+            await asyncio.sleep_ms(5000)
+            if not self.wlan.isconnected() or self.wlan.ifconfig()[0] != self._ip:
+                machine.reset()
+
+
+def parse_args(argv):
+    return {"config": "config.json"}
+
+
+def reset():
+    machine.reset()

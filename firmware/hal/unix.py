@@ -1,0 +1,200 @@
+# Unix-port HAL: simulated pins, PWM, inputs and sensors, a state directory for the
+# board identity and boot counter, and a control channel on stdin for tests:
+#
+#   [<id>] press <name>            button: press and release (State 1 then 0, PressCount+1)
+#   [<id>] set <name> 0|1          button/contact level (contact: 1 = closed)
+#   [<id>] sensor <name> <t> <rh>  hundredths (2150 = 21.50 C, 4000 = 40.00 %RH); - = keep
+#   [<id>] pins                    {"<pin>": level or PWM duty_u16}
+#   [<id>] stats                   counters and heap figures
+#   [<id>] stop                    orderly stop: ssdp:byebye, then exit
+#
+# Every command is answered with one line: `CTL <id> <json>`.
+import asyncio
+import json
+import os
+import sys
+
+PLATFORM = "Linux"
+# Linux values: the MicroPython unix port's socket module does not export them.
+IPPROTO_IP = 0
+IP_MULTICAST_IF = 32
+IP_MULTICAST_TTL = 33
+IP_ADD_MEMBERSHIP = 35
+MULTICAST_TTL_SUPPORTED = True
+
+
+class SimPin:
+    def __init__(self, number):
+        self.number = number
+        self.level = 0
+
+    def value(self, level=None):
+        if level is None:
+            return self.level
+        self.level = 1 if level else 0
+
+
+class SimPWM:
+    def __init__(self, number, freq):
+        self.number = number
+        self.freq = freq
+        self.duty = 0
+
+    def duty_u16(self, duty=None):
+        if duty is None:
+            return self.duty
+        self.duty = int(duty)
+
+
+class Hal:
+    IPPROTO_IP = IPPROTO_IP
+    IP_MULTICAST_IF = IP_MULTICAST_IF
+    IP_MULTICAST_TTL = IP_MULTICAST_TTL
+    IP_ADD_MEMBERSHIP = IP_ADD_MEMBERSHIP
+    MULTICAST_TTL_SUPPORTED = MULTICAST_TTL_SUPPORTED
+
+    def __init__(self, args):
+        self.args = args
+        self.state_dir = args.get("state") or "/tmp/upnpguard-state"
+        self.outputs = {}
+        self.inputs = {}
+        self.sensors = {}
+        self.stop_requested = None  # set by the shell: a callable
+        self.stats = None  # set by the shell: a callable returning a dict
+        ip = args.get("ip") or ""
+        address, _, prefix = ip.partition("/")
+        self._ip = address
+        self._prefix = int(prefix or 24)
+
+    # -- network -------------------------------------------------------------------
+    async def connect(self, config):
+        if not self._ip:
+            raise OSError("the unix port needs --ip a.b.c.d/prefix")
+        return self._ip, self._prefix
+
+    def address(self):
+        return self._ip, self._prefix
+
+    # -- pins ----------------------------------------------------------------------
+    def output(self, pin):
+        self.outputs[pin] = SimPin(pin)
+        return self.outputs[pin]
+
+    def pwm(self, pin, freq):
+        self.outputs[pin] = SimPWM(pin, freq)
+        return self.outputs[pin]
+
+    def input(self, pin, entry, update):
+        self.inputs[entry["name"]] = (entry["kind"], update)
+
+    def sensor(self, entry, update):
+        self.sensors[entry["name"]] = update
+
+    def pins(self):
+        out = {}
+        for number, pin in self.outputs.items():
+            out[str(number)] = pin.duty if isinstance(pin, SimPWM) else pin.level
+        return out
+
+    # -- storage -------------------------------------------------------------------
+    def _path(self, name):
+        return self.state_dir + "/" + name
+
+    def load(self, name):
+        try:
+            with open(self._path(name), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def store(self, name, data):
+        try:
+            os.mkdir(self.state_dir)
+        except OSError:
+            pass
+        tmp = self._path(name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, self._path(name))
+
+    def board_id(self):
+        raw = self.load("board_id")
+        if raw is None or len(raw) != 16:
+            raw = os.urandom(16)
+            self.store("board_id", raw)
+        return raw
+
+    def feed_watchdog(self):
+        pass
+
+    def platform_tasks(self):
+        return [self._control_channel()]
+
+    # -- control channel -----------------------------------------------------------
+    async def _control_channel(self):
+        stream = asyncio.StreamReader(sys.stdin)
+        while True:
+            line = await stream.readline()
+            if not line:
+                return  # stdin closed: keep running without a control channel
+            try:
+                text = line.decode().strip()
+            except UnicodeError:
+                continue
+            if not text:
+                continue
+            words = text.split()
+            ident = "-"
+            if words[0].isdigit():
+                ident = words.pop(0)
+            try:
+                reply = self._command(words)
+            except Exception as err:  # a typo in a test must not stop the agent
+                reply = {"error": "{}: {}".format(type(err).__name__, err)}
+            print("CTL", ident, json.dumps(reply))
+            if words and words[0] == "stop" and self.stop_requested:
+                self.stop_requested()
+
+    def _command(self, words):
+        cmd = words[0] if words else ""
+        if cmd == "press":
+            _, update = self.inputs[words[1]]
+            update(True)
+            update(False)
+            return {"ok": True}
+        if cmd == "set":
+            _, update = self.inputs[words[1]]
+            update(words[2] == "1")
+            return {"ok": True}
+        if cmd == "sensor":
+            temperature, humidity = words[2], words[3]
+            self.sensors[words[1]](
+                None if temperature == "-" else int(temperature),
+                None if humidity == "-" else int(humidity),
+            )
+            return {"ok": True}
+        if cmd == "pins":
+            return {"pins": self.pins()}
+        if cmd == "stats":
+            return self.stats() if self.stats else {}
+        if cmd == "stop":
+            return {"ok": True}
+        return {"error": "unknown command"}
+
+
+def parse_args(argv):
+    """--config FILE --state DIR --ip A.B.C.D/N [--port N] [--log LEVEL]"""
+    args = {}
+    i = 0
+    while i < len(argv):
+        key = argv[i]
+        if key.startswith("--") and i + 1 < len(argv):
+            args[key[2:]] = argv[i + 1]
+            i += 2
+        else:
+            i += 1
+    return args
+
+
+def reset():
+    sys.exit(1)

@@ -1,0 +1,299 @@
+# GENA eventing (UDA 1.1 4.1-4.3) with the CallStranger rules of UDA 2.0: subscriptions,
+# callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the shell asks
+# `ready()` for subscriptions with something to send and reports `delivered()`.
+from . import limits
+from .compat import hexlify, ticks_add, ticks_diff
+from .xmlutil import escape
+
+_EVENT_NS = "urn:schemas-upnp-org:event-1-0"
+_PATH_FORBIDDEN = ' \t\r\n<>"\\{}|^`'
+
+
+def ip_to_int(text):
+    """Dotted-quad IPv4 literal -> int, or None (no names, no shorthand forms)."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
+
+
+class Subnet:
+    def __init__(self, ip, prefix_len):
+        self.ip = ip
+        self.ip_int = ip_to_int(ip)
+        self.mask = (0xFFFFFFFF << (32 - prefix_len)) & 0xFFFFFFFF
+        self.network = self.ip_int & self.mask
+        self.broadcast = self.network | (~self.mask & 0xFFFFFFFF)
+
+    def contains(self, ip):
+        value = ip if isinstance(ip, int) else ip_to_int(ip)
+        return (
+            value is not None
+            and value & self.mask == self.network
+            and value not in (self.network, self.broadcast)
+        )
+
+
+class CallbackRejected(Exception):
+    """CALLBACK fails a rule: 412 Precondition Failed."""
+
+
+def parse_callbacks(header, subnet, requester_ip, allow_other_hosts=False):
+    """CALLBACK header -> [(ip, port, path)], or CallbackRejected.
+
+    Rules (CVE-2020-12695 CallStranger, UDA 2.0 4.1.2): at most 256 bytes and 4 URLs,
+    each http:// with an IPv4 literal on the agent's own subnet, and by default the
+    requester's own address, never the agent itself.
+    """
+    if header is None:
+        raise CallbackRejected("no CALLBACK")
+    if len(header) > limits.GENA_CALLBACK_HEADER_MAX:
+        raise CallbackRejected("CALLBACK too long")
+    urls = []
+    rest = header.strip()
+    while rest:
+        if rest[0] != "<":
+            raise CallbackRejected("CALLBACK syntax")
+        end = rest.find(">")
+        if end < 0:
+            raise CallbackRejected("CALLBACK syntax")
+        urls.append(rest[1:end])
+        rest = rest[end + 1 :].strip()
+        if len(urls) > limits.GENA_CALLBACK_URLS_MAX:
+            raise CallbackRejected("too many CALLBACK URLs")
+    if not urls:
+        raise CallbackRejected("no CALLBACK URL")
+    result = []
+    for url in urls:
+        if not url.startswith("http://"):
+            raise CallbackRejected("not http://")
+        rest = url[7:]
+        slash = rest.find("/")
+        hostport, path = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
+        host, sep, port_text = hostport.partition(":")
+        port = 80
+        if sep:
+            if not port_text.isdigit() or len(port_text) > 5:
+                raise CallbackRejected("bad port")
+            port = int(port_text)
+            if not 0 < port < 65536:
+                raise CallbackRejected("bad port")
+        if ip_to_int(host) is None:
+            raise CallbackRejected("not an IPv4 literal")
+        if not subnet.contains(host) or host == subnet.ip:
+            raise CallbackRejected("not on the agent's subnet")
+        if not allow_other_hosts and host != requester_ip:
+            raise CallbackRejected("not the subscriber's own address")
+        for ch in path:
+            if ch in _PATH_FORBIDDEN or ord(ch) < 32 or ord(ch) > 126:
+                raise CallbackRejected("bad path")
+        result.append((host, port, path))
+    return result
+
+
+def parse_timeout(header):
+    """TIMEOUT: Second-N | infinite -> seconds clamped to 300..1800."""
+    seconds = limits.GENA_TIMEOUT_MAX_S
+    if header:
+        value = header.strip().lower()
+        if value.startswith("second-") and value[7:].isdigit() and len(value) < 20:
+            seconds = int(value[7:])
+    return max(limits.GENA_TIMEOUT_MIN_S, min(limits.GENA_TIMEOUT_MAX_S, seconds))
+
+
+class Subscription:
+    def __init__(self, sid, service, callbacks, subscriber_ip, timeout_s, now):
+        self.sid = sid
+        self.service = service
+        self.callbacks = callbacks
+        self.subscriber_ip = subscriber_ip
+        self.timeout_s = timeout_s
+        self.expires = ticks_add(now, timeout_s * 1000)
+        self.seq = 0
+        self.failures = 0
+        self.ready = False  # the SUBSCRIBE response went out: events may follow
+        self.in_flight = False
+        # Initial event (UDA 1.1 4.2.1): every evented variable, SEQ 0.
+        self.pending = [v.name for v in service.type.evented()]
+
+    def next_seq(self):
+        seq = self.seq
+        # ui4; 0 is reserved for the initial event, so the wrap goes to 1 (UDA 1.1 4.3.2).
+        self.seq = 1 if seq >= limits.GENA_SEQ_MAX else seq + 1
+        return seq
+
+
+class GenaResult:
+    def __init__(self, status, headers=(), subscription=None):
+        self.status = status
+        self.headers = list(headers)
+        self.subscription = subscription
+
+
+class SubscriptionManager:
+    def __init__(self, subnet, clock, rand_bytes, allow_other_hosts=False):
+        self.subnet = subnet
+        self.clock = clock
+        self.rand_bytes = rand_bytes
+        self.allow_other_hosts = allow_other_hosts
+        self.subscriptions = []
+        self._last_event = {}  # (service id, variable) -> ticks of the last event
+        self._deferred = {}  # (service id, variable) -> (service, due ticks)
+        self.dropped = 0  # subscriptions dropped after repeated NOTIFY failures
+        self.on_pending = None  # the shell's wake-up for its delivery loop
+
+    def attach(self, service):
+        service.listener = self.on_change
+
+    def _new_sid(self):
+        raw = hexlify(self.rand_bytes(16))
+        return "uuid:{}-{}-{}-{}-{}".format(raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:])
+
+    def find(self, sid):
+        for sub in self.subscriptions:
+            if sub.sid == sid:
+                return sub
+        return None
+
+    def subscribe(self, request, service, requester_ip):
+        sid = request.header("sid")
+        callback = request.header("callback")
+        nt = request.header("nt")
+        now = self.clock()
+        if sid is not None:
+            # UDA 1.1 4.1.2: a renewal carries neither CALLBACK nor NT.
+            if callback is not None or nt is not None:
+                return GenaResult(400)
+            sub = self.find(sid)
+            if sub is None or sub.service is not service or sub.subscriber_ip != requester_ip:
+                return GenaResult(412)
+            sub.timeout_s = parse_timeout(request.header("timeout"))
+            sub.expires = ticks_add(now, sub.timeout_s * 1000)
+            return GenaResult(200, self._headers(sub))
+        if nt != "upnp:event":
+            return GenaResult(412)
+        try:
+            callbacks = parse_callbacks(callback, self.subnet, requester_ip, self.allow_other_hosts)
+        except CallbackRejected:
+            return GenaResult(412)
+        self.expire(now)
+        if len(self.subscriptions) >= limits.GENA_MAX_SUBSCRIPTIONS:
+            return GenaResult(503)
+        sub = Subscription(
+            self._new_sid(),
+            service,
+            callbacks,
+            requester_ip,
+            parse_timeout(request.header("timeout")),
+            now,
+        )
+        self.subscriptions.append(sub)
+        return GenaResult(200, self._headers(sub), sub)
+
+    def unsubscribe(self, request, service, requester_ip):
+        sid = request.header("sid")
+        if request.header("callback") is not None or request.header("nt") is not None:
+            return GenaResult(400)
+        if sid is None:
+            return GenaResult(412)
+        sub = self.find(sid)
+        if sub is None or sub.service is not service or sub.subscriber_ip != requester_ip:
+            return GenaResult(412)
+        self.subscriptions.remove(sub)
+        return GenaResult(200)
+
+    @staticmethod
+    def _headers(sub):
+        return [("SID", sub.sid), ("TIMEOUT", "Second-{}".format(sub.timeout_s))]
+
+    # -- events ---------------------------------------------------------------------
+    def on_change(self, service, name):
+        var = service.type.variable(name)
+        key = (id(service), name)
+        now = self.clock()
+        if var.moderated:
+            last = self._last_event.get(key)
+            if last is not None and ticks_diff(now, last) < limits.GENA_MODERATION_MS:
+                if key not in self._deferred:
+                    self._deferred[key] = (service, ticks_add(last, limits.GENA_MODERATION_MS))
+                return
+            self._last_event[key] = now
+        self._dispatch(service, name)
+
+    def _dispatch(self, service, name):
+        for sub in self.subscriptions:
+            if sub.service is service and name not in sub.pending:
+                sub.pending.append(name)
+                if self.on_pending is not None:
+                    self.on_pending()
+
+    def expire(self, now=None):
+        now = self.clock() if now is None else now
+        for sub in list(self.subscriptions):
+            if ticks_diff(now, sub.expires) >= 0:
+                self.subscriptions.remove(sub)
+        for key in list(self._deferred):
+            service, due = self._deferred[key]
+            if ticks_diff(now, due) >= 0:
+                del self._deferred[key]
+                self._last_event[key] = now
+                self._dispatch(service, key[1])
+
+    def ready(self):
+        return [s for s in self.subscriptions if s.ready and s.pending and not s.in_flight]
+
+    def take(self, sub, extra_headers=()):
+        """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight.
+
+        `extra_headers` leaves room for the authenticator of paired mode.
+        """
+        names = sub.pending
+        sub.pending = []
+        sub.in_flight = True
+        body = build_propertyset([(n, sub.service.encoded(n)) for n in names])
+        ip, port, path = sub.callbacks[min(sub.failures, len(sub.callbacks) - 1)]
+        head = build_notify_head(ip, port, path, sub.sid, sub.next_seq(), len(body), extra_headers)
+        return ip, port, head + body
+
+    def delivered(self, sub, ok):
+        sub.in_flight = False
+        if ok:
+            sub.failures = 0
+            return
+        sub.failures += 1
+        if sub.failures >= limits.GENA_MAX_FAILURES and sub in self.subscriptions:
+            self.subscriptions.remove(sub)
+            self.dropped += 1
+
+
+def build_propertyset(items):
+    parts = ['<?xml version="1.0"?>\n<e:propertyset xmlns:e="', _EVENT_NS, '">']
+    for name, value in items:
+        parts.append("<e:property><" + name + ">" + escape(value) + "</" + name + "></e:property>")
+    parts.append("</e:propertyset>\n")
+    return "".join(parts).encode()
+
+
+def build_notify_head(ip, port, path, sid, seq, length, extra_headers=()):
+    lines = [
+        "NOTIFY " + path + " HTTP/1.1",
+        "HOST: {}:{}".format(ip, port),
+        'CONTENT-TYPE: text/xml; charset="utf-8"',
+        "NT: upnp:event",
+        "NTS: upnp:propchange",
+        "SID: " + sid,
+        "SEQ: {}".format(seq),
+        "CONTENT-LENGTH: {}".format(length),
+        "CONNECTION: close",
+    ]
+    for name, value in extra_headers:
+        lines.append(name + ": " + value)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()

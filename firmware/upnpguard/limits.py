@@ -1,0 +1,49 @@
+# Every limit of the agent, in one place (DESIGN.md "Agent limits"). Public names so the
+# unit tests can exceed them by exactly one; const() keeps them out of RAM on MicroPython.
+from .compat import const
+
+# --- SSDP ---------------------------------------------------------------------------
+SSDP_DATAGRAM_MAX = const(1500)  # one Ethernet MTU; larger reads are truncated -> dropped
+SSDP_MAX_AGE = const(1800)  # UDA 1.1 minimum for CACHE-CONTROL max-age
+# Re-announce well before max-age runs out (UDA: "less than half" is advised).
+SSDP_REANNOUNCE_MS = const(600_000)
+SSDP_ALIVE_REPEAT = const(2)  # UDA 1.1 advises sending each announcement more than once
+SSDP_ALIVE_SPACING_MS = const(200)
+MX_MIN = const(1)
+MX_MAX = const(5)
+# Global reply budget in bytes (token bucket). A full ssdp:all answer of a board with
+# four services is ~6 KB, so the burst allows one; the refill keeps a flood's
+# bytes-out far below its bytes-in (DESIGN: amplification <= 1.0).
+SSDP_REPLY_BURST_BYTES = const(8192)
+SSDP_REPLY_BYTES_PER_S = const(2048)
+SSDP_MAX_PENDING_SOURCES = const(8)  # one pending search per source, this many sources
+SSDP_MAX_ST_PER_SOURCE = const(4)  # distinct STs merged into one source's pending search
+SSDP_MULTICAST_TTL = const(2)  # UDA 1.1 default TTL for SSDP multicast
+
+# --- HTTP ---------------------------------------------------------------------------
+HTTP_REQUEST_LINE_MAX = const(512)  # -> 400
+HTTP_HEADERS_MAX = const(24)  # -> 431
+HTTP_HEADER_BLOCK_MAX = const(2048)  # -> 431
+HTTP_BODY_MAX = const(4096)  # -> 413
+HTTP_READ_CHUNK = const(512)
+HTTP_READ_DEADLINE_MS = const(5000)  # whole request; slowloris -> 408
+# An ESP32 has ~10 lwIP sockets in all: SSDP takes one, NOTIFY clients up to four.
+HTTP_MAX_CONNECTIONS = const(4)  # -> 503
+
+# --- SOAP ---------------------------------------------------------------------------
+SOAP_STRING_ARG_MAX = const(256)  # -> UPnP 605
+SOAP_MAX_ELEMENTS = const(32)  # an envelope with more elements is not one of our actions
+SOAP_MAX_DEPTH = const(8)
+
+# --- GENA ---------------------------------------------------------------------------
+GENA_CALLBACK_HEADER_MAX = const(256)  # -> 412
+GENA_CALLBACK_URLS_MAX = const(4)  # -> 412
+GENA_MAX_SUBSCRIPTIONS = const(4)  # -> 503
+GENA_TIMEOUT_MIN_S = const(300)
+GENA_TIMEOUT_MAX_S = const(1800)
+GENA_NOTIFY_TIMEOUT_MS = const(2000)
+GENA_MAX_FAILURES = const(3)  # consecutive failed NOTIFYs before the subscription is dropped
+GENA_SEQ_MAX = const(0xFFFFFFFF)  # ui4; wraps to 1 (UDA 1.1 4.3.2: 0 only for the initial event)
+# Sensors change continuously: at most one event per variable per interval (UDA
+# "moderated" variables; the DCP's maximumRate).
+GENA_MODERATION_MS = const(2000)

@@ -1,0 +1,283 @@
+# UPnP service types as data: state variables, actions, and value conversion with the
+# checks SOAP applies (UDA 1.1 2.5 data types). One ServiceType per DCP, shared by every
+# device that offers the service; the SCPD XML is generated from it.
+
+# UPnP error codes (UDA 1.1 3.2.2 table 3-3) returned as SOAP faults.
+ERR_INVALID_ACTION = 401
+ERR_INVALID_ARGS = 402
+ERR_ACTION_FAILED = 501
+ERR_ARGUMENT_VALUE_INVALID = 600
+ERR_ARGUMENT_OUT_OF_RANGE = 601
+ERR_OPTIONAL_ACTION_NOT_IMPLEMENTED = 602
+ERR_OUT_OF_MEMORY = 603
+ERR_HUMAN_INTERVENTION_REQUIRED = 604
+ERR_STRING_ARGUMENT_TOO_LONG = 605
+ERR_NOT_AUTHORIZED = 606
+UPNP_ERROR_DESCRIPTIONS = {
+    401: "Invalid Action",
+    402: "Invalid Args",
+    501: "Action Failed",
+    600: "Argument Value Invalid",
+    601: "Argument Value Out of Range",
+    602: "Optional Action Not Implemented",
+    603: "Out of Memory",
+    604: "Human Intervention Required",
+    605: "String Argument Too Long",
+    606: "Action not authorized",
+}
+
+_INT_RANGES = {
+    "ui1": (0, 0xFF),
+    "ui2": (0, 0xFFFF),
+    "ui4": (0, 0xFFFFFFFF),
+    "i1": (-0x80, 0x7F),
+    "i2": (-0x8000, 0x7FFF),
+    "i4": (-0x80000000, 0x7FFFFFFF),
+}
+_TRUE = ("1", "true", "yes")
+_FALSE = ("0", "false", "no")
+
+
+class UpnpError(Exception):
+    def __init__(self, code, detail=""):
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail or UPNP_ERROR_DESCRIPTIONS.get(code, "Error")
+
+
+class StateVariable:
+    def __init__(
+        self,
+        name,
+        data_type,
+        default,
+        evented=False,
+        minimum=None,
+        maximum=None,
+        step=None,
+        allowed=None,
+        moderated=False,
+        max_length=None,
+    ):
+        self.name = name
+        self.data_type = data_type
+        self.default = default
+        self.evented = evented
+        self.minimum = minimum
+        self.maximum = maximum
+        self.step = step
+        self.allowed = allowed
+        self.moderated = moderated
+        self.max_length = max_length
+
+    def encode(self, value):
+        if self.data_type == "boolean":
+            return "1" if value else "0"
+        return str(value)
+
+    def decode(self, text):
+        """Text from a SOAP argument -> value, or UpnpError 600/601/605."""
+        text = text.strip()
+        kind = self.data_type
+        if kind == "boolean":
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " is not a boolean")
+        if kind in _INT_RANGES:
+            digits = text[1:] if text[:1] in "+-" else text
+            if not digits or not digits.isdigit() or len(digits) > 10:
+                raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " is not an integer")
+            value = int(text)
+            low, high = _INT_RANGES[kind]
+            if not low <= value <= high:
+                raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " outside " + kind)
+            if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum
+            ):
+                raise UpnpError(ERR_ARGUMENT_OUT_OF_RANGE, self.name + " out of range")
+            return value
+        # string
+        limit = self.max_length
+        if limit is not None and len(text) > limit:
+            raise UpnpError(ERR_STRING_ARGUMENT_TOO_LONG, self.name + " too long")
+        if self.allowed is not None and text not in self.allowed:
+            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " not allowed")
+        return text
+
+
+class Argument:
+    def __init__(self, name, direction, variable):
+        self.name = name
+        self.direction = direction
+        self.variable = variable  # name of the related state variable
+
+
+class Action:
+    def __init__(self, name, args_in=(), args_out=()):
+        self.name = name
+        self.args_in = [Argument(a, "in", v) for a, v in args_in]
+        self.args_out = [Argument(a, "out", v) for a, v in args_out]
+
+
+class ServiceType:
+    def __init__(self, service_type, service_id, scpd_name, variables, actions, optional=()):
+        self.service_type = service_type
+        self.service_id = service_id
+        self.scpd_name = scpd_name  # file name part of the (open) SCPD URL
+        self.variables = variables
+        self.actions = actions
+        # Actions the DCP defines as optional and we do not implement: UPnP 602.
+        self.optional = optional
+
+    def variable(self, name):
+        for var in self.variables:
+            if var.name == name:
+                return var
+        return None
+
+    def action(self, name):
+        for act in self.actions:
+            if act.name == name:
+                return act
+        return None
+
+    def evented(self):
+        return [v for v in self.variables if v.evented]
+
+
+AGENT_INFO = ServiceType(
+    "urn:upnp-guard-org:service:AgentInfo:1",
+    "urn:upnp-guard-org:serviceId:AgentInfo",
+    "AgentInfo",
+    [
+        StateVariable("FirmwareVersion", "string", ""),
+        StateVariable("BootId", "ui4", 0, evented=True),
+        StateVariable("SecurityMode", "string", "open", allowed=("open", "paired")),
+        StateVariable("Uptime", "ui4", 0),
+    ],
+    [
+        Action(
+            "GetInfo",
+            args_out=(
+                ("FirmwareVersion", "FirmwareVersion"),
+                ("BootId", "BootId"),
+                ("SecurityMode", "SecurityMode"),
+                ("Uptime", "Uptime"),
+            ),
+        )
+    ],
+)
+
+SWITCH_POWER = ServiceType(
+    "urn:schemas-upnp-org:service:SwitchPower:1",
+    "urn:upnp-org:serviceId:SwitchPower",
+    "SwitchPower",
+    [
+        StateVariable("Target", "boolean", False),
+        StateVariable("Status", "boolean", False, evented=True),
+    ],
+    [
+        Action("SetTarget", args_in=(("newTargetValue", "Target"),)),
+        Action("GetTarget", args_out=(("RetTargetValue", "Target"),)),
+        Action("GetStatus", args_out=(("ResultStatus", "Status"),)),
+    ],
+)
+
+DIMMING = ServiceType(
+    "urn:schemas-upnp-org:service:Dimming:1",
+    "urn:upnp-org:serviceId:Dimming",
+    "Dimming",
+    [
+        StateVariable("LoadLevelTarget", "ui1", 0, minimum=0, maximum=100, step=1),
+        StateVariable("LoadLevelStatus", "ui1", 0, evented=True, minimum=0, maximum=100, step=1),
+    ],
+    [
+        Action("SetLoadLevelTarget", args_in=(("newLoadlevelTarget", "LoadLevelTarget"),)),
+        Action("GetLoadLevelTarget", args_out=(("retLoadlevelTarget", "LoadLevelTarget"),)),
+        Action("GetLoadLevelStatus", args_out=(("retLoadlevelStatus", "LoadLevelStatus"),)),
+    ],
+    optional=(
+        "SetOnEffectLevel",
+        "SetOnEffect",
+        "GetOnEffectParameters",
+        "StepUp",
+        "StepDown",
+        "StartRampUp",
+        "StartRampDown",
+        "StopRamp",
+        "StartRampToLevel",
+        "SetStepDelta",
+        "GetStepDelta",
+        "SetRampRate",
+        "GetRampRate",
+        "PauseRamp",
+        "ResumeRamp",
+        "GetIsRamping",
+        "GetRampPaused",
+        "GetRampTime",
+    ),
+)
+
+TEMPERATURE_SENSOR = ServiceType(
+    "urn:schemas-upnp-org:service:TemperatureSensor:1",
+    "urn:upnp-org:serviceId:TemperatureSensor",
+    "TemperatureSensor",
+    [
+        # Hundredths of a degree Celsius (TemperatureSensor:1 DCP), down to absolute zero.
+        StateVariable(
+            "CurrentTemperature",
+            "i4",
+            0,
+            evented=True,
+            minimum=-27315,
+            maximum=100000,
+            moderated=True,
+        ),
+    ],
+    [Action("GetCurrentTemperature", args_out=(("CurrentTemp", "CurrentTemperature"),))],
+    optional=("GetApplication", "SetApplication", "GetName", "SetName"),
+)
+
+HUMIDITY_SENSOR = ServiceType(
+    "urn:upnp-guard-org:service:HumiditySensor:1",
+    "urn:upnp-guard-org:serviceId:HumiditySensor",
+    "HumiditySensor",
+    [
+        StateVariable(
+            "CurrentHumidity", "ui2", 0, evented=True, minimum=0, maximum=10000, moderated=True
+        ),
+    ],
+    [Action("GetCurrentHumidity", args_out=(("CurrentHumidity", "CurrentHumidity"),))],
+)
+
+BINARY_INPUT = ServiceType(
+    "urn:upnp-guard-org:service:BinaryInput:1",
+    "urn:upnp-guard-org:serviceId:BinaryInput",
+    "BinaryInput",
+    [
+        StateVariable("State", "boolean", False, evented=True),
+        StateVariable("PressCount", "ui4", 0, evented=True),
+    ],
+    [Action("GetState", args_out=(("State", "State"),))],
+)
+
+SERVICE_TYPES = (
+    AGENT_INFO,
+    SWITCH_POWER,
+    DIMMING,
+    TEMPERATURE_SENSOR,
+    HUMIDITY_SENSOR,
+    BINARY_INPUT,
+)
+
+ROOT_DEVICE_TYPE = "urn:upnp-guard-org:device:Agent:1"
+DEVICE_TYPES = {
+    "switch": ("urn:schemas-upnp-org:device:BinaryLight:1", (SWITCH_POWER,)),
+    "dimmer": ("urn:schemas-upnp-org:device:DimmableLight:1", (SWITCH_POWER, DIMMING)),
+    "sensor": ("urn:upnp-guard-org:device:Sensor:1", (TEMPERATURE_SENSOR, HUMIDITY_SENSOR)),
+    "button": ("urn:upnp-guard-org:device:Input:1", (BINARY_INPUT,)),
+    "contact": ("urn:upnp-guard-org:device:Input:1", (BINARY_INPUT,)),
+}

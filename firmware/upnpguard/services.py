@@ -1,0 +1,238 @@
+# The device tree built from the board's JSON config: one root Agent device plus one
+# embedded device per configured service, each service bound to pins through the HAL
+# objects passed in (the core never imports machine).
+import hashlib
+
+from . import FIRMWARE_VERSION, model
+from .compat import hexlify
+from .model import UpnpError
+
+
+class ConfigError(Exception):
+    pass
+
+
+class ServiceInstance:
+    def __init__(self, service_type, device):
+        self.type = service_type
+        self.device = device
+        self.values = {}
+        for var in service_type.variables:
+            self.values[var.name] = var.default
+        self.listener = None  # GENA manager: listener(service, name)
+        self.actions = {}  # name -> callable(args dict) -> out dict
+
+    @property
+    def short(self):
+        return self.type.scpd_name
+
+    @property
+    def scpd_path(self):
+        return "/scpd/" + self.type.scpd_name + ".xml"
+
+    @property
+    def control_path(self):
+        return "/{}/{}/ctl/{}".format(self.device.index, self.device.token, self.short)
+
+    @property
+    def event_path(self):
+        return "/{}/{}/evt/{}".format(self.device.index, self.device.token, self.short)
+
+    def get(self, name):
+        return self.values[name]
+
+    def set(self, name, value):
+        if self.values.get(name) == value:
+            return
+        self.values[name] = value
+        var = self.type.variable(name)
+        if var is not None and var.evented and self.listener is not None:
+            self.listener(self, name)
+
+    def encoded(self, name):
+        return self.type.variable(name).encode(self.values[name])
+
+    def invoke(self, action_name, args):
+        """Run a validated action; out values are encoded strings in SCPD order."""
+        handler = self.actions.get(action_name)
+        if handler is None:
+            raise UpnpError(model.ERR_INVALID_ACTION)
+        handler(args)
+        action = self.type.action(action_name)
+        return [(arg.name, self.encoded(arg.variable)) for arg in action.args_out]
+
+
+class Device:
+    def __init__(self, index, device_type, udn, friendly_name, token):
+        self.index = index
+        self.device_type = device_type
+        self.udn = udn
+        self.friendly_name = friendly_name
+        self.token = token
+        self.services = []
+        self.children = []
+        self.name = ""
+
+    def add(self, service_type):
+        service = ServiceInstance(service_type, self)
+        self.services.append(service)
+        return service
+
+    def all_devices(self):
+        yield self
+        for child in self.children:
+            yield from child.all_devices()
+
+    def all_services(self):
+        for device in self.all_devices():
+            yield from device.services
+
+
+def make_udn(board_id, name):
+    """A UUID that stays the same for a board and a service name across reboots."""
+    digest = hashlib.sha256(board_id + b"/" + name.encode()).digest()
+    text = hexlify(digest[:16])
+    # Version 5-style bits so strict parsers see a well-formed UUID.
+    text = text[:12] + "5" + text[13:16] + "8" + text[17:]
+    return "uuid:{}-{}-{}-{}-{}".format(text[:8], text[8:12], text[12:16], text[16:20], text[20:32])
+
+
+def _bind_switch(power, pin, on_output=None):
+    def apply(value):
+        power.set("Target", value)
+        if on_output is None:
+            pin.value(1 if value else 0)
+        else:
+            on_output()
+        power.set("Status", value)
+
+    power.actions["SetTarget"] = lambda args: apply(args["newTargetValue"])
+    power.actions["GetTarget"] = lambda args: None
+    power.actions["GetStatus"] = lambda args: None
+    return apply
+
+
+def _bind_dimmer(power, dimming, pwm):
+    duty_full = 65535
+
+    def output():
+        on = power.get("Target")
+        level = dimming.get("LoadLevelTarget")
+        # Duty follows the level while the light is on (Dimming:1 2.2: level is kept
+        # while switched off).
+        pwm.duty_u16(duty_full * level // 100 if on else 0)
+        dimming.set("LoadLevelStatus", level)
+
+    _bind_switch(power, None, output)
+
+    def set_level(args):
+        dimming.set("LoadLevelTarget", args["newLoadlevelTarget"])
+        output()
+
+    dimming.actions["SetLoadLevelTarget"] = set_level
+    dimming.actions["GetLoadLevelTarget"] = lambda args: None
+    dimming.actions["GetLoadLevelStatus"] = lambda args: None
+    return output
+
+
+class BinaryInputBinding:
+    """Turns raw input levels into State and PressCount (button: press; contact: close)."""
+
+    def __init__(self, service):
+        self.service = service
+        service.actions["GetState"] = lambda args: None
+
+    def update(self, active):
+        active = bool(active)
+        if active == self.service.get("State"):
+            return
+        if active:
+            count = (self.service.get("PressCount") + 1) & 0xFFFFFFFF
+            self.service.set("PressCount", count)
+        self.service.set("State", active)
+
+
+class SensorBinding:
+    def __init__(self, temperature, humidity):
+        self.temperature = temperature
+        self.humidity = humidity
+        temperature.actions["GetCurrentTemperature"] = lambda args: None
+        humidity.actions["GetCurrentHumidity"] = lambda args: None
+
+    def update(self, temp_centi, rh_centi):
+        if temp_centi is not None:
+            self.temperature.set("CurrentTemperature", max(-27315, min(100000, int(temp_centi))))
+        if rh_centi is not None:
+            self.humidity.set("CurrentHumidity", max(0, min(10000, int(rh_centi))))
+
+
+def _name(entry, index):
+    name = entry.get("name")
+    if not isinstance(name, str) or not name or len(name) > 32:
+        raise ConfigError("service {} needs a name of 1..32 characters".format(index))
+    return name
+
+
+def build_devices(config, board_id, hal, tokens, boot_id, uptime, security_mode="open"):
+    """Root device and embedded devices from `config` (the board's JSON as a dict).
+
+    `hal` offers output(pin), pwm(pin, freq), sensor(entry) and input(pin, entry);
+    `tokens(n)` returns the random per-device URL component. Returns (root, bindings):
+    bindings maps a service name to its input/sensor binding for the shell to feed.
+    """
+    entries = config.get("services") or []
+    if not isinstance(entries, list) or len(entries) > 8:
+        raise ConfigError("services must be a list of at most 8 entries")
+    friendly = config.get("friendly_name") or "UPnP Guard Agent"
+    root = Device(0, model.ROOT_DEVICE_TYPE, make_udn(board_id, ""), friendly, tokens(0))
+    info = root.add(model.AGENT_INFO)
+    info.values["FirmwareVersion"] = FIRMWARE_VERSION
+    info.values["BootId"] = boot_id
+    info.values["SecurityMode"] = security_mode
+
+    def get_info(args):
+        info.values["Uptime"] = uptime()
+
+    info.actions["GetInfo"] = get_info
+    bindings = {}
+    seen = set()
+    for index, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ConfigError("service {} is not an object".format(index))
+        kind = entry.get("kind")
+        if kind not in model.DEVICE_TYPES:
+            raise ConfigError("service {}: unknown kind {!r}".format(index, kind))
+        name = _name(entry, index)
+        if name in seen:
+            raise ConfigError("duplicate service name " + name)
+        seen.add(name)
+        device_type, service_types = model.DEVICE_TYPES[kind]
+        device = Device(
+            index,
+            device_type,
+            make_udn(board_id, name),
+            str(entry.get("friendly_name") or name)[:64],
+            tokens(index),
+        )
+        device.name = name
+        root.children.append(device)
+        services = [device.add(st) for st in service_types]
+        pin = entry.get("pin")
+        if kind in ("switch", "dimmer", "button", "contact") and not isinstance(pin, int):
+            raise ConfigError("service {} needs an integer pin".format(name))
+        if kind == "switch":
+            output = hal.output(pin)
+            output.value(0)
+            bindings[name] = _bind_switch(services[0], output)
+        elif kind == "dimmer":
+            pwm = hal.pwm(pin, int(entry.get("freq", 1000)))
+            bindings[name] = _bind_dimmer(services[0], services[1], pwm)
+            bindings[name]()
+        elif kind == "sensor":
+            bindings[name] = SensorBinding(services[0], services[1])
+            hal.sensor(entry, bindings[name].update)
+        else:
+            binding = BinaryInputBinding(services[0])
+            bindings[name] = binding
+            hal.input(pin, entry, binding.update)
+    return root, bindings

@@ -1,0 +1,161 @@
+# Minimal strict XML for SOAP envelopes: no DTD, no entities beyond the five predefined
+# ones, no processing instructions except the leading XML declaration. Anything else is
+# XmlError, which the SOAP layer answers with HTTP 400. Bounded depth and element count.
+from . import limits
+
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+class XmlError(Exception):
+    pass
+
+
+def escape(text):
+    text = str(text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
+
+
+def unescape(text):
+    """Decode only &lt; &gt; &amp; &quot; &apos; (billion-laughs and XXE need more)."""
+    if "&" not in text:
+        return text
+    out = []
+    pos = 0
+    while True:
+        amp = text.find("&", pos)
+        if amp < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        semi = text.find(";", amp)
+        if semi < 0 or semi - amp > 5:
+            raise XmlError("bad reference")
+        name = text[amp + 1 : semi]
+        if name not in _ENTITIES:
+            raise XmlError("entity not allowed")
+        out.append(text[pos:amp])
+        out.append(_ENTITIES[name])
+        pos = semi + 1
+
+
+class Element:
+    def __init__(self, name, attrs):
+        prefix, sep, local = name.partition(":")
+        self.prefix = prefix if sep else ""
+        self.local = local if sep else name
+        self.attrs = attrs
+        self.children = []
+        self.text = ""
+
+    def namespace(self, scope):
+        return scope.get(self.prefix)
+
+
+def _parse_attrs(text):
+    attrs = {}
+    text = text.strip()
+    while text:
+        eq = text.find("=")
+        if eq <= 0:
+            raise XmlError("bad attribute")
+        name = text[:eq].strip()
+        rest = text[eq + 1 :].lstrip()
+        if not rest or rest[0] not in "\"'":
+            raise XmlError("unquoted attribute")
+        end = rest.find(rest[0], 1)
+        if end < 0:
+            raise XmlError("unterminated attribute")
+        if name in attrs:
+            raise XmlError("duplicate attribute")
+        attrs[name] = unescape(rest[1:end])
+        text = rest[end + 1 :].lstrip()
+    return attrs
+
+
+def parse(text):
+    """Parse a small document into Elements; returns (root, {prefix: namespace} per element).
+
+    Namespace scopes are resolved while parsing: each Element gets `.ns` (its namespace).
+    """
+    if "<!" in text:
+        raise XmlError("DTD, comment or CDATA")
+    pos = 0
+    if text.startswith("\ufeff"):
+        pos = 1
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    if text.startswith("<?xml", pos):
+        end = text.find("?>", pos)
+        if end < 0:
+            raise XmlError("bad declaration")
+        pos = end + 2
+    stack = []
+    scopes = [{}]
+    root = None
+    count = 0
+    while True:
+        lt = text.find("<", pos)
+        if lt < 0:
+            if stack or text[pos:].strip():
+                raise XmlError("unexpected end")
+            break
+        chunk = text[pos:lt]
+        if stack:
+            stack[-1].text += unescape(chunk)
+        elif chunk.strip():
+            raise XmlError("text outside root")
+        gt = text.find(">", lt)
+        if gt < 0:
+            raise XmlError("unterminated tag")
+        tag = text[lt + 1 : gt]
+        pos = gt + 1
+        if tag.startswith("?"):
+            raise XmlError("processing instruction")
+        if tag.startswith("/"):
+            name = tag[1:].strip()
+            if not stack:
+                raise XmlError("unbalanced")
+            top = stack.pop()
+            scopes.pop()
+            expected = top.prefix + ":" + top.local if top.prefix else top.local
+            if name != expected:
+                raise XmlError("mismatched end tag")
+            continue
+        if root is not None and not stack:
+            raise XmlError("second root")
+        empty = tag.endswith("/")
+        if empty:
+            tag = tag[:-1]
+        name, _, attr_text = (
+            tag.replace("\t", " ").replace("\r", " ").replace("\n", " ").partition(" ")
+        )
+        if not name:
+            raise XmlError("empty tag")
+        count += 1
+        if count > limits.SOAP_MAX_ELEMENTS or len(stack) >= limits.SOAP_MAX_DEPTH:
+            raise XmlError("too large")
+        element = Element(name, _parse_attrs(attr_text))
+        scope = scopes[-1]
+        for key, value in element.attrs.items():
+            if key == "xmlns" or key.startswith("xmlns:"):
+                if scope is scopes[-1]:
+                    scope = dict(scope)
+                scope[key[6:]] = value
+        element.ns = scope.get(element.prefix)
+        if stack:
+            stack[-1].children.append(element)
+        else:
+            root = element
+        if not empty:
+            stack.append(element)
+            scopes.append(scope)
+    if root is None:
+        raise XmlError("no root")
+    return root

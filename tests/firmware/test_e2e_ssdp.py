@@ -1,0 +1,135 @@
+"""SSDP on the running agent: announcements seen by gssdp, search rules, subnet filter,
+and the amplification bound under a flood."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import pytest
+
+from tests.firmware.e2e import msearch_datagram, search
+from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
+from tests.lan.agent import Agent, start_agent
+
+pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
+
+
+def test_gssdp_sees_alive_and_byebye(lan: Lan) -> None:
+    pc = lan.add_host("pc")
+    watcher = pc.start(
+        "gssdp-discover",
+        "-i",
+        "eth0",
+        "-t",
+        "urn:upnp-guard-org:device:Agent:1",
+        "-m",
+        "all",
+        "-n",
+        "60",
+        label="gssdp",
+    )
+    time.sleep(1.0)  # gssdp joins the group before the agent announces
+    agent = start_agent(lan)
+    watcher.wait_for_output(r"resource available", timeout=30)
+    assert agent.description_url in watcher.output()
+    agent.stop()
+    watcher.wait_for_output(r"resource unavailable", timeout=30)
+    assert agent.process.popen.returncode == 0
+
+
+def test_search_for_each_target_kind(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    replies = search(pc, msearch_datagram("upnp:rootdevice"), expect=1)
+    assert len(replies) == 1
+    udn = re.search(rb"USN: (uuid:[0-9a-f-]+)::upnp:rootdevice", replies[0]).group(1).decode()
+    assert len(search(pc, msearch_datagram(udn), expect=1)) == 1
+    # A lower version of a type we implement is answered with the version asked for.
+    lower = search(pc, msearch_datagram("urn:schemas-upnp-org:device:BinaryLight:1"))
+    assert len(lower) == 1
+    assert b"ST: urn:schemas-upnp-org:device:BinaryLight:1\r\n" in lower[0]
+    assert search(pc, msearch_datagram("urn:schemas-upnp-org:device:BinaryLight:2"), wait=3) == []
+    services = search(pc, msearch_datagram("urn:schemas-upnp-org:service:SwitchPower:1"))
+    assert len(services) == 2  # relay and lamp
+    everything = search(pc, msearch_datagram("ssdp:all"), expect=21)
+    assert len(everything) == 21
+    for reply in everything:
+        assert b"BOOTID.UPNP.ORG: 1\r\n" in reply
+        assert b"CONFIGID.UPNP.ORG: " in reply
+        assert f"LOCATION: {agent.description_url}\r\n".encode() in reply
+
+
+def test_unicast_search_is_answered(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    datagram = msearch_datagram("upnp:rootdevice", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    assert len(search(pc, datagram, target=agent.ip, wait=3)) == 1
+
+
+def test_man_must_be_exact_and_mx_required(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    assert search(pc, msearch_datagram("ssdp:all", man="ssdp:discover"), wait=3) == []
+    assert search(pc, msearch_datagram("ssdp:all", man='"ssdp:discover" '), wait=3) != []
+    assert search(pc, msearch_datagram("upnp:rootdevice", mx=None), wait=3) == []
+    assert agent.stats()["ssdp_dropped_invalid"] >= 2
+    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+
+
+def test_search_from_wan_gets_no_reply(lan: Lan, agent: Agent) -> None:
+    lan.add_router()
+    isp = lan.hosts["isp"]
+    datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    # Routed unicast from the WAN side reaches the agent, which must stay silent.
+    assert search(isp, datagram, target=agent.ip, wait=3) == []
+    assert agent.stats()["ssdp_dropped_foreign"] == 1
+    pc = lan.add_host("pc")
+    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+
+
+def test_spoofed_source_outside_subnet_gets_no_reply(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    # An address of another network on the LAN wire: what a spoofing attacker sends.
+    foreign = str(lan.wan_net.network_address + 99)
+    pc.run("ip", "addr", "add", f"{foreign}/32", "dev", "eth0")
+    assert search(pc, msearch_datagram("ssdp:all"), source_ip=foreign, wait=3) == []
+    assert agent.stats()["ssdp_dropped_foreign"] == 1
+    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+
+
+def test_flood_sends_fewer_bytes_than_it_receives(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    sent = received = 0
+    with pc.entered():
+        socks = []
+        try:
+            # 20 source ports x 25 rounds of ssdp:all, ~2.5 s, all on the agent's subnet.
+            for _ in range(20):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind((pc.ip, 0))
+                sock.setblocking(False)
+                socks.append(sock)
+            datagram = msearch_datagram("ssdp:all", mx=1)
+            for _ in range(25):
+                for sock in socks:
+                    sock.sendto(datagram, (SSDP_GROUP, SSDP_PORT))
+                    sent += len(datagram)
+                time.sleep(0.1)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                for sock in socks:
+                    try:
+                        while True:
+                            received += len(sock.recv(2048))
+                    except BlockingIOError:
+                        pass
+                time.sleep(0.05)
+        finally:
+            for sock in socks:
+                sock.close()
+    assert sent > 0
+    assert 0 < received <= sent, (received, sent)
+    stats = agent.stats()
+    assert stats["ssdp_dropped_budget"] + stats["ssdp_dropped_busy"] > 0
+    # The budget refills: a normal search is answered again afterwards.
+    time.sleep(4)
+    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1

@@ -1,0 +1,153 @@
+# The request pipeline: Host check (DNS rebinding), routes, methods, description content
+# per the contract, identity stability, config errors.
+from upnpguard import description, services
+
+from corehelpers import (
+    BOARD_ID,
+    CLIENT_IP,
+    CONFIG,
+    FakeHal,
+    body_text,
+    call,
+    make_agent,
+    raises,
+    request,
+    service,
+)
+
+
+def _desc(agent):
+    response = agent.handle(request("GET", "/desc.xml"), CLIENT_IP)
+    assert response.status == 200
+    return body_text(response)
+
+
+def test_host_header_must_be_agent_address():
+    agent = make_agent()
+    for host in (None, "evil.example:49152", "10.1.2.20", "10.1.2.20:80", "localhost:49152"):
+        assert agent.handle(request("GET", "/desc.xml", host=host), CLIENT_IP).status == 400, host
+    assert agent.refused[400] == 5
+    _desc(agent)
+
+
+def test_unknown_path_404_and_wrong_method_405():
+    agent = make_agent()
+    assert agent.handle(request("GET", "/nope"), CLIENT_IP).status == 404
+    assert agent.handle(request("GET", "/desc.xml?x"), CLIENT_IP).status == 404
+    response = agent.handle(request("POST", "/desc.xml", body=b"x"), CLIENT_IP)
+    assert response.status == 405
+    svc = service(agent, "relay", "SwitchPower")
+    assert agent.handle(request("GET", svc.control_path), CLIENT_IP).status == 405
+    assert agent.handle(request("GET", svc.event_path), CLIENT_IP).status == 405
+    # Guessing the control URL without its random component finds nothing.
+    guessed = "/1/" + "0" * 10 + "/ctl/SwitchPower"
+    assert agent.handle(request("POST", guessed, body=b"x"), CLIENT_IP).status == 404
+    _desc(agent)
+
+
+def test_description_follows_the_contract():
+    agent = make_agent()
+    text = _desc(agent)
+    for needle in (
+        f'<root xmlns="urn:schemas-upnp-org:device-1-0" configId="{agent.config_id}">',
+        "<deviceType>urn:upnp-guard-org:device:Agent:1</deviceType>",
+        "<manufacturer>UPnP Guard</manufacturer>",
+        "<modelName>UPnP Guard Agent</modelName>",
+        "<modelNumber>0.1.0</modelNumber>",
+        "<serialNumber>serial1</serialNumber>",
+        "<serviceType>urn:upnp-guard-org:service:AgentInfo:1</serviceType>",
+        "<serviceId>urn:upnp-guard-org:serviceId:AgentInfo</serviceId>",
+        "<deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>",
+        "<deviceType>urn:schemas-upnp-org:device:DimmableLight:1</deviceType>",
+        "<deviceType>urn:upnp-guard-org:device:Sensor:1</deviceType>",
+        "<deviceType>urn:upnp-guard-org:device:Input:1</deviceType>",
+        "<serviceId>urn:upnp-org:serviceId:Dimming</serviceId>",
+        "<serviceId>urn:upnp-org:serviceId:TemperatureSensor</serviceId>",
+        "<serviceId>urn:upnp-guard-org:serviceId:HumiditySensor</serviceId>",
+        "<serviceId>urn:upnp-guard-org:serviceId:BinaryInput</serviceId>",
+        "<friendlyName>Doorbell</friendlyName>",
+        "<SCPDURL>/scpd/SwitchPower.xml</SCPDURL>",
+    ):
+        assert needle in text, needle
+    assert text.count("<UDN>uuid:") == 6
+    # Control and event URLs carry the per-device random component.
+    svc = service(agent, "relay", "SwitchPower")
+    assert f"<controlURL>{svc.control_path}</controlURL>" in text
+    assert svc.device.token in svc.control_path
+    assert svc.device.token in svc.event_path
+
+
+def test_scpds_are_served_and_match_the_model():
+    agent = make_agent()
+    response = agent.handle(request("GET", "/scpd/Dimming.xml"), CLIENT_IP)
+    text = body_text(response)
+    assert response.status == 200
+    assert "<name>SetLoadLevelTarget</name>" in text
+    assert (
+        '<stateVariable sendEvents="yes"><name>LoadLevelStatus</name><dataType>ui1</dataType>'
+        in text
+    )
+    assert "<minimum>0</minimum><maximum>100</maximum><step>1</step>" in text
+    info = body_text(agent.handle(request("GET", "/scpd/AgentInfo.xml"), CLIENT_IP))
+    assert "<allowedValue>open</allowedValue><allowedValue>paired</allowedValue>" in info
+    head = agent.handle(request("HEAD", "/scpd/Dimming.xml"), CLIENT_IP)
+    assert head.status == 200
+    assert body_text(head) == ""
+
+
+def test_identity_is_stable_and_config_id_tracks_content():
+    first = make_agent()
+    second = make_agent()
+    assert first.root.udn == second.root.udn
+    assert [d.udn for d in first.root.all_devices()] == [d.udn for d in second.root.all_devices()]
+    assert first.config_id == second.config_id
+    assert 0 <= first.config_id <= 0xFFFFFF
+    changed = {"services": CONFIG["services"][:2]}
+    assert make_agent(changed).config_id != first.config_id
+    udns = [d.udn for d in first.root.all_devices()]
+    assert len(set(udns)) == len(udns)
+
+
+def test_get_info_reports_agent_state():
+    agent = make_agent()
+    info = agent.root.services[0]
+    text = body_text(call(agent, info, "GetInfo"))
+    for needle in (
+        "<FirmwareVersion>0.1.0</FirmwareVersion>",
+        "<BootId>7</BootId>",
+        "<SecurityMode>open</SecurityMode>",
+        "<Uptime>42</Uptime>",
+    ):
+        assert needle in text, needle
+
+
+def test_bad_configs_are_refused():
+    tokens = lambda index: "tok"  # noqa: E731
+    for config in (
+        {"services": [{"kind": "toaster", "name": "x", "pin": 1}]},
+        {"services": [{"kind": "switch", "name": "x"}]},
+        {"services": [{"kind": "switch", "pin": 1}]},
+        {
+            "services": [
+                {"kind": "switch", "name": "x", "pin": 1},
+                {"kind": "switch", "name": "x", "pin": 2},
+            ]
+        },
+        {"services": "nope"},
+    ):
+        raises(
+            services.ConfigError,
+            services.build_devices,
+            config,
+            BOARD_ID,
+            FakeHal(),
+            tokens,
+            1,
+            lambda: 0,
+        )
+
+
+def test_description_chunks_are_small():
+    agent = make_agent()
+    chunks = list(description.device_description(agent.root, "s", 1))
+    assert max(len(c) for c in chunks) < 600

@@ -1,0 +1,247 @@
+# GENA: CALLBACK rules (CallStranger), NT, SID combinations, TIMEOUT clamp, renewal,
+# UNSUBSCRIBE, initial event, SEQ wrap, subscription cap, failures, moderation.
+from upnpguard import gena, limits
+
+from corehelpers import CLIENT_IP, header, make_agent, request, service, subscribe
+
+
+def _events(agent):
+    out = []
+    for sub in agent.gena.ready():
+        ip, port, data = agent.gena.take(sub)
+        agent.gena.delivered(sub, True)
+        out.append((sub, ip, port, data.decode()))
+    return out
+
+
+def _ok_subscribe(agent, svc, peer=CLIENT_IP):
+    response = subscribe(agent, svc, peer)
+    assert response.status == 200, response.status
+    response.after()
+    return response
+
+
+def test_subscribe_initial_event_and_later_event():
+    agent = make_agent()
+    svc = service(agent, "doorbell", "BinaryInput")
+    response = subscribe(agent, svc, timeout="Second-600")
+    assert response.status == 200
+    sid = header(response, "SID")
+    assert sid.startswith("uuid:")
+    assert header(response, "TIMEOUT") == "Second-600"
+    # Nothing is sent before the response went out.
+    assert agent.gena.ready() == []
+    response.after()
+    events = _events(agent)
+    assert len(events) == 1
+    _, ip, port, data = events[0]
+    assert (ip, port) == (CLIENT_IP, 8123)
+    assert data.startswith("NOTIFY /notify HTTP/1.1\r\n")
+    assert "SEQ: 0\r\n" in data
+    assert "SID: " + sid in data
+    assert "NT: upnp:event" in data
+    assert "NTS: upnp:propchange" in data
+    assert "<State>0</State>" in data
+    assert "<PressCount>0</PressCount>" in data
+    agent.bindings["doorbell"].update(True)
+    agent.bindings["doorbell"].update(False)
+    events = _events(agent)
+    assert len(events) == 1
+    data = events[0][3]
+    assert "SEQ: 1\r\n" in data
+    assert "<PressCount>1</PressCount>" in data
+    assert "<State>0</State>" in data
+    length = int(data.split("CONTENT-LENGTH: ")[1].split("\r\n")[0])
+    assert length == len(data.split("\r\n\r\n", 1)[1].encode())
+
+
+def test_callback_rules_are_412():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    bad = [
+        "<http://10.1.2.31:8123/notify>",  # another host on the subnet (CallStranger)
+        "<http://10.9.9.9:80/>",  # off-subnet
+        "<https://10.1.2.30/>",
+        "<http://example.com/>",
+        "<http://10.1.2.20:8123/>",  # the agent itself
+        "http://10.1.2.30/",  # no angle brackets
+        "<http://10.1.2.30:99999/>",
+        "<http://10.1.2.30/a b>",
+        "<http://10.1.2.30/" + "a" * 250 + ">",  # > 256 bytes
+        "<http://10.1.2.30/>" * (limits.GENA_CALLBACK_URLS_MAX + 1),
+        "<http://010.1.2.30/>",
+    ]
+    for callback in bad:
+        assert subscribe(agent, svc, callback=callback).status == 412, callback
+    assert agent.gena.subscriptions == []
+    several = "<http://10.1.2.30:1/a><http://10.1.2.30:2/b>"
+    assert subscribe(agent, svc, callback=several).status == 200
+
+
+def test_callback_to_other_host_allowed_only_when_configured():
+    subnet = gena.Subnet("10.1.2.20", 24)
+    urls = gena.parse_callbacks("<http://10.1.2.31/x>", subnet, "10.1.2.30", True)
+    assert urls == [("10.1.2.31", 80, "/x")]
+
+
+def test_nt_must_be_upnp_event():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    req = request(
+        "SUBSCRIBE", svc.event_path, [("NT", "upnp:other"), ("CALLBACK", "<http://10.1.2.30/>")]
+    )
+    assert agent.handle(req, CLIENT_IP).status == 412
+    req = request("SUBSCRIBE", svc.event_path, [("CALLBACK", "<http://10.1.2.30/>")])
+    assert agent.handle(req, CLIENT_IP).status == 412
+    _ok_subscribe(agent, svc)
+
+
+def test_sid_with_callback_or_nt_is_400():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    sid = header(_ok_subscribe(agent, svc), "SID")
+    for extra in ([("NT", "upnp:event")], [("CALLBACK", "<http://10.1.2.30/>")]):
+        req = request("SUBSCRIBE", svc.event_path, [("SID", sid)] + extra)
+        assert agent.handle(req, CLIENT_IP).status == 400
+        req = request("UNSUBSCRIBE", svc.event_path, [("SID", sid)] + extra)
+        assert agent.handle(req, CLIENT_IP).status == 400
+    assert len(agent.gena.subscriptions) == 1
+
+
+def test_timeout_is_clamped():
+    assert gena.parse_timeout("Second-1") == limits.GENA_TIMEOUT_MIN_S
+    assert gena.parse_timeout("Second-99999") == limits.GENA_TIMEOUT_MAX_S
+    assert gena.parse_timeout("infinite") == limits.GENA_TIMEOUT_MAX_S
+    assert gena.parse_timeout(None) == limits.GENA_TIMEOUT_MAX_S
+    assert gena.parse_timeout("Second-900") == 900
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    assert header(subscribe(agent, svc, timeout="Second-5"), "TIMEOUT") == "Second-300"
+
+
+def test_renew_extends_and_expiry_removes():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    sid = header(_ok_subscribe(agent, svc), "SID")
+    agent.clock.advance(1_000_000)
+    renew = request("SUBSCRIBE", svc.event_path, [("SID", sid), ("TIMEOUT", "Second-300")])
+    response = agent.handle(renew, CLIENT_IP)
+    assert response.status == 200
+    assert header(response, "SID") == sid
+    assert header(response, "TIMEOUT") == "Second-300"
+    agent.clock.advance(299_000)
+    agent.gena.expire()
+    assert len(agent.gena.subscriptions) == 1
+    agent.clock.advance(2_000)
+    agent.gena.expire()
+    assert agent.gena.subscriptions == []
+    assert agent.handle(renew, CLIENT_IP).status == 412
+
+
+def test_renew_and_unsubscribe_only_by_the_subscriber():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    sid = header(_ok_subscribe(agent, svc), "SID")
+    other = "10.1.2.31"
+    assert agent.handle(request("SUBSCRIBE", svc.event_path, [("SID", sid)]), other).status == 412
+    assert agent.handle(request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), other).status == 412
+    unknown = [("SID", "uuid:nope")]
+    assert agent.handle(request("UNSUBSCRIBE", svc.event_path, unknown), CLIENT_IP).status == 412
+    assert agent.handle(request("UNSUBSCRIBE", svc.event_path), CLIENT_IP).status == 412
+    assert (
+        agent.handle(request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), CLIENT_IP).status
+        == 200
+    )
+    assert agent.gena.subscriptions == []
+
+
+def test_subscription_cap_is_503_and_frees_up():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    sids = []
+    for i in range(limits.GENA_MAX_SUBSCRIPTIONS):
+        sids.append(header(_ok_subscribe(agent, svc, f"10.1.2.{40 + i}"), "SID"))
+    assert subscribe(agent, svc, "10.1.2.60").status == 503
+    req = request("UNSUBSCRIBE", svc.event_path, [("SID", sids[0])])
+    assert agent.handle(req, "10.1.2.40").status == 200
+    assert subscribe(agent, svc, "10.1.2.60").status == 200
+
+
+def test_seq_wraps_to_one():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    _ok_subscribe(agent, svc)
+    sub = agent.gena.subscriptions[0]
+    assert sub.next_seq() == 0
+    sub.seq = limits.GENA_SEQ_MAX
+    assert sub.next_seq() == limits.GENA_SEQ_MAX
+    assert sub.next_seq() == 1
+
+
+def test_failed_notify_drops_subscriber_after_repeated_failures():
+    agent = make_agent()
+    svc = service(agent, "doorbell", "BinaryInput")
+    _ok_subscribe(agent, svc)
+    sub = agent.gena.subscriptions[0]
+    for i in range(limits.GENA_MAX_FAILURES):
+        agent.bindings["doorbell"].update(i % 2 == 0)
+        assert agent.gena.ready() == [sub]
+        agent.gena.take(sub)
+        agent.gena.delivered(sub, False)
+    assert agent.gena.subscriptions == []
+    assert agent.gena.dropped == 1
+    _ok_subscribe(agent, svc)
+
+
+def test_one_success_resets_failures():
+    agent = make_agent()
+    svc = service(agent, "doorbell", "BinaryInput")
+    _ok_subscribe(agent, svc)
+    sub = agent.gena.subscriptions[0]
+    for i in range(limits.GENA_MAX_FAILURES * 2):
+        agent.bindings["doorbell"].update(i % 2 == 0)
+        agent.gena.take(sub)
+        agent.gena.delivered(sub, i % 2 == 0)
+    assert agent.gena.subscriptions == [sub]
+
+
+def test_moderated_sensor_events_are_rate_limited():
+    agent = make_agent()
+    temperature = service(agent, "climate", "TemperatureSensor")
+    _ok_subscribe(agent, temperature)
+    _events(agent)  # initial
+    update = agent.bindings["climate"].update
+    update(2100, 4000)
+    first = _events(agent)
+    assert len(first) == 1
+    assert "<CurrentTemperature>2100<" in first[0][3]
+    for value in range(2101, 2130):
+        update(value, 4000)
+        agent.clock.advance(10)
+    assert _events(agent) == []  # moderated: nothing inside the interval
+    agent.clock.advance(limits.GENA_MODERATION_MS)
+    agent.gena.expire()
+    later = _events(agent)
+    assert len(later) == 1
+    assert "<CurrentTemperature>2129<" in later[0][3]
+
+
+def test_events_stay_within_one_service():
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    _ok_subscribe(agent, relay)
+    _events(agent)
+    agent.bindings["doorbell"].update(True)
+    assert _events(agent) == []
+
+
+def test_subscribe_refused_by_authorize():
+    agent = make_agent(authorize=lambda request, service, kind: 412)
+    svc = service(agent, "relay", "SwitchPower")
+    assert subscribe(agent, svc).status == 412
+    assert agent.gena.subscriptions == []
+
+
+def test_notify_has_room_for_an_authenticator():
+    head = gena.build_notify_head("10.1.2.30", 80, "/n", "uuid:x", 3, 10, [("AUTH", "v1 abc")])
+    assert b"\r\nAUTH: v1 abc\r\n\r\n" in head

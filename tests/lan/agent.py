@@ -1,0 +1,183 @@
+"""Start a UPnP Guard agent (the firmware under the MicroPython unix port) on the LAN.
+
+    agent = start_agent(lan, "agent", config)          # waits until it announced itself
+    agent.description_url                              # http://<ip>:49152/desc.xml
+    agent.press_button("doorbell"); agent.set_input("window", closed=True)
+    agent.set_sensor("climate", temperature=21.5, humidity=40.0)
+    agent.pins()                                       # {"5": 1, "18": 32767}: level / PWM duty
+    agent.stats()                                      # counters, heap figures
+    agent.stop()                                       # orderly: ssdp:byebye, then exit
+    agent.kill()                                       # SIGKILL, no byebye
+
+The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import json
+import re
+import signal
+import subprocess
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .core import Host, Lan, Process
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
+AGENT_HTTP_PORT = 49152
+# "w" scales the heap by the word size (64wK = 64 KB on a 32-bit board, 128 KB here).
+# On the unix port the agent's bytecode (~100 KB on 64-bit) lives on the heap too, so the
+# smallest heap surviving bench/firmware_heap.py is 88wK; 96wK leaves a margin.
+AGENT_HEAP = "96wK"
+READY_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 15.0
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "friendly_name": "Test agent",
+    "services": [
+        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
+        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
+        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
+        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
+        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
+    ],
+}
+
+
+class Agent:
+    """A running agent and its control channel (stdin commands, `CTL <id> <json>` replies)."""
+
+    def __init__(self, host: Host, process: Process, config: dict[str, Any], port: int) -> None:
+        self.host = host
+        self.process = process
+        self.config = config
+        self.port = port
+        self._ids = itertools.count(1)
+
+    @property
+    def ip(self) -> str:
+        return self.host.ip
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host.ip}:{self.port}"
+
+    @property
+    def description_url(self) -> str:
+        return f"{self.base_url}/desc.xml"
+
+    def command(self, *words: str, timeout: float = COMMAND_TIMEOUT) -> dict[str, Any]:
+        ident = next(self._ids)
+        stdin = self.process.popen.stdin
+        if stdin is None:
+            raise RuntimeError("agent has no stdin")
+        stdin.write(f"{ident} {' '.join(words)}\n".encode())
+        stdin.flush()
+        match = self.process.wait_for_output(rf"CTL {ident} (.*)\n", timeout=timeout)
+        reply: dict[str, Any] = json.loads(match.group(1))
+        if "error" in reply:
+            raise RuntimeError(f"agent refused {words}: {reply['error']}")
+        return reply
+
+    def press_button(self, name: str) -> None:
+        self.command("press", name)
+
+    def set_input(self, name: str, *, closed: bool) -> None:
+        self.command("set", name, "1" if closed else "0")
+
+    def set_sensor(
+        self, name: str, *, temperature: float | None = None, humidity: float | None = None
+    ) -> None:
+        """Degrees Celsius and %RH; the agent reports hundredths (TemperatureSensor:1)."""
+
+        def centi(value: float | None) -> str:
+            return "-" if value is None else str(round(value * 100))
+
+        self.command("sensor", name, centi(temperature), centi(humidity))
+
+    def pins(self) -> dict[str, int]:
+        pins: dict[str, int] = self.command("pins")["pins"]
+        return pins
+
+    def stats(self) -> dict[str, Any]:
+        return self.command("stats")
+
+    def alive(self) -> bool:
+        return self.process.popen.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Orderly stop: the agent sends ssdp:byebye and exits."""
+        if self.alive():
+            self.command("stop")
+            try:
+                self.process.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return self.process.stop()
+        return self.process.popen.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: no byebye. Lan.close() reaps it if the machine is too busy to wait."""
+        self.process.send_signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.popen.wait(10)
+
+
+def start_agent(
+    lan: Lan,
+    name: str = "agent",
+    config: dict[str, Any] | None = None,
+    *,
+    host: Host | None = None,
+    heap: str = AGENT_HEAP,
+    port: int = AGENT_HTTP_PORT,
+    log_level: str = "info",
+    state_dir: Path | None = None,
+) -> Agent:
+    """Start the firmware on a (new) LAN host and wait until it has announced itself.
+
+    Pass the same `state_dir` again to simulate a reboot of the same board (same UDNs,
+    BOOTID + 1).
+    """
+    host = host or lan.add_host(name)
+    config = copy.deepcopy(config if config is not None else DEFAULT_CONFIG)
+    config.setdefault("http_port", port)
+    config_path = lan.workdir / f"{name}-config.json"
+    config_path.write_text(json.dumps(config))
+    state = state_dir or lan.workdir / f"{name}-state"
+    state.mkdir(exist_ok=True)
+    process = host.start(
+        "micropython",
+        "-X",
+        f"heapsize={heap}",
+        str(FIRMWARE_DIR / "main.py"),
+        "--config",
+        str(config_path),
+        "--state",
+        str(state),
+        "--ip",
+        f"{host.ip}/{host.network.prefixlen}",
+        "--log",
+        log_level,
+        label="agent",
+    )
+    process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
+    return Agent(host, process, config, int(config["http_port"]))
+
+
+def boot_id(agent: Agent) -> int:
+    match = re.findall(r"bootid (\d+)", agent.process.output())
+    return int(match[-1])
+
+
+@pytest.fixture
+def agent(lan: Lan) -> Generator[Agent]:
+    running = start_agent(lan)
+    yield running
+    if running.alive():
+        running.kill()
