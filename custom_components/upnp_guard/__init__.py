@@ -40,3 +40,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Delete what a removed entry stored."""
+    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+        await router.async_remove_entry(hass, entry)

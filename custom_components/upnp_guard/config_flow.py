@@ -1,18 +1,45 @@
-"""Config flow for UPnP Guard."""
+"""Config flow for UPnP Guard.
+
+Appliances: `ssdp` (confirm), `user` (pick a discovered device or enter a description
+URL), `reauth` (the pairing key of our agents comes with the authentication issue; the
+step already re-checks that the device answers), `reconfigure` (a new description URL
+for the same UDN), and ignore (HA's default step: the unique id is set before any form).
+Router (IGD) discoveries and URLs go to the router steps (router/config_flow.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import probatio as vol
 from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
-from async_upnp_client.exceptions import UpnpError
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
+from async_upnp_client.exceptions import (
+    UpnpConnectionError,
+    UpnpError,
+    UpnpResponseError,
+    UpnpXmlParseError,
+)
+from homeassistant.components import ssdp
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
+from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
+from .appliance.description import async_load_appliance, is_supported
 from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -24,9 +51,20 @@ from .const import (
     entry_kind,
 )
 from .router.config_flow import RouterFlowMixin, router_options_flow
-from .runtime import async_load_device
 
-USER_SCHEMA = vol.Schema({vol.Required(CONF_LOCATION): str})
+CONF_DISCOVERED = "discovered"
+# Bound on the description URL a user may enter (longer ones are not UPnP locations).
+MAX_LOCATION_LENGTH = 512
+
+
+def describe_error(err: Exception) -> str:
+    """The form error for a description that could not be loaded."""
+    # A non-200 answer or a body that is not XML: whatever is there is not UPnP.
+    if isinstance(err, UpnpResponseError | UpnpXmlParseError):
+        return "not_upnp"
+    if isinstance(err, UpnpError) and not isinstance(err, UpnpConnectionError):
+        return "malformed_description"
+    return "cannot_connect"
 
 
 class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
@@ -38,6 +76,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         """Start with nothing discovered."""
         self._location: str | None = None
         self._name: str | None = None
+        # Discovered, not yet configured devices offered by the user step: UDN -> info.
+        self._discoveries: dict[str, SsdpServiceInfo] = {}
 
     @staticmethod
     @callback
@@ -55,14 +95,17 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
 
     async def _async_describe(self, location: str) -> tuple[UpnpDevice | None, str | None]:
         """Fetch the description; return the device or an error key."""
-        if urlsplit(location).scheme not in ("http", "https"):
+        if len(location) > MAX_LOCATION_LENGTH or urlsplit(location).scheme not in (
+            "http",
+            "https",
+        ):
             return None, "invalid_url"
         try:
-            device = await async_load_device(self.hass, location)
-        except ClientError, OSError, TimeoutError:
-            return None, "cannot_connect"
-        except UpnpError:
-            return None, "not_upnp"
+            device = await async_load_appliance(self.hass, location)
+        except (UpnpError, ClientError, OSError, TimeoutError) as err:
+            return None, describe_error(err)
+        if device.device_type not in IGD_DEVICE_TYPES and not is_supported(device):
+            return None, "not_supported"
         return device, None
 
     def _entry_data(self, device: UpnpDevice, location: str) -> dict[str, Any]:
@@ -74,27 +117,65 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             CONF_DEVICE_TYPE: device.device_type,
         }
 
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Add a device by the URL of its description XML."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            location = user_input[CONF_LOCATION].strip()
-            device, error = await self._async_describe(location)
-            if device is not None:
-                await self.async_set_unique_id(device.udn)
-                self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
-                return self.async_create_entry(
-                    title=device.friendly_name, data=self._entry_data(device, location)
+    async def _async_discovered_devices(self) -> dict[str, SsdpServiceInfo]:
+        """Devices SSDP has seen that we support and that are not configured yet."""
+        configured = {entry.unique_id for entry in self._async_current_entries()}
+        found: dict[str, SsdpServiceInfo] = {}
+        for search_target in DISCOVERABLE_SEARCH_TARGETS:
+            for info in await ssdp.async_get_discovery_info_by_st(self.hass, search_target):
+                udn = info.upnp.get("UDN") or info.ssdp_udn
+                if udn and info.ssdp_location and udn not in configured:
+                    found.setdefault(udn, info)
+        return found
+
+    def _user_schema(self) -> vol.Schema:
+        fields: dict[Any, Any] = {}
+        if self._discoveries:
+            options = [
+                SelectOptionDict(
+                    value=udn,
+                    label=f"{info.upnp.get('friendlyName') or udn} "
+                    f"({urlsplit(info.ssdp_location or '').hostname})",
                 )
-            assert error is not None
-            errors["base"] = error
-        return self.async_show_form(step_id="user", data_schema=USER_SCHEMA, errors=errors)
+                for udn, info in self._discoveries.items()
+            ]
+            fields[vol.Optional(CONF_DISCOVERED)] = SelectSelector(
+                SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+            )
+        fields[vol.Optional(CONF_LOCATION)] = str
+        return vol.Schema(fields)
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick a discovered device, or add one by the URL of its description XML."""
+        errors: dict[str, str] = {}
+        if user_input is None:
+            self._discoveries = await self._async_discovered_devices()
+        else:
+            location = (user_input.get(CONF_LOCATION) or "").strip()
+            picked = user_input.get(CONF_DISCOVERED)
+            if not location and picked in self._discoveries:
+                location = self._discoveries[picked].ssdp_location or ""
+            if not location:
+                errors["base"] = "no_device"
+            else:
+                device, error = await self._async_describe(location)
+                if device is not None:
+                    await self.async_set_unique_id(device.udn)
+                    self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
+                    return self.async_create_entry(
+                        title=device.friendly_name, data=self._entry_data(device, location)
+                    )
+                assert error is not None
+                errors["base"] = error
+        return self.async_show_form(step_id="user", data_schema=self._user_schema(), errors=errors)
 
     async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
         """A device announced itself; keep its location current and ask to confirm."""
         device_type = discovery_info.upnp.get("deviceType") or discovery_info.ssdp_st
         if device_type in IGD_DEVICE_TYPES:
             return await self.async_step_router_ssdp(discovery_info)
+        # The root device's UDN: an agent's embedded lights announce their own UDNs, but
+        # the entry (and so the unique id) is the whole agent.
         udn = discovery_info.upnp.get("UDN") or discovery_info.ssdp_udn
         location = discovery_info.ssdp_location
         if not udn or not location:
@@ -117,7 +198,63 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             )
         device, error = await self._async_describe(self._location)
         if device is None:
-            return self.async_abort(reason=error or "cannot_connect")
+            assert error is not None
+            return self.async_abort(reason=error)
         return self.async_create_entry(
             title=device.friendly_name, data=self._entry_data(device, self._location)
         )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The device asks for credentials again (our agents' pairing key, later)."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Check the device answers as the same UDN, then reload the entry."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            result = await self._async_check_same_device(entry, entry.data[CONF_LOCATION], errors)
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({}),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Point the entry at a new description URL of the same device."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            location = user_input[CONF_LOCATION].strip()
+            result = await self._async_check_same_device(entry, location, errors)
+            if result is not None:
+                return result
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_LOCATION): str}),
+                {CONF_LOCATION: entry.data[CONF_LOCATION]},
+            ),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
+
+    async def _async_check_same_device(
+        self, entry: ConfigEntry, location: str, errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Update and reload `entry` if `location` describes its device; else fill errors."""
+        device, error = await self._async_describe(location)
+        if device is None:
+            assert error is not None
+            errors["base"] = error
+            return None
+        await self.async_set_unique_id(device.udn)
+        self._abort_if_unique_id_mismatch(reason="wrong_device")
+        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})

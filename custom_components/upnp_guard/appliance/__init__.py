@@ -4,19 +4,65 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 
-from ..runtime import UpnpGuardConfigEntry, async_connect
+from ..const import CONF_LOCATION, DOMAIN
+from .connection import (
+    TRANSPORT_ERRORS,
+    ApplianceConfigEntry,
+    ApplianceConnection,
+    async_local_ip_for,
+    notify_server_pool,
+)
+from .description import async_load_appliance
+from .entity import device_info
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.LIGHT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
-    """Connect to the appliance and set up its platforms."""
-    entry.runtime_data = await async_connect(hass, entry)
+async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
+    """Load the description, subscribe to the device's events, set up its platforms."""
+    location: str = entry.data[CONF_LOCATION]
+    try:
+        device = await async_load_appliance(hass, location)
+        local_ip = await async_local_ip_for(location, hass)
+    except TRANSPORT_ERRORS as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="device_unreachable",
+            translation_placeholders={"location": location},
+        ) from err
+    pool = notify_server_pool(hass)
+    event_handler = await pool.async_acquire(local_ip)
+    connection = ApplianceConnection(hass, device, event_handler, local_ip, entry.entry_id)
+    try:
+        await connection.async_start()
+    except TRANSPORT_ERRORS as err:
+        # Clean up before raising ConfigEntryNotReady: no half-made subscriptions.
+        await connection.async_stop()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="subscribe_failed",
+            translation_placeholders={"location": location, "error": repr(err)},
+        ) from err
+    entry.runtime_data = connection
+    # Embedded devices (an agent's lights and sensors) link to their root device.
+    root = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **device_info(device)
+    )
+    connection.root_device_id = root.id
+    entry.async_on_unload(connection.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
-    """Unload an appliance entry."""
+async def async_unload_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
+    """Unload an appliance entry (the connection stops through async_on_unload)."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -2,21 +2,86 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from homeassistant.components import network
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 
-from ..runtime import UpnpGuardConfigEntry, async_connect
+from ..const import CONF_LOCATION, DOMAIN
+from ..runtime import RuntimeData, async_connect
+from .coordinator import RouterCoordinator, router_store
+from .igd import IgdClient, NotAnIgd
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
-    """Connect to the router and set up its platforms."""
-    entry.runtime_data = await async_connect(hass, entry)
+@dataclass(slots=True)
+class RouterData(RuntimeData):
+    """A loaded router entry: the device plus its coordinator."""
+
+    coordinator: RouterCoordinator
+
+
+type RouterConfigEntry = ConfigEntry[RouterData]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Connect to the router, take the first inventory and set up its platforms."""
+    runtime = await async_connect(hass, entry)
+    device = runtime.device
+    try:
+        client = IgdClient(device)
+    except NotAnIgd as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="router_not_igd",
+            translation_placeholders={"device_type": device.device_type},
+        ) from err
+    router_host = urlsplit(str(entry.data[CONF_LOCATION])).hostname or ""
+    ha_ip = await network.async_get_source_ip(hass, target_ip=router_host)
+    coordinator = RouterCoordinator(hass, entry, client, ha_ip)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = RouterData(device=device, coordinator=coordinator)
+
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, device.udn)},
+        manufacturer=device.manufacturer,
+        model=device.model_name,
+        name=device.friendly_name,
+        serial_number=device.serial_number,
+        # Routers often send an empty or relative presentationURL; only a full http(s)
+        # URL is a usable link (and the device registry rejects anything else).
+        configuration_url=(
+            device.presentation_url
+            if urlsplit(device.presentation_url or "").scheme in ("http", "https")
+            else None
+        ),
+    )
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
-    """Unload a router entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """A new policy applies at once; no reload needed."""
+    await entry.runtime_data.coordinator.async_refresh()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Unload a router entry (owned mappings stay until their lease runs out)."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.coordinator.async_shutdown()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Forget what the entry stored (owned mappings, first-seen times, DNS baseline)."""
+    await router_store(hass, entry.entry_id).async_remove()

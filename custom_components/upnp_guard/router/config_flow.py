@@ -6,20 +6,155 @@ routes IGD discoveries to `async_step_router_ssdp`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import probatio as vol
+from aiohttp import ClientError
+from async_upnp_client.exceptions import UpnpError
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+)
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
+from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
+from ..runtime import async_load_device
+from .const import (
+    CONF_ADD_CLIENTS,
+    CONF_ALLOW_RULES,
+    CONF_GRACE_PERIOD,
+    CONF_MODE,
+    DEFAULT_GRACE_PERIOD,
+    MAX_GRACE_PERIOD,
+    MODE_ENFORCE,
+    MODE_MONITOR,
+)
+from .policy import InvalidRule, parse_clients, parse_rules
 
-class RouterFlowMixin:
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigFlow
+
+    _FlowBase = ConfigFlow
+else:
+    _FlowBase = object
+
+CONF_ROUTER_LOCATION = "router_location"
+
+
+class RouterFlowMixin(_FlowBase):
     """Steps that add a router entry."""
 
+    _router_location: str | None = None
+    _router_name: str | None = None
+
     async def async_step_router_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
-        """Router discovered over SSDP."""
-        raise NotImplementedError
+        """Router discovered over SSDP: one entry per router UDN, location kept current."""
+        udn = discovery_info.upnp.get("UDN") or discovery_info.ssdp_udn
+        location = discovery_info.ssdp_location
+        if not udn or not location:
+            return self.async_abort(reason="incomplete_discovery")
+        await self.async_set_unique_id(udn)
+        self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
+        self._router_location = location
+        self._router_name = discovery_info.upnp.get("friendlyName") or udn
+        self.context["title_placeholders"] = {"name": self._router_name}
+        return await self.async_step_router_confirm()
+
+    async def async_step_router_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before watching a router (nothing is changed on it by adding it)."""
+        if self._router_location is None:
+            return self.async_abort(reason="incomplete_discovery")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="router_confirm",
+                description_placeholders={"name": self._router_name or ""},
+            )
+        try:
+            device = await async_load_device(self.hass, self._router_location)
+        except ClientError, OSError, TimeoutError:
+            return self.async_abort(reason="cannot_connect")
+        except UpnpError:
+            return self.async_abort(reason="not_upnp")
+        return self.async_create_entry(
+            title=device.friendly_name,
+            data={
+                CONF_KIND: EntryKind.ROUTER.value,
+                CONF_LOCATION: self._router_location,
+                CONF_UDN: device.udn,
+                CONF_DEVICE_TYPE: device.device_type,
+            },
+        )
+
+
+def _options_schema(options: dict[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_MODE, default=options.get(CONF_MODE, MODE_MONITOR)): SelectSelector(
+                SelectSelectorConfig(options=[MODE_MONITOR, MODE_ENFORCE], translation_key="mode")
+            ),
+            vol.Required(
+                CONF_GRACE_PERIOD, default=options.get(CONF_GRACE_PERIOD, DEFAULT_GRACE_PERIOD)
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_GRACE_PERIOD,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Optional(CONF_ALLOW_RULES, default=options.get(CONF_ALLOW_RULES, [])): TextSelector(
+                TextSelectorConfig(multiple=True)
+            ),
+            vol.Optional(CONF_ADD_CLIENTS, default=options.get(CONF_ADD_CLIENTS, [])): TextSelector(
+                TextSelectorConfig(multiple=True)
+            ),
+        }
+    )
 
 
 class RouterOptionsFlow(OptionsFlow):
-    """Port-mapping policy for a router entry."""
+    """Port-mapping policy for a router entry: mode, grace period, allow rules."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        placeholders = {"problem": ""}
+        if user_input is not None:
+            try:
+                rules = parse_rules(user_input.get(CONF_ALLOW_RULES, []))
+            except InvalidRule as err:
+                errors[CONF_ALLOW_RULES] = "invalid_rule"
+                placeholders["problem"] = str(err)
+            try:
+                clients = parse_clients(user_input.get(CONF_ADD_CLIENTS, []))
+            except InvalidRule as err:
+                errors[CONF_ADD_CLIENTS] = "invalid_client"
+                placeholders["problem"] = str(err)
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        CONF_MODE: user_input[CONF_MODE],
+                        CONF_GRACE_PERIOD: int(user_input[CONF_GRACE_PERIOD]),
+                        # Stored normalised, so the form shows what will be applied.
+                        CONF_ALLOW_RULES: [str(rule) for rule in rules],
+                        CONF_ADD_CLIENTS: clients,
+                    }
+                )
+        shown = dict(self.config_entry.options) | (user_input or {})
+        return self.async_show_form(
+            step_id="init",
+            data_schema=_options_schema(shown),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
 
 
 def router_options_flow(entry: ConfigEntry) -> OptionsFlow:

@@ -1,0 +1,54 @@
+"""Binary sensors of appliance entries: our agent's BinaryInput (buttons, contacts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .connection import ApplianceConfigEntry
+from .const import BINARY_INPUT
+from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpnpBinarySensorEntityDescription(UpnpEntityDescription, BinarySensorEntityDescription):
+    """A binary sensor from a boolean state variable."""
+
+
+INPUT_STATE = UpnpBinarySensorEntityDescription(
+    key="input_state",
+    translation_key="input_state",
+    service_type=BINARY_INPUT,
+    exists_fn=lambda node: node.service(BINARY_INPUT).has_state_variable("State"),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ApplianceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One binary sensor per input."""
+    connection = entry.runtime_data
+    async_add_entities(
+        UpnpInput(connection, node, INPUT_STATE)
+        for node in nodes_with(connection.device, INPUT_STATE)
+    )
+
+
+class UpnpInput(UpnpGuardEntity, BinarySensorEntity):
+    """On while the button is pressed or the contact closed."""
+
+    entity_description: UpnpBinarySensorEntityDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """The evented State variable."""
+        value = state_value(self.node, BINARY_INPUT, "State")
+        return None if value is None else bool(value)

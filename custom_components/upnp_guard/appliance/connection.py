@@ -1,0 +1,544 @@
+"""The live link to one UPnP appliance: description, GENA subscriptions, availability.
+
+State comes from GENA events (UDA 1.1 section 4): every service with evented state
+variables is subscribed through a notify server bound to the local address routed to
+the device (as core `dlna_dmr` does), and renewed before it expires. SSDP drives
+availability: ssdp:byebye makes the device unavailable at once, ssdp:alive brings it
+back with fresh subscriptions, and a new BOOTID.UPNP.ORG (the device rebooted and forgot
+its subscribers, UDA 1.1 section 1.2.2) reconnects. A failed renewal marks the device
+unavailable and retries with exponential backoff. Devices that refuse SUBSCRIBE are
+polled through their getter actions instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import ClientError
+from async_upnp_client.aiohttp import AiohttpNotifyServer, AiohttpSessionRequester
+from async_upnp_client.client import UpnpAction, UpnpDevice, UpnpService, UpnpStateVariable
+from async_upnp_client.event_handler import UpnpEventHandler
+from async_upnp_client.exceptions import UpnpError, UpnpResponseError
+from async_upnp_client.utils import async_get_local_ip
+from homeassistant.components import ssdp
+from homeassistant.components.ssdp.scanner import SsdpChange
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+from homeassistant.util.hass_dict import HassKey
+
+from ..const import DOMAIN
+from .const import (
+    AGENT_INFO,
+    BINARY_INPUT,
+    DIMMING,
+    HUMIDITY_SENSOR,
+    POLL_INTERVAL_S,
+    RECONNECT_BACKOFF_INITIAL_S,
+    RECONNECT_BACKOFF_MAX_S,
+    RENEWAL_MARGIN_S,
+    REQUEST_TIMEOUT_S,
+    SUBSCRIBE_RETRY_POLLS,
+    SUBSCRIPTION_TIMEOUT_S,
+    SWITCH_POWER,
+    TEMPERATURE_SENSOR,
+)
+from .description import async_load_appliance
+
+_LOGGER = logging.getLogger(__name__)
+
+# Errors that mean "the device did not answer as it should" on any request we make.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (UpnpError, ClientError, OSError, TimeoutError)
+
+# A renewal also fails when the event handler no longer knows the SID.
+RENEWAL_ERRORS: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, KeyError)
+
+type StateListener = Callable[[UpnpService, bool], None]
+"""Called with the service whose state changed and whether the change is a resync
+(the initial event of a new subscription, or a reconnect) rather than a live change."""
+
+type ApplianceConfigEntry = ConfigEntry[ApplianceConnection]
+
+SUBSCRIBE_PRIORITY: tuple[str, ...] = (
+    BINARY_INPUT,
+    SWITCH_POWER,
+    DIMMING,
+    TEMPERATURE_SENSOR,
+    HUMIDITY_SENSOR,
+)
+
+NOTIFY_SERVERS: HassKey[NotifyServerPool] = HassKey(f"{DOMAIN}_notify_servers")
+
+
+class NotifyServerPool:
+    """One GENA notify server per local address, shared by the devices routed through it."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self._hass = hass
+        self._lock = asyncio.Lock()
+        self._servers: dict[str, AiohttpNotifyServer] = {}
+        self._users: dict[str, int] = {}
+        self._requester = AiohttpSessionRequester(
+            async_get_clientsession(hass), with_sleep=True, timeout=REQUEST_TIMEOUT_S
+        )
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop_all)
+
+    async def async_acquire(self, local_ip: str) -> UpnpEventHandler:
+        """The event handler whose callback URL is on `local_ip` (started on first use)."""
+        async with self._lock:
+            server = self._servers.get(local_ip)
+            if server is None:
+                server = AiohttpNotifyServer(
+                    requester=self._requester, source=(local_ip, 0), loop=self._hass.loop
+                )
+                await server.async_start_server()
+                self._servers[local_ip] = server
+                _LOGGER.debug("GENA notify server listening at %s", server.callback_url)
+            self._users[local_ip] = self._users.get(local_ip, 0) + 1
+            return server.event_handler
+
+    async def async_release(self, local_ip: str) -> None:
+        """Stop the server on `local_ip` once its last device is gone."""
+        async with self._lock:
+            self._users[local_ip] -= 1
+            if self._users[local_ip] > 0:
+                return
+            del self._users[local_ip]
+            server = self._servers.pop(local_ip)
+            await server.async_stop_server()
+
+    async def _async_stop_all(self, _event: Event) -> None:
+        async with self._lock:
+            servers = list(self._servers.values())
+            self._servers.clear()
+            self._users.clear()
+        await asyncio.gather(*(server.async_stop_server() for server in servers))
+
+
+def notify_server_pool(hass: HomeAssistant) -> NotifyServerPool:
+    """The integration's notify server pool (created when the first device connects)."""
+    if (pool := hass.data.get(NOTIFY_SERVERS)) is None:
+        pool = hass.data[NOTIFY_SERVERS] = NotifyServerPool(hass)
+    return pool
+
+
+@dataclass(slots=True)
+class Subscription:
+    """One GENA subscription we hold on a device."""
+
+    sid: str
+    service: UpnpService
+    expires_at: float  # time.monotonic()
+
+
+def evented_services(device: UpnpDevice) -> list[UpnpService]:
+    """Services to subscribe to, most valuable first.
+
+    Devices cap their subscriptions (our agent takes 4 in all: an ESP32 has ~10 sockets)
+    and answer 503 beyond; the services left over are polled. Momentary inputs come
+    first because a poll can count presses but never see them as they happen.
+    AgentInfo is not subscribed: its evented BootId repeats SSDP's BOOTID.UPNP.ORG, and
+    GetInfo is read again on every reconnect.
+    """
+    services = [
+        service
+        for service in device.all_services
+        if service.service_type != AGENT_INFO
+        and any(variable.send_events for variable in service.state_variables.values())
+    ]
+
+    def priority(service: UpnpService) -> int:
+        if service.service_type in SUBSCRIBE_PRIORITY:
+            return SUBSCRIBE_PRIORITY.index(service.service_type)
+        return len(SUBSCRIBE_PRIORITY)
+
+    return sorted(services, key=priority)  # stable: description order within a type
+
+
+def service_urls(device: UpnpDevice) -> set[tuple[str, str, str]]:
+    """Where the device's services are reached: changes mean a new description."""
+    return {
+        (service.service_type, service.control_url, service.event_sub_url)
+        for service in device.all_services
+    }
+
+
+def getter_actions(service: UpnpService) -> list[UpnpAction]:
+    """Actions that take no input and report state variables: how state is polled."""
+    return [
+        action
+        for action in service.actions.values()
+        if not action.in_arguments() and action.out_arguments()
+    ]
+
+
+class ApplianceConnection:
+    """Runtime data of an appliance entry: the device and its event subscriptions."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        device: UpnpDevice,
+        event_handler: UpnpEventHandler,
+        local_ip: str,
+        entry_id: str,
+    ) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self.device = device
+        self.local_ip = local_ip
+        self.event_handler = event_handler
+        self.available = True
+        self.boot_id: int | None = None
+        # The BOOTID our current subscriptions were made under.
+        self._connected_boot_id: int | None = None
+        self.subscriptions: dict[str, Subscription] = {}
+        # Services the device would not let us subscribe to: state is polled instead.
+        self.polled_services: list[UpnpService] = []
+        self.event_count = 0
+        self.reconnect_count = 0
+        self._resync_pending: set[str] = set()
+        self._listeners: list[StateListener] = []
+        self._renewal_cancel: CALLBACK_TYPE | None = None
+        self._retry_cancel: CALLBACK_TYPE | None = None
+        self._poll_cancel: CALLBACK_TYPE | None = None
+        self._poll_count = 0
+        self._backoff = RECONNECT_BACKOFF_INITIAL_S
+        self._reconnect_lock = asyncio.Lock()
+        self._closed = False
+        self._ssdp_unsubscribe: list[CALLBACK_TYPE] = []
+        # Device registry id of the root device (embedded devices link to it).
+        self.root_device_id: str | None = None
+        # Wall-clock time the device booted (from the agent's Uptime), when known.
+        self.booted_at: float | None = None
+
+    @property
+    def udn(self) -> str:
+        """The root device's UDN (the entry's unique id)."""
+        return self.device.udn
+
+    @property
+    def push(self) -> bool:
+        """Whether state arrives by GENA events (else it is polled)."""
+        return bool(self.subscriptions) and not self.polled_services
+
+    # -- listeners ----------------------------------------------------------------------
+    @callback
+    def async_add_listener(self, listener: StateListener) -> CALLBACK_TYPE:
+        """Call `listener` on every state or availability change."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def _notify(self, service: UpnpService, resync: bool) -> None:
+        for listener in list(self._listeners):
+            listener(service, resync)
+
+    @callback
+    def _notify_all(self) -> None:
+        for service in self.device.all_services:
+            self._notify(service, True)
+
+    @callback
+    def _on_service_event(
+        self, service: UpnpService, _variables: Sequence[UpnpStateVariable[Any]]
+    ) -> None:
+        """A NOTIFY for one of our subscriptions was parsed into the state variables."""
+        self.event_count += 1
+        key = service.service_id + service.device.udn
+        resync = key in self._resync_pending
+        self._resync_pending.discard(key)
+        self._notify(service, resync)
+
+    # -- start / stop -------------------------------------------------------------------
+    async def async_start(self) -> None:
+        """Read non-evented facts, subscribe to every evented service, listen to SSDP."""
+        await self._async_read_info()
+        await self._async_subscribe_all()
+        self._ssdp_unsubscribe.append(
+            await ssdp.async_register_callback(
+                self.hass, self._async_on_ssdp, {"_udn": self.device.udn}
+            )
+        )
+
+    async def async_stop(self) -> None:
+        """Unsubscribe and release the notify server (entry unload)."""
+        self._closed = True
+        for unsubscribe in self._ssdp_unsubscribe:
+            unsubscribe()
+        self._ssdp_unsubscribe.clear()
+        self._cancel_timers()
+        await self._async_unsubscribe_all()
+        await notify_server_pool(self.hass).async_release(self.local_ip)
+
+    def _cancel_timers(self) -> None:
+        for name in ("_renewal_cancel", "_retry_cancel", "_poll_cancel"):
+            cancel: CALLBACK_TYPE | None = getattr(self, name)
+            if cancel is not None:
+                cancel()
+                setattr(self, name, None)
+
+    # -- subscriptions ------------------------------------------------------------------
+    async def _async_subscribe_all(self) -> None:
+        """Subscribe to every evented service; poll the ones that refuse."""
+        self.polled_services = []
+        for service in evented_services(self.device):
+            if not await self._async_subscribe(service):
+                self.polled_services.append(service)
+        self._schedule_renewal()
+        if self.polled_services:
+            await self._async_poll()
+            if self._poll_cancel is None:
+                self._poll_count = 0
+                self._poll_cancel = async_track_time_interval(
+                    self.hass,
+                    self._async_poll_interval,
+                    timedelta(seconds=POLL_INTERVAL_S),
+                    name=f"{DOMAIN} poll {self.device.udn}",
+                )
+
+    async def _async_subscribe(self, service: UpnpService) -> bool:
+        """Subscribe to one service; False when the device refuses (it will be polled)."""
+        service.on_event = self._on_service_event
+        self._resync_pending.add(service.service_id + service.device.udn)
+        try:
+            sid, timeout = await self.event_handler.async_subscribe(
+                service, timeout=timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
+            )
+        except UpnpResponseError as err:
+            # A refusal, not a network failure: GENA not offered here, or the device's
+            # subscriber table is full (503).
+            self._resync_pending.discard(service.service_id + service.device.udn)
+            _LOGGER.info(
+                "%s refused SUBSCRIBE to %s (HTTP %s); polling it every %s s",
+                self.device.friendly_name,
+                service.service_id,
+                err.status,
+                POLL_INTERVAL_S,
+            )
+            return False
+        self.subscriptions[sid] = Subscription(
+            sid, service, time.monotonic() + timeout.total_seconds()
+        )
+        return True
+
+    async def _async_unsubscribe_all(self) -> None:
+        subscriptions = list(self.subscriptions)
+        self.subscriptions.clear()
+        for sid in subscriptions:
+            with contextlib.suppress(*TRANSPORT_ERRORS, KeyError):
+                await self.event_handler.async_unsubscribe(sid)
+
+    @callback
+    def _forget_subscriptions(self) -> None:
+        """Drop subscriptions a gone or rebooted device no longer holds, without traffic."""
+        for sid in self.subscriptions:
+            # The handler keeps a weak map sid -> service; a NOTIFY with an old SID must
+            # not update state any more.
+            self.event_handler._subscriptions.pop(sid, None)
+        self.subscriptions.clear()
+
+    @callback
+    def _schedule_renewal(self) -> None:
+        if self._renewal_cancel is not None:
+            self._renewal_cancel()
+            self._renewal_cancel = None
+        if not self.subscriptions or self._closed:
+            return
+        now = time.monotonic()
+        delay = min(
+            max(0.0, min(sub.expires_at - now - RENEWAL_MARGIN_S, (sub.expires_at - now) / 2))
+            for sub in self.subscriptions.values()
+        )
+        self._renewal_cancel = async_call_later(self.hass, delay, self._async_renew)
+
+    async def _async_renew(self, _now: Any) -> None:
+        self._renewal_cancel = None
+        try:
+            for sid, subscription in list(self.subscriptions.items()):
+                new_sid, timeout = await self.event_handler.async_resubscribe(
+                    sid, timeout=timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
+                )
+                del self.subscriptions[sid]
+                self.subscriptions[new_sid] = Subscription(
+                    new_sid, subscription.service, time.monotonic() + timeout.total_seconds()
+                )
+        except RENEWAL_ERRORS as err:
+            self._forget_subscriptions()
+            self._set_unavailable(f"renewal failed: {err!r}")
+            self._schedule_retry()
+            return
+        self._schedule_renewal()
+
+    # -- polling fallback ---------------------------------------------------------------
+    async def _async_poll_interval(self, _now: Any) -> None:
+        self._poll_count += 1
+        if self.available and self._poll_count % SUBSCRIBE_RETRY_POLLS == 0:
+            # A full subscriber table frees up as other subscriptions expire.
+            for service in list(self.polled_services):
+                with contextlib.suppress(*TRANSPORT_ERRORS):
+                    if await self._async_subscribe(service):
+                        self.polled_services.remove(service)
+            self._schedule_renewal()
+            if not self.polled_services and self._poll_cancel is not None:
+                self._poll_cancel()
+                self._poll_cancel = None
+                return
+        await self._async_poll()
+
+    async def _async_poll(self) -> None:
+        for service in self.polled_services:
+            try:
+                await self.async_read_service(service)
+            except TRANSPORT_ERRORS as err:
+                self._set_unavailable(f"poll failed: {err!r}")
+                return
+            self._set_available()
+            self._notify(service, False)
+
+    async def async_read_service(self, service: UpnpService) -> None:
+        """Read a service's state through its getter actions (stored in its variables)."""
+        for action in getter_actions(service):
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                result = await action.async_call()
+            for argument in action.out_arguments():
+                if argument.name in result:
+                    argument.related_state_variable.value = result[argument.name]
+
+    async def async_refresh_after_control(self, service: UpnpService) -> None:
+        """After an action, polled devices are read back (pushed ones send an event)."""
+        if service in self.polled_services:
+            await self.async_read_service(service)
+            self._notify(service, False)
+
+    async def _async_read_info(self) -> None:
+        """Read values that are not evented (our agent's firmware version, uptime)."""
+        info = self.device.find_service(AGENT_INFO)
+        if info is None:
+            return
+        with contextlib.suppress(*TRANSPORT_ERRORS):
+            await self.async_read_service(info)
+        if info.has_state_variable("Uptime"):
+            uptime = info.state_variable("Uptime").value
+            if isinstance(uptime, int):
+                self.booted_at = time.time() - uptime
+
+    # -- availability -------------------------------------------------------------------
+    @callback
+    def _set_unavailable(self, reason: str) -> None:
+        if self.available:
+            _LOGGER.info("%s is unavailable: %s", self.device.friendly_name, reason)
+        self.available = False
+        self._notify_all()
+
+    @callback
+    def _set_available(self) -> None:
+        if not self.available:
+            _LOGGER.info("%s is available again", self.device.friendly_name)
+        self.available = True
+        self._backoff = RECONNECT_BACKOFF_INITIAL_S
+        self._notify_all()
+
+    @callback
+    def _schedule_retry(self) -> None:
+        if self._closed or self._retry_cancel is not None:
+            return
+        delay = self._backoff
+        self._backoff = min(self._backoff * 2, RECONNECT_BACKOFF_MAX_S)
+        self._retry_cancel = async_call_later(self.hass, delay, self._async_retry)
+
+    async def _async_retry(self, _now: Any) -> None:
+        self._retry_cancel = None
+        await self.async_reconnect()
+
+    async def async_reconnect(self) -> bool:
+        """Fresh subscriptions after a reboot, a byebye or a failure; backoff on failure."""
+        wanted_boot_id = self.boot_id
+        async with self._reconnect_lock:
+            if self._closed:
+                return False
+            if self.available and self._connected_boot_id == wanted_boot_id:
+                # Another announcement (devices send several) already reconnected us.
+                return True
+            self.reconnect_count += 1
+            self._cancel_timers()
+            # A device that did not reboot still holds our old subscriptions; leaving
+            # them would fill its subscriber table (our agent has 4 places).
+            await self._async_unsubscribe_all()
+            self._forget_subscriptions()
+            try:
+                if await self._async_description_changed():
+                    # New control/event URLs (our agent draws a random path component
+                    # at every boot): rebuild everything from the new description.
+                    _LOGGER.info("%s has a new description; reloading", self.device.friendly_name)
+                    self._closed = True
+                    self.hass.config_entries.async_schedule_reload(self.entry_id)
+                    return False
+                await self._async_read_info()
+                await self._async_subscribe_all()
+            except TRANSPORT_ERRORS as err:
+                self._forget_subscriptions()
+                self._set_unavailable(f"reconnect failed: {err!r}")
+                self._schedule_retry()
+                return False
+            self._connected_boot_id = wanted_boot_id
+            self._set_available()
+            return True
+
+    async def _async_description_changed(self) -> bool:
+        fresh = await async_load_appliance(self.hass, self.device.device_url)
+        return service_urls(fresh) != service_urls(self.device)
+
+    @callback
+    def async_mark_failed(self, err: Exception) -> None:
+        """A control request failed at the transport level: unavailable until it recovers."""
+        self._set_unavailable(f"request failed: {err!r}")
+        self._schedule_retry()
+
+    async def _async_on_ssdp(self, info: SsdpServiceInfo, change: SsdpChange) -> None:
+        """ssdp:alive / ssdp:byebye / ssdp:update from the device (any of its USNs)."""
+        boot_id = _boot_id(info.ssdp_headers)
+        if change is SsdpChange.UPDATE:
+            # The device announces its next BOOTID (UDA 1.1 section 1.2.4): adopt it so
+            # the alive that follows is not taken for a reboot.
+            next_boot_id = _boot_id(info.ssdp_headers, ssdp.ATTR_SSDP_NEXTBOOTID)
+            if self.boot_id is not None and boot_id == self.boot_id:
+                self.boot_id = next_boot_id
+            return
+        if change is SsdpChange.BYEBYE:
+            self._cancel_timers()
+            self._forget_subscriptions()
+            self._set_unavailable("ssdp:byebye")
+            return
+        rebooted = boot_id is not None and self.boot_id is not None and boot_id != self.boot_id
+        if boot_id is not None:
+            self.boot_id = boot_id
+        if rebooted:
+            _LOGGER.info("%s rebooted (BOOTID %s)", self.device.friendly_name, boot_id)
+        if rebooted or not self.available:
+            await self.async_reconnect()
+        elif self._connected_boot_id is None:
+            self._connected_boot_id = self.boot_id
+
+
+def _boot_id(headers: Mapping[str, Any], key: str = ssdp.ATTR_SSDP_BOOTID) -> int | None:
+    try:
+        return int(str(headers[key]), 10)
+    except KeyError, ValueError:
+        return None
+
+
+async def async_local_ip_for(location: str, hass: HomeAssistant) -> str:
+    """The local address the kernel routes to the device: where it must send NOTIFY."""
+    _family, local_ip = await async_get_local_ip(location, hass.loop)
+    return local_ip

@@ -1,0 +1,46 @@
+"""What appliance entries know about UPnP device and service types."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Standard DCPs (UPnP Forum) an appliance entry understands.
+SWITCH_POWER: Final = "urn:schemas-upnp-org:service:SwitchPower:1"
+DIMMING: Final = "urn:schemas-upnp-org:service:Dimming:1"
+TEMPERATURE_SENSOR: Final = "urn:schemas-upnp-org:service:TemperatureSensor:1"
+# Our agent's own services (see notes/contract: the agent's description).
+HUMIDITY_SENSOR: Final = "urn:upnp-guard-org:service:HumiditySensor:1"
+BINARY_INPUT: Final = "urn:upnp-guard-org:service:BinaryInput:1"
+AGENT_INFO: Final = "urn:upnp-guard-org:service:AgentInfo:1"
+AGENT_DEVICE_TYPE: Final = "urn:upnp-guard-org:device:Agent:1"
+
+SUPPORTED_SERVICE_TYPES: Final = frozenset(
+    {SWITCH_POWER, DIMMING, TEMPERATURE_SENSOR, HUMIDITY_SENSOR, BINARY_INPUT, AGENT_INFO}
+)
+
+# Device types offered in the "pick a discovered device" list of the user step; they
+# mirror the SSDP matchers in manifest.json.
+DISCOVERABLE_SEARCH_TARGETS: Final = (
+    AGENT_DEVICE_TYPE,
+    "urn:schemas-upnp-org:device:BinaryLight:1",
+    "urn:schemas-upnp-org:device:DimmableLight:1",
+    SWITCH_POWER,
+    DIMMING,
+    TEMPERATURE_SENSOR,
+)
+
+# GENA: the subscription lifetime we ask for. The agent clamps TIMEOUT to 300..1800 s
+# (DESIGN.md limits); 1800 s is also what UDA suggests as a sane upper bound.
+SUBSCRIPTION_TIMEOUT_S: Final = 1800
+# Renew this long before a subscription expires, or at half its lifetime if shorter,
+# so one lost renewal still leaves time for another before the device drops us.
+RENEWAL_MARGIN_S: Final = 60
+# After a failed renewal or reconnect: first retry delay, doubling up to the maximum.
+RECONNECT_BACKOFF_INITIAL_S: Final = 5.0
+RECONNECT_BACKOFF_MAX_S: Final = 300.0
+# Fallback when a device refuses SUBSCRIBE: how often its state is read by actions.
+POLL_INTERVAL_S: Final = 30
+# While polling, try SUBSCRIBE again every this many polls (a full table frees up).
+SUBSCRIBE_RETRY_POLLS: Final = 10
+# Bound on any one SUBSCRIBE/UNSUBSCRIBE/SOAP exchange made in the background.
+REQUEST_TIMEOUT_S: Final = 10

@@ -1,0 +1,58 @@
+"""Loading an appliance's description, keeping every embedded device.
+
+async-upnp-client keys `UpnpDevice.embedded_devices` by deviceType, so a root device
+with two embedded BinaryLight:1 devices (an agent with two relays) keeps only the last
+one. UDA 1.1 identifies devices by UDN, not by type: this factory builds the embedded
+devices itself and keys them by UDN. Everything else is the library's parsing.
+"""
+
+from __future__ import annotations
+
+from typing import override
+from xml.etree import ElementTree as ET
+
+from async_upnp_client.aiohttp import AiohttpSessionRequester
+from async_upnp_client.client import UpnpDevice
+from async_upnp_client.client_factory import UpnpFactory
+from async_upnp_client.const import NS
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ..const import DESCRIPTION_TIMEOUT
+from .const import SUPPORTED_SERVICE_TYPES
+
+
+class UdnKeyedFactory(UpnpFactory):
+    """UpnpFactory whose devices keep all embedded devices, keyed by UDN."""
+
+    @override
+    async def _async_create_device(self, device_el: ET.Element, description_url: str) -> UpnpDevice:
+        device_list = device_el.find("./device:deviceList", NS)
+        children = []
+        if device_list is not None:
+            for child_el in device_list.findall("./device:device", NS):
+                children.append(await self._async_create_device(child_el, description_url))
+            # The library would build (and de-duplicate by type) the children again.
+            device_el.remove(device_list)
+        try:
+            device = await super()._async_create_device(device_el, description_url)
+        finally:
+            if device_list is not None:
+                device_el.append(device_list)
+        for child in children:
+            child.parent_device = device
+        device.embedded_devices = {child.udn: child for child in children}
+        return device
+
+
+async def async_load_appliance(hass: HomeAssistant, location: str) -> UpnpDevice:
+    """Fetch and parse a description (raises UpnpError and aiohttp errors)."""
+    requester = AiohttpSessionRequester(
+        async_get_clientsession(hass), with_sleep=True, timeout=DESCRIPTION_TIMEOUT
+    )
+    return await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
+
+
+def is_supported(device: UpnpDevice) -> bool:
+    """Whether any device in the tree offers a service appliance entries understand."""
+    return any(service.service_type in SUPPORTED_SERVICE_TYPES for service in device.all_services)

@@ -1,0 +1,80 @@
+"""Event entities of appliance entries: momentary notifications such as a button press.
+
+BinaryInput's PressCount grows by one on every press (or closing): an event fires for
+each increase seen in a live GENA event. The initial event of a (re)subscription only
+re-bases the count, so a reconnect never replays old presses, and a lower count (the
+device rebooted) re-bases too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_upnp_client.client import UpnpDevice, UpnpService
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .connection import ApplianceConfigEntry, ApplianceConnection
+from .const import BINARY_INPUT
+from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+
+EVENT_PRESS = "press"
+# A burst of presses between two events still fires once per press, up to this bound
+# (a device must not be able to make Home Assistant loop on a huge jump).
+MAX_EVENTS_PER_NOTIFY = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpnpEventEntityDescription(UpnpEntityDescription, EventEntityDescription):
+    """Events from a counter state variable."""
+
+
+PRESS = UpnpEventEntityDescription(
+    key="press",
+    translation_key="press",
+    service_type=BINARY_INPUT,
+    exists_fn=lambda node: node.service(BINARY_INPUT).has_state_variable("PressCount"),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ApplianceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One event entity per input with a press counter."""
+    connection = entry.runtime_data
+    async_add_entities(
+        UpnpPressEvent(connection, node, PRESS) for node in nodes_with(connection.device, PRESS)
+    )
+
+
+class UpnpPressEvent(UpnpGuardEntity, EventEntity):
+    """Fires `press` for every PressCount increase."""
+
+    entity_description: UpnpEventEntityDescription
+
+    def __init__(
+        self,
+        connection: ApplianceConnection,
+        node: UpnpDevice,
+        description: UpnpEventEntityDescription,
+    ) -> None:
+        super().__init__(connection, node, description)
+        self._attr_event_types = [EVENT_PRESS]
+        self._count = self._current_count()
+
+    def _current_count(self) -> int | None:
+        value = state_value(self.node, BINARY_INPUT, "PressCount")
+        return None if value is None else int(value)
+
+    def _handle_state_change(self, service: UpnpService, resync: bool) -> None:
+        if service.device is not self.node:
+            return
+        count = self._current_count()
+        previous, self._count = self._count, count
+        if not resync and count is not None and previous is not None and count > previous:
+            for _ in range(min(count - previous, MAX_EVENTS_PER_NOTIFY)):
+                self._trigger_event(EVENT_PRESS, {"press_count": count})
+        self.async_write_ha_state()

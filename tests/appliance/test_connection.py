@@ -1,0 +1,266 @@
+"""Push, availability and recovery: GENA renewal, SSDP alive/byebye/BOOTID, polling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from homeassistant.components.ssdp.scanner import SsdpChange
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.upnp_guard.appliance.const import (
+    POLL_INTERVAL_S,
+    RECONNECT_BACKOFF_INITIAL_S,
+    SUBSCRIPTION_TIMEOUT_S,
+)
+
+from .conftest import SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
+
+LIGHT = "light.hall_light"
+
+
+def announcement(device: FakeUpnpDevice, boot_id: int | None = 1) -> SsdpServiceInfo:
+    headers = {"BOOTID.UPNP.ORG": str(boot_id)} if boot_id is not None else {}
+    return SsdpServiceInfo(
+        ssdp_usn=f"{device.spec.udn}::upnp:rootdevice",
+        ssdp_st="upnp:rootdevice",
+        ssdp_location=device.location,
+        ssdp_udn=device.spec.udn,
+        ssdp_headers=headers,
+        upnp={"UDN": device.spec.udn},
+    )
+
+
+async def advance(hass: HomeAssistant, seconds: float) -> None:
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    # Polls run as background tasks of the time-interval tracker.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_byebye_unavailable_alive_resubscribes(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connection = init_light.runtime_data
+    await ssdp_hub.announce(announcement(light_device), SsdpChange.ALIVE)
+    subscribed = light_device.subscribe_count
+    await ssdp_hub.announce(announcement(light_device), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    assert not connection.subscriptions
+    # A NOTIFY with an old SID no longer changes anything.
+    old = light_device.state(light_device.spec.udn, SWITCH_POWER).sid
+    assert connection.event_handler.service_for_sid(old) is None
+
+    for state in light_device.services.values():
+        state.sid = None  # the device restarted and forgot its subscribers
+    await ssdp_hub.announce(announcement(light_device), SsdpChange.ALIVE)
+    await light_device.initial_events(hass)
+    assert light_device.subscribe_count == subscribed + 2
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+    # Logged once each way.
+    assert caplog.text.count("is unavailable") == 1
+    assert caplog.text.count("is available again") == 1
+
+
+async def test_new_bootid_reconnects(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    connection = init_light.runtime_data
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    before = light_device.subscribe_count
+    # Same BOOTID again: nothing to do.
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    assert light_device.subscribe_count == before
+    # ssdp:update announces the next BOOTID: the alive that follows is no reboot.
+    update = announcement(light_device, boot_id=1)
+    update.ssdp_headers["NEXTBOOTID.UPNP.ORG"] = "2"
+    await ssdp_hub.announce(update, SsdpChange.UPDATE)
+    await ssdp_hub.announce(announcement(light_device, boot_id=2), SsdpChange.ALIVE)
+    assert light_device.subscribe_count == before
+    # A BOOTID we were not told about: the device rebooted and lost our subscriptions.
+    for state in light_device.services.values():
+        state.sid = None
+    await ssdp_hub.announce(announcement(light_device, boot_id=9), SsdpChange.ALIVE)
+    assert light_device.subscribe_count == before + 2
+    assert connection.boot_id == 9
+    assert connection.reconnect_count == 1
+    assert hass.states.get(LIGHT).state != STATE_UNAVAILABLE
+
+
+async def test_renewal_and_failed_renewal_backoff(
+    hass: HomeAssistant, init_light: MockConfigEntry, light_device: FakeUpnpDevice
+) -> None:
+    connection = init_light.runtime_data
+    sids = set(connection.subscriptions)
+    renewals = len([c for c in light_device.mocker.mock_calls if c[0] == "SUBSCRIBE"])
+    await advance(hass, SUBSCRIPTION_TIMEOUT_S - 30)
+    calls = [c for c in light_device.mocker.mock_calls if c[0] == "SUBSCRIBE"]
+    assert len(calls) == renewals + 2
+    # A renewal carries the SID and no CALLBACK (UDA 1.1 section 4.1.2).
+    assert "SID" in calls[-1][3]
+    assert "CALLBACK" not in calls[-1][3]
+    assert set(connection.subscriptions) == sids
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+    light_device.offline = True
+    await advance(hass, 2 * SUBSCRIPTION_TIMEOUT_S)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    # Retries back off: the first after the initial delay, the next after twice that.
+    light_device.offline = False
+    for state in light_device.services.values():
+        state.sid = None
+    await advance(hass, 2 * SUBSCRIPTION_TIMEOUT_S + RECONNECT_BACKOFF_INITIAL_S + 1)
+    await light_device.initial_events(hass)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    assert len(connection.subscriptions) == 2
+
+
+async def test_reconnect_failure_backs_off_and_recovers(
+    hass: HomeAssistant, init_light: MockConfigEntry, light_device: FakeUpnpDevice
+) -> None:
+    light_device.offline = True
+    with pytest.raises(Exception, match="did not respond"):
+        await hass.services.async_call("light", "turn_on", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 1)  # first retry fails
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    light_device.offline = False
+    for state in light_device.services.values():
+        state.sid = None
+    # The second retry waits twice as long.
+    await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 2)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    await advance(hass, 3 * RECONNECT_BACKOFF_INITIAL_S + 3)
+    await light_device.initial_events(hass)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_refused_subscribe_falls_back_to_polling(
+    hass: HomeAssistant, ssdp_hub: SsdpHub, light_device: FakeUpnpDevice
+) -> None:
+    light_device.refuse_subscribe = True
+    entry = entry_for(light_device)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    assert not connection.push
+    assert len(connection.polled_services) == 2
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+    # Control reads back at once; device-side changes show up at the next poll.
+    await hass.services.async_call("light", "turn_on", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+    light_device.state(light_device.spec.udn, SWITCH_POWER).values["Status"] = "0"
+    await advance(hass, POLL_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+    light_device.offline = True
+    await advance(hass, 2 * POLL_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    light_device.offline = False
+    await advance(hass, 3 * POLL_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations", "ssdp_hub")
+@pytest.mark.parametrize(
+    ("breakage", "reason"),
+    [
+        ("offline", "could not be reached"),
+        ("bad_description", "could not be reached"),
+        ("subscribe_drops", "Subscribing to the events"),
+    ],
+)
+async def test_setup_failures_retry(
+    hass: HomeAssistant, light_device: FakeUpnpDevice, breakage: str, reason: str
+) -> None:
+    if breakage == "offline":
+        light_device.offline = True
+    elif breakage == "bad_description":
+        light_device.mocker._mocks.insert(
+            0,
+            type(light_device.mocker._mocks[0])(
+                "get",
+                light_device.mocker._mocks[0]._url,
+                text="<not xml",
+            ),
+        )
+    else:
+
+        async def drop(method: str, url: object, data: object) -> object:
+            from aiohttp import ClientConnectionError  # noqa: PLC0415
+
+            raise ClientConnectionError("reset")
+
+        for mock in light_device.mocker._mocks:
+            if mock.method == "SUBSCRIBE":
+                mock.side_effect = drop
+    entry = entry_for(light_device)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert reason in (entry.reason or "")
+    # Nothing half-made stays behind: the notify server was released.
+    from custom_components.upnp_guard.appliance.connection import NOTIFY_SERVERS  # noqa: PLC0415
+
+    pool = hass.data.get(NOTIFY_SERVERS)
+    assert pool is None or not pool._servers
+
+
+async def test_new_description_after_reboot_reloads_entry(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    from unittest.mock import patch  # noqa: PLC0415
+
+    from custom_components.upnp_guard.appliance import connection as connection_module  # noqa: PLC0415
+
+    old = init_light.runtime_data
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    with patch.object(
+        connection_module.ApplianceConnection, "_async_description_changed", return_value=True
+    ):
+        await ssdp_hub.announce(announcement(light_device, boot_id=2), SsdpChange.ALIVE)
+        await hass.async_block_till_done()
+    assert init_light.state is ConfigEntryState.LOADED
+    assert init_light.runtime_data is not old
+    await light_device.initial_events(hass)
+    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+
+
+async def test_service_urls_change_with_the_description(
+    hass: HomeAssistant, aioclient_mock: object, light_device: FakeUpnpDevice
+) -> None:
+    from custom_components.upnp_guard.appliance.connection import service_urls  # noqa: PLC0415
+    from custom_components.upnp_guard.appliance.description import (  # noqa: PLC0415
+        async_load_appliance,
+    )
+
+    first = await async_load_appliance(hass, light_device.location)
+    again = await async_load_appliance(hass, light_device.location)
+    assert service_urls(first) == service_urls(again)
+    # The same device behind another address (or with new paths) is a new description.
+    moved = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url="http://127.0.0.9:1")
+    elsewhere = await async_load_appliance(hass, moved.location)
+    assert elsewhere.udn == first.udn
+    assert service_urls(elsewhere) != service_urls(first)

@@ -1,0 +1,213 @@
+"""End to end: real Home Assistant with our agent (the firmware under micropython).
+
+The agent grants at most 4 GENA subscriptions in all (an ESP32 has ~10 sockets), so each
+test gives it a board config whose evented services fit: everything here is pushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.upnp_guard.const import DOMAIN
+from tests.lan import Host, Lan
+from tests.lan.agent import Agent, start_agent
+
+pytestmark = pytest.mark.lan
+
+WAIT_S = 60.0
+# relay (SwitchPower) + lamp (SwitchPower + Dimming) + doorbell (BinaryInput) = 4.
+CONTROL_CONFIG: dict[str, Any] = {
+    "friendly_name": "Garage agent",
+    "services": [
+        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
+        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
+        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
+    ],
+}
+# climate (TemperatureSensor + HumiditySensor) + window (BinaryInput) = 3.
+SENSOR_CONFIG: dict[str, Any] = {
+    "friendly_name": "Hall agent",
+    "services": [
+        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
+        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
+    ],
+}
+PWM_FULL = 65535
+
+
+async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
+    """Wait (bounded) until `check()` holds: network outcomes, not timings, are checked."""
+    async with asyncio.timeout(limit_s):
+        # Conditions span HA state, the connection and subprocesses: no single event.
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert check(), what
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
+    current = hass.states.get(entity_id)
+    return None if current is None else current.state
+
+
+async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry:
+    """Real SSDP discovery of the agent, then the confirm step."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+
+    def flow() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if progress["step_id"] == "confirm":
+                return dict(progress)
+        return None
+
+    await wait_for(flow, "SSDP discovery flow for the agent")
+    found = flow()
+    assert found is not None
+    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    assert result["type"] == "create_entry"
+    assert result["data"]["location"] == agent.description_url
+    assert result["data"]["device_type"] == "urn:upnp-guard-org:device:Agent:1"
+    entry: MockConfigEntry = result["result"]
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+async def in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Agent commands block on its stdout: keep HA's loop running meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: func(*args, **kwargs))
+
+
+async def test_agent_switch_light_button_and_restart(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    state_dir = lan.workdir / "garage-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "garage", CONTROL_CONFIG, state_dir=state_dir)
+    entry = await discover_and_add(hass, agent)
+    connection = entry.runtime_data
+    assert connection.push
+    assert not connection.polled_services
+    assert len(connection.subscriptions) == 4
+    first_sids = set(connection.subscriptions)
+
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    assert state_of(hass, "sensor.garage_agent_firmware_version") not in (None, "unknown")
+    assert state_of(hass, "sensor.garage_agent_security_mode") == "open"
+
+    # switch.turn_on -> SOAP -> the simulated relay pin; the state comes back by event.
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on event")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": "light.lamp", "brightness": 128}, blocking=True
+    )
+    await wait_for(
+        lambda: (
+            state_of(hass, "light.lamp") == STATE_ON
+            and hass.states.get("light.lamp").attributes.get("brightness") == 128
+        ),
+        "lamp on at 50 %",
+    )
+    duty = (await in_thread(agent.pins))["18"]
+    assert abs(duty - PWM_FULL * 50 / 100) <= PWM_FULL / 100
+
+    # A press on the simulated button pin fires the event entity once.
+    assert state_of(hass, "event.doorbell_press") == "unknown"
+    await in_thread(agent.press_button, "doorbell")
+    await wait_for(lambda: state_of(hass, "event.doorbell_press") != "unknown", "press event")
+    fired = hass.states.get("event.doorbell_press")
+    assert fired.attributes["event_type"] == "press"
+    await in_thread(agent.press_button, "doorbell")
+    await wait_for(
+        lambda: (
+            hass.states.get("event.doorbell_press").attributes.get("press_count")
+            == fired.attributes["press_count"] + 1
+        ),
+        "second press",
+    )
+
+    # Orderly stop: ssdp:byebye -> unavailable at once.
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+
+    # Same board again (new BOOTID): ssdp:alive -> available with fresh subscriptions.
+    agent = await in_thread(
+        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(
+        lambda: state_of(hass, "switch.relay") not in (None, STATE_UNAVAILABLE),
+        "alive -> available",
+    )
+    # Its control and event URLs changed with the boot: the entry was rebuilt.
+    await wait_for(lambda: entry.runtime_data is not connection, "reloaded")
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    assert connection.push
+    assert len(connection.subscriptions) == 4
+    assert not set(connection.subscriptions) & first_sids
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    # Killed without byebye (HA cannot notice), then back with a new BOOTID: rebuilt.
+    second_sids = set(connection.subscriptions)
+    await in_thread(agent.kill)
+    agent = await in_thread(
+        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(lambda: entry.runtime_data is not connection, "BOOTID -> reloaded")
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    await wait_for(lambda: len(connection.subscriptions) == 4, "resubscribed after kill")
+    assert not set(connection.subscriptions) & second_sids
+    await in_thread(agent.press_button, "doorbell")
+    await wait_for(
+        lambda: hass.states.get("event.doorbell_press").attributes.get("press_count") == 1,
+        "press after reboot (count restarted)",
+    )
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def test_agent_sensor_and_contact_push(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    agent = start_agent(lan, "hall", SENSOR_CONFIG)
+    entry = await discover_and_add(hass, agent)
+    connection = entry.runtime_data
+    assert connection.push
+    assert not connection.polled_services
+
+    await in_thread(agent.set_sensor, "climate", temperature=23.25, humidity=41.5)
+    await wait_for(
+        lambda: (
+            state_of(hass, "sensor.climate_temperature") == "23.25"
+            and state_of(hass, "sensor.climate_humidity") == "41.5"
+        ),
+        "sensor event",
+    )
+    await in_thread(agent.set_input, "window", closed=True)
+    await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_ON, "closed")
+    await in_thread(agent.set_input, "window", closed=False)
+    await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_OFF, "opened")
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)

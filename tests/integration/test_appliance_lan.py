@@ -1,0 +1,133 @@
+"""End to end: real Home Assistant discovers and controls a stock UPnP DimmableLight.
+
+The light (tests/integration/lan_dimmable_light.py) is built from async-upnp-client's
+server classes and runs in its own LAN namespace; Home Assistant finds it through real
+SSDP, subscribes through real GENA, and controls it through real SOAP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
+from tests.lan import Host, Lan, Process
+
+pytestmark = pytest.mark.lan
+
+LIGHT_SCRIPT = Path(__file__).with_name("lan_dimmable_light.py")
+LIGHT_UDN = "uuid:5d0b6c7e-1f2a-4b3c-8d4e-acme00000001"
+LIGHT_PORT = "49152"
+ENTITY = "light.porch_light"
+# Bounds for waiting on the network (generous: two shared cores), never timing checks.
+WAIT_S = 60.0
+
+
+async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
+    """Wait (bounded) until `check()` holds: network outcomes, not timings, are checked."""
+    async with asyncio.timeout(limit_s):
+        # Conditions span HA state, the connection and subprocesses: no single event.
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert check(), what
+
+
+def start_light(host: Host, boot_id: int) -> Process:
+    proc = host.start(
+        sys.executable, str(LIGHT_SCRIPT), host.ip, LIGHT_PORT, LIGHT_UDN, str(boot_id)
+    )
+    proc.wait_for_output(r"ready", timeout=30)
+    return proc
+
+
+def tell(proc: Process, command: str) -> None:
+    assert proc.popen.stdin is not None
+    proc.popen.stdin.write(f"{command}\n".encode())
+    proc.popen.stdin.flush()
+
+
+def state(hass: HomeAssistant) -> str | None:
+    current = hass.states.get(ENTITY)
+    return None if current is None else current.state
+
+
+def brightness(hass: HomeAssistant) -> int | None:
+    current = hass.states.get(ENTITY)
+    return None if current is None else current.attributes.get("brightness")
+
+
+async def test_stock_dimmable_light_end_to_end(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    light_host = lan.add_host("light")
+    light = start_light(light_host, boot_id=1)
+
+    # Real SSDP: the ssdp integration matches our manifest and starts a discovery flow.
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+
+    def discovery_flow() -> dict[str, object] | None:
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if flow["context"].get("unique_id") == LIGHT_UDN:
+                return dict(flow)
+        return None
+
+    await wait_for(discovery_flow, "SSDP discovery flow for the light")
+    flow = discovery_flow()
+    assert flow is not None
+    assert flow["step_id"] == "confirm"
+    result = await hass.config_entries.flow.async_configure(str(flow["flow_id"]), {})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    assert entry.data[CONF_LOCATION] == f"http://{light_host.ip}:{LIGHT_PORT}/device.xml"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+    connection = entry.runtime_data
+    assert connection.push, "GENA subscriptions, not polling"
+    assert not connection.polled_services
+    first_sids = set(connection.subscriptions)
+    assert len(first_sids) == 2  # SwitchPower and Dimming
+    await wait_for(lambda: state(hass) == STATE_OFF, "initial event")
+
+    # Control: HA -> SOAP -> the device; the state comes back as a GENA event.
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": ENTITY, "brightness": 102}, blocking=True
+    )
+    light.wait_for_output(r"ACTION SetLoadLevelTarget 40", timeout=10)
+    light.wait_for_output(r"ACTION SetTarget True", timeout=10)
+    await wait_for(lambda: state(hass) == STATE_ON and brightness(hass) == 102, "turned on")
+
+    # The device changes by itself (a wall dimmer): HA follows without polling.
+    tell(light, "level 80")
+    await wait_for(lambda: brightness(hass) == 204, "device-side level change")
+    tell(light, "status 0")
+    await wait_for(lambda: state(hass) == STATE_OFF, "device-side power off")
+
+    # Killed (SIGTERM: the device says ssdp:byebye): unavailable at once.
+    light.stop()
+    await wait_for(lambda: state(hass) == STATE_UNAVAILABLE, "byebye -> unavailable")
+    assert not connection.subscriptions
+
+    # Restarted (new BOOTID): ssdp:alive brings it back with fresh subscriptions.
+    light = start_light(light_host, boot_id=2)
+    await wait_for(lambda: state(hass) not in (None, STATE_UNAVAILABLE), "alive -> available")
+    await wait_for(lambda: len(connection.subscriptions) == 2, "resubscribed")
+    assert not set(connection.subscriptions) & first_sids
+    tell(light, "level 20")
+    tell(light, "status 1")
+    await wait_for(
+        lambda: state(hass) == STATE_ON and brightness(hass) == 51, "events after restart"
+    )
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    light.stop()
