@@ -10,6 +10,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .platform_dispatch import async_dispatch_platform
 
+# No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
+# device in the connection (ApplianceConnection.control_lock); router entities read
+# through their coordinator.
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(
     hass: HomeAssistant,

@@ -9,6 +9,7 @@ fetch goes through HA's aiohttp session, which aioclient_mock replaces.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
@@ -265,10 +266,16 @@ class FakeUpnpDevice:
         self.services: dict[tuple[str, str], ServiceState] = {}
         self.refuse_subscribe = False
         self.fail_renewal = False
+        # Status of every renewal while set (503: "unable to accept renewal" for now).
+        self.renewal_status: int | None = None
         self.soap_fault: tuple[int, str] | None = None
         self.offline = False
         self.calls: list[tuple[str, dict[str, str]]] = []
         self.subscribe_count = 0
+        self.renewal_count = 0
+        # Control requests being answered at once, and the most there ever were.
+        self.soap_in_flight = 0
+        self.soap_max_in_flight = 0
         self.pending: list[tuple[ServiceState, dict[str, str]]] = []
         self._index(spec, "d")
         mocker.get(self.location, side_effect=self._description)
@@ -300,6 +307,16 @@ class FakeUpnpDevice:
     async def _soap(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         if self.offline:
             raise_connection_error()
+        self.soap_in_flight += 1
+        self.soap_max_in_flight = max(self.soap_max_in_flight, self.soap_in_flight)
+        try:
+            # A real device takes a moment to answer: let other requests start meanwhile.
+            await asyncio.sleep(0)
+            return self._answer_soap(method, url, data)
+        finally:
+            self.soap_in_flight -= 1
+
+    def _answer_soap(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         state = self._by_path(url)
         body = data.decode() if isinstance(data, bytes) else str(data)
         match = re.search(r"<u:(\w+) xmlns:u=", body)
@@ -348,15 +365,23 @@ class FakeUpnpDevice:
         if self.offline:
             raise_connection_error()
         state = self._by_path(url)
+        # The mocker records the request before it asks us for the answer.
+        requested_sid = (self.mocker.mock_calls[-1][3] or {}).get("SID")
         if method.upper() == "UNSUBSCRIBE":
             state.sid = None
             return AiohttpClientMockResponse(method, url)
         if self.refuse_subscribe:
             return AiohttpClientMockResponse(method, url, status=501)
-        if self.fail_renewal and state.sid is not None:
-            return AiohttpClientMockResponse(method, url, status=412)
-        self.subscribe_count += 1
-        state.sid = state.sid or f"uuid:sid-{self.subscribe_count}"
+        if requested_sid is not None:
+            # A renewal (UDA 1.1 section 4.1.2): only of a subscription the device holds.
+            if self.fail_renewal or requested_sid != state.sid:
+                return AiohttpClientMockResponse(method, url, status=412)
+            if self.renewal_status is not None:
+                return AiohttpClientMockResponse(method, url, status=self.renewal_status)
+            self.renewal_count += 1
+        else:
+            self.subscribe_count += 1
+            state.sid = f"uuid:sid-{self.subscribe_count}"
         return AiohttpClientMockResponse(
             method, url, headers={"SID": state.sid, "TIMEOUT": "Second-1800"}
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from homeassistant.components.ssdp.scanner import SsdpChange
@@ -14,6 +16,8 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.upnp_guard.appliance.const import (
+    LIVENESS_PROBE_FAILURES,
+    LIVENESS_PROBE_INTERVAL_S,
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
     SUBSCRIPTION_TIMEOUT_S,
@@ -106,13 +110,14 @@ async def test_renewal_and_failed_renewal_backoff(
 ) -> None:
     connection = init_light.runtime_data
     sids = set(connection.subscriptions)
-    renewals = len([c for c in light_device.mocker.mock_calls if c[0] == "SUBSCRIBE"])
+    before = len(light_device.mocker.mock_calls)
     await advance(hass, SUBSCRIPTION_TIMEOUT_S - 30)
-    calls = [c for c in light_device.mocker.mock_calls if c[0] == "SUBSCRIBE"]
-    assert len(calls) == renewals + 2
+    calls = [c for c in light_device.mocker.mock_calls[before:] if c[0] == "SUBSCRIBE"]
+    # Both subscriptions were renewed (this tick also fires a liveness probe: one more).
+    renewed = {c[3]["SID"] for c in calls if "SID" in c[3]}
+    assert renewed == sids
     # A renewal carries the SID and no CALLBACK (UDA 1.1 section 4.1.2).
-    assert "SID" in calls[-1][3]
-    assert "CALLBACK" not in calls[-1][3]
+    assert all("SID" in c[3] and "CALLBACK" not in c[3] for c in calls)
     assert set(connection.subscriptions) == sids
     assert hass.states.get(LIGHT).state == STATE_OFF
 
@@ -127,6 +132,168 @@ async def test_renewal_and_failed_renewal_backoff(
     await light_device.initial_events(hass)
     assert hass.states.get(LIGHT).state == STATE_OFF
     assert len(connection.subscriptions) == 2
+
+
+def requests(device: FakeUpnpDevice, method: str, since: int = 0) -> list[tuple[Any, ...]]:
+    return [call for call in device.mocker.mock_calls[since:] if call[0].upper() == method]
+
+
+async def test_liveness_probe_unavailable_backoff_and_recovery(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A device gone without byebye: probes fail -> unavailable -> back -> resubscribed."""
+    connection = init_light.runtime_data
+    old_sids = set(connection.subscriptions)
+    # While the device answers, a probe is one renewal and changes nothing.
+    renewals = light_device.renewal_count
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert light_device.renewal_count == renewals + 1
+    assert set(connection.subscriptions) == old_sids
+    assert hass.states.get(LIGHT).state == STATE_OFF
+
+    # Gone without a word (the network to it, say: it keeps our subscriptions).
+    light_device.offline = True
+    for _ in range(LIVENESS_PROBE_FAILURES - 1):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+        assert hass.states.get(LIGHT).state == STATE_OFF  # one silence is no outage
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    assert "liveness probes" in caplog.text
+
+    # Unavailable, it is asked again with backoff: 5 s, then 10 s later, ...
+    mark = len(light_device.mocker.mock_calls)
+    await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 1)
+    first = len(requests(light_device, "GET", mark))
+    assert first > 0
+    await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 1)
+    assert len(requests(light_device, "GET", mark)) == first  # not yet: the delay doubled
+    await advance(hass, 2 * RECONNECT_BACKOFF_INITIAL_S + 1)
+    assert len(requests(light_device, "GET", mark)) > first
+    # ... through the description only: no GENA at a device that does not answer.
+    assert not requests(light_device, "SUBSCRIBE", mark)
+    assert not requests(light_device, "UNSUBSCRIBE", mark)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+    # Back: the old subscriptions are given back and fresh ones taken.
+    light_device.offline = False
+    mark = len(light_device.mocker.mock_calls)
+    await advance(hass, 4 * RECONNECT_BACKOFF_INITIAL_S + 1)
+    await light_device.initial_events(hass)
+    assert {call[3]["SID"] for call in requests(light_device, "UNSUBSCRIBE", mark)} == old_sids
+    assert len(connection.subscriptions) == 2
+    assert not set(connection.subscriptions) & old_sids
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+    assert caplog.text.count("is unavailable") == 1
+    assert caplog.text.count("is available again") == 1
+    # And it is watched again.
+    renewals = light_device.renewal_count
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert light_device.renewal_count == renewals + 1
+
+
+async def test_liveness_probe_resubscribes_a_device_that_forgot_us(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reboot no SSDP told us about: the probe's renewal gets 412 -> resubscribed."""
+    connection = init_light.runtime_data
+    old_sids = set(connection.subscriptions)
+    for state in light_device.services.values():
+        state.sid = None
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    await light_device.initial_events(hass)
+    assert connection.reconnect_count == 1
+    assert len(connection.subscriptions) == 2
+    assert not set(connection.subscriptions) & old_sids
+    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+    # It answered all along: never unavailable.
+    assert "is unavailable" not in caplog.text
+
+
+async def test_liveness_probe_does_not_loop_on_a_device_that_never_renews(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """412 to every renewal (a stock device without renewals): one resubscription only."""
+    connection = init_light.runtime_data
+    light_device.fail_renewal = True
+    for _ in range(4):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert connection.reconnect_count == 1
+    assert caplog.text.count("no longer holds our subscription") == 1
+    await light_device.initial_events(hass)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    # Still watched: silence is noticed as before.
+    light_device.offline = True
+    for _ in range(LIVENESS_PROBE_FAILURES):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+    # A device that renews again is again resubscribed when it forgets us.
+    light_device.offline = False
+    light_device.fail_renewal = False
+    await advance(hass, 10 * RECONNECT_BACKOFF_INITIAL_S)
+    await light_device.initial_events(hass)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)  # a 200: refusals forgiven
+    reconnects = connection.reconnect_count
+    for state in light_device.services.values():
+        state.sid = None
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert connection.reconnect_count == reconnects + 1
+
+
+async def test_liveness_probe_busy_answer_is_an_answer(
+    hass: HomeAssistant, init_light: MockConfigEntry, light_device: FakeUpnpDevice
+) -> None:
+    """503 to a renewal ("unable to accept renewal"): there, so nothing is torn down."""
+    connection = init_light.runtime_data
+    sids = set(connection.subscriptions)
+    light_device.renewal_status = 503
+    for _ in range(LIVENESS_PROBE_FAILURES + 1):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    assert connection.reconnect_count == 0
+    assert set(connection.subscriptions) == sids
+    # A busy answer also resets the count of silent probes.
+    light_device.renewal_status = None
+    light_device.offline = True
+    for _ in range(LIVENESS_PROBE_FAILURES - 1):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    light_device.offline = False
+    light_device.renewal_status = 503
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    light_device.offline = True
+    light_device.renewal_status = None
+    for _ in range(LIVENESS_PROBE_FAILURES - 1):
+        await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_OFF
+    await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+
+async def test_actions_are_serialised_per_device(
+    hass: HomeAssistant, init_agent: MockConfigEntry, agent_device: FakeUpnpDevice
+) -> None:
+    """Entities act in parallel (PARALLEL_UPDATES = 0); the device gets one at a time."""
+    relays = ["switch.relay_1", "switch.relay_2"]
+    await asyncio.gather(
+        hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: relays}, blocking=True),
+        hass.services.async_call(
+            "light", "turn_on", {ATTR_ENTITY_ID: "light.lamp", "brightness": 128}, blocking=True
+        ),
+    )
+    assert [name for name, _args in agent_device.calls].count("SetTarget") == 3
+    assert agent_device.soap_max_in_flight == 1
 
 
 async def test_reconnect_failure_backs_off_and_recovers(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +16,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.upnp_guard.appliance.const import (
+    LIVENESS_PROBE_FAILURES,
+    LIVENESS_PROBE_INTERVAL_S,
+)
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, start_agent
@@ -40,6 +46,11 @@ SENSOR_CONFIG: dict[str, Any] = {
         {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
         {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
     ],
+}
+# One relay: one subscription.
+RELAY_CONFIG: dict[str, Any] = {
+    "friendly_name": "Shed agent",
+    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
 }
 PWM_FULL = 65535
 
@@ -164,7 +175,8 @@ async def test_agent_switch_light_button_and_restart(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    # Killed without byebye (HA cannot notice), then back with a new BOOTID: rebuilt.
+    # Killed without byebye and back before a liveness probe noticed: the new BOOTID
+    # rebuilds it (test_agent_killed_goes_unavailable_and_returns covers the probes).
     second_sids = set(connection.subscriptions)
     await in_thread(agent.kill)
     agent = await in_thread(
@@ -180,6 +192,55 @@ async def test_agent_switch_light_button_and_restart(
         lambda: hass.states.get("event.doorbell_press").attributes.get("press_count") == 1,
         "press after reboot (count restarted)",
     )
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def test_agent_killed_goes_unavailable_and_returns(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """SIGKILL (no byebye): liveness probes -> unavailable; restarted -> fresh subscription."""
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    entry = await discover_and_add(hass, agent)
+    connection = entry.runtime_data
+    first_sids = set(connection.subscriptions)
+    assert len(first_sids) == 1
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+
+    await in_thread(agent.kill)
+    assert not agent.alive()
+    # Nothing tells HA but the probes: fire their timer rather than wait for it.
+    for probe in range(1, LIVENESS_PROBE_FAILURES + 1):
+        assert state_of(hass, "switch.relay") == STATE_OFF  # not before the last probe
+        async_fire_time_changed(
+            hass, dt_util.utcnow() + timedelta(seconds=LIVENESS_PROBE_INTERVAL_S + 1)
+        )
+        await wait_for(
+            lambda probe=probe: connection.probe_failures >= probe or not connection.available,
+            f"liveness probe {probe} unanswered",
+        )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "unavailable")
+
+    # The same board again (new BOOTID, new event URLs): rebuilt with a fresh subscription,
+    # by its ssdp:alive or by the next reconnect attempt, whichever comes first.
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(lambda: entry.runtime_data is not connection, "rebuilt after restart")
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    await wait_for(lambda: len(connection.subscriptions) == 1, "resubscribed")
+    assert not set(connection.subscriptions) & first_sids
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "available again")
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
+    assert (await in_thread(agent.pins))["5"] == 1
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

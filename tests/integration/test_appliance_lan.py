@@ -8,8 +8,10 @@ SSDP, subscribes through real GENA, and controls it through real SOAP.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.upnp_guard.appliance.const import (
+    LIVENESS_PROBE_FAILURES,
+    LIVENESS_PROBE_INTERVAL_S,
+)
 from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
 from tests.lan import Host, Lan, Process
 
@@ -127,6 +135,33 @@ async def test_stock_dimmable_light_end_to_end(
     await wait_for(
         lambda: state(hass) == STATE_ON and brightness(hass) == 51, "events after restart"
     )
+
+    # Killed without a word (SIGKILL: no byebye): only the liveness probes can tell.
+    second_sids = set(connection.subscriptions)
+    light.send_signal(signal.SIGKILL)
+    light.popen.wait(10)
+    for probe in range(1, LIVENESS_PROBE_FAILURES + 1):
+        assert state(hass) == STATE_ON  # not before the last probe
+        async_fire_time_changed(
+            hass, dt_util.utcnow() + timedelta(seconds=LIVENESS_PROBE_INTERVAL_S + 1)
+        )
+        await wait_for(
+            lambda probe=probe: connection.probe_failures >= probe or not connection.available,
+            f"liveness probe {probe} unanswered",
+        )
+    await wait_for(lambda: state(hass) == STATE_UNAVAILABLE, "probes -> unavailable")
+
+    # Back (new BOOTID, same description): reconnected in place, fresh subscriptions.
+    light = start_light(light_host, boot_id=3)
+    await wait_for(lambda: state(hass) not in (None, STATE_UNAVAILABLE), "back -> available")
+    assert entry.runtime_data is connection
+    await wait_for(lambda: len(connection.subscriptions) == 2, "resubscribed after kill")
+    assert not set(connection.subscriptions) & second_sids
+    await hass.services.async_call(
+        "light", "turn_on", {"entity_id": ENTITY, "brightness": 102}, blocking=True
+    )
+    light.wait_for_output(r"ACTION SetTarget True", timeout=10)
+    await wait_for(lambda: state(hass) == STATE_ON and brightness(hass) == 102, "on after kill")
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

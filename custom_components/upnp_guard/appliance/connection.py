@@ -6,8 +6,11 @@ the device (as core `dlna_dmr` does), and renewed before it expires. SSDP drives
 availability: ssdp:byebye makes the device unavailable at once, ssdp:alive brings it
 back with fresh subscriptions, and a new BOOTID.UPNP.ORG (the device rebooted and forgot
 its subscribers, UDA 1.1 section 1.2.2) reconnects. A failed renewal marks the device
-unavailable and retries with exponential backoff. Devices that refuse SUBSCRIBE are
-polled through their getter actions instead.
+unavailable and retries with exponential backoff. A device that dies without a word
+(power cut, crash) sends no byebye: while subscribed, one subscription is renewed every
+LIVENESS_PROBE_INTERVAL_S as a probe, and LIVENESS_PROBE_FAILURES unanswered probes in a
+row make the device unavailable until a reconnect succeeds. Devices that refuse SUBSCRIBE
+are polled through their getter actions instead (the polls then tell liveness).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from aiohttp import ClientError
 from async_upnp_client.aiohttp import AiohttpNotifyServer, AiohttpSessionRequester
 from async_upnp_client.client import UpnpAction, UpnpDevice, UpnpService, UpnpStateVariable
+from async_upnp_client.const import HttpRequest
 from async_upnp_client.event_handler import UpnpEventHandler
 from async_upnp_client.exceptions import UpnpError, UpnpResponseError
 from async_upnp_client.utils import async_get_local_ip
@@ -43,6 +47,9 @@ from .const import (
     BINARY_INPUT,
     DIMMING,
     HUMIDITY_SENSOR,
+    LIVENESS_PROBE_FAILURES,
+    LIVENESS_PROBE_INTERVAL_S,
+    LIVENESS_PROBE_TIMEOUT_S,
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
     RECONNECT_BACKOFF_MAX_S,
@@ -213,6 +220,17 @@ class ApplianceConnection:
         self._retry_cancel: CALLBACK_TYPE | None = None
         self._poll_cancel: CALLBACK_TYPE | None = None
         self._poll_count = 0
+        self._probe_cancel: CALLBACK_TYPE | None = None
+        # Unanswered liveness probes in a row, and whose turn it is to be renewed.
+        self.probe_failures = 0
+        self._probe_turn = 0
+        # A probe was refused and we resubscribed; refused again, the device just does
+        # not renew (the scheduled renewal falls back to fresh SUBSCRIBEs for those).
+        self._probe_refused = False
+        # One control exchange with the device at a time, whichever entity or service
+        # call asks: our agent serves 4 HTTP connections in all (503 beyond) and its GENA
+        # traffic needs some of them. This is where entities queue (PARALLEL_UPDATES = 0).
+        self.control_lock = asyncio.Lock()
         self._backoff = RECONNECT_BACKOFF_INITIAL_S
         self._reconnect_lock = asyncio.Lock()
         self._closed = False
@@ -282,7 +300,7 @@ class ApplianceConnection:
         await notify_server_pool(self.hass).async_release(self.local_ip)
 
     def _cancel_timers(self) -> None:
-        for name in ("_renewal_cancel", "_retry_cancel", "_poll_cancel"):
+        for name in ("_renewal_cancel", "_retry_cancel", "_poll_cancel", "_probe_cancel"):
             cancel: CALLBACK_TYPE | None = getattr(self, name)
             if cancel is not None:
                 cancel()
@@ -296,6 +314,7 @@ class ApplianceConnection:
             if not await self._async_subscribe(service):
                 self.polled_services.append(service)
         self._schedule_renewal()
+        self._start_probing()
         if self.polled_services:
             await self._async_poll()
             if self._poll_cancel is None:
@@ -390,6 +409,7 @@ class ApplianceConnection:
                     if await self._async_subscribe(service):
                         self.polled_services.remove(service)
             self._schedule_renewal()
+            self._start_probing()
             if not self.polled_services and self._poll_cancel is not None:
                 self._poll_cancel()
                 self._poll_cancel = None
@@ -409,7 +429,7 @@ class ApplianceConnection:
     async def async_read_service(self, service: UpnpService) -> None:
         """Read a service's state through its getter actions (stored in its variables)."""
         for action in getter_actions(service):
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            async with self.control_lock, asyncio.timeout(REQUEST_TIMEOUT_S):
                 result = await action.async_call()
             for argument in action.out_arguments():
                 if argument.name in result:
@@ -433,6 +453,93 @@ class ApplianceConnection:
             if isinstance(uptime, int):
                 self.booted_at = time.time() - uptime
 
+    # -- liveness -----------------------------------------------------------------------
+    @callback
+    def _start_probing(self) -> None:
+        """Probe while subscribed (polled devices show their liveness by answering polls)."""
+        if self._probe_cancel is not None or not self.subscriptions or self._closed:
+            return
+        self.probe_failures = 0
+        self._probe_cancel = async_track_time_interval(
+            self.hass,
+            self._async_probe,
+            timedelta(seconds=LIVENESS_PROBE_INTERVAL_S),
+            name=f"{DOMAIN} liveness {self.device.udn}",
+        )
+
+    async def _async_probe(self, _now: Any) -> None:
+        """Renew one of our subscriptions to learn whether the device is still there.
+
+        A renewal rather than a GET of the description: it is header-only both ways,
+        where the description is several KB a small device has to send each time (our
+        agent's, with its embedded devices, is the largest thing it serves), and it proves
+        more than that something answers at the address: that the device still holds our
+        subscription. A device that rebooted without an SSDP announcement we heard
+        answers 412 (UDA 1.1 section 4.1.2), or 404 when the event URL went with the old
+        boot, and is resubscribed now instead of at the next renewal up to half an hour
+        later. A renewal is traffic the device expects from a subscriber anyway: it only
+        moves the expiry forward. It is sent by hand, not through the event handler, so
+        that a failure leaves the handler's bookkeeping alone (the handler's renewal
+        would fall back to a fresh SUBSCRIBE and leave the old SID with the device).
+        """
+        if (
+            self._closed
+            or not self.available
+            or self._reconnect_lock.locked()
+            or not self.subscriptions
+        ):
+            return
+        self._probe_turn += 1
+        sids = list(self.subscriptions)
+        sid = sids[self._probe_turn % len(sids)]
+        event_url = self.subscriptions[sid].service.event_sub_url
+        request = HttpRequest(
+            "SUBSCRIBE",
+            event_url,
+            {"SID": sid, "TIMEOUT": f"Second-{SUBSCRIPTION_TIMEOUT_S}"},
+            None,
+        )
+        try:
+            async with asyncio.timeout(LIVENESS_PROBE_TIMEOUT_S):
+                response = await self.device.requester.async_http_request(request)
+        except TRANSPORT_ERRORS as err:
+            self.probe_failures += 1
+            _LOGGER.debug(
+                "%s did not answer liveness probe %s/%s: %r",
+                self.device.friendly_name,
+                self.probe_failures,
+                LIVENESS_PROBE_FAILURES,
+                err,
+            )
+            if self.probe_failures >= LIVENESS_PROBE_FAILURES and self.available:
+                # Keep the subscriptions: if it was the network and not the device, the
+                # reconnect unsubscribes them once the device answers again.
+                self._cancel_timers()
+                self._set_unavailable(
+                    f"no answer to {self.probe_failures} liveness probes: {err!r}"
+                )
+                self._schedule_retry()
+            return
+        self.probe_failures = 0
+        if self._closed or sid not in self.subscriptions:
+            return  # a reconnect or unload overtook the probe
+        if not 400 <= response.status_code < 500:
+            # 200: there and subscribed. 5xx: there, but "unable to accept renewal" for
+            # now (our agent with all its connections busy); the scheduled renewal copes.
+            self._probe_refused = response.status_code >= 500 and self._probe_refused
+            return
+        if self._probe_refused:
+            # Refused right after fresh subscriptions too: a device that does not renew,
+            # not one that forgot us. Its answer is enough to know it is there.
+            return
+        self._probe_refused = True
+        _LOGGER.info(
+            "%s no longer holds our subscription (HTTP %s to a renewal); subscribing again",
+            self.device.friendly_name,
+            response.status_code,
+        )
+        await self.async_reconnect(force=True)
+
     # -- availability -------------------------------------------------------------------
     @callback
     def _set_unavailable(self, reason: str) -> None:
@@ -447,6 +554,7 @@ class ApplianceConnection:
             _LOGGER.info("%s is available again", self.device.friendly_name)
         self.available = True
         self._backoff = RECONNECT_BACKOFF_INITIAL_S
+        self.probe_failures = 0
         self._notify_all()
 
     @callback
@@ -461,29 +569,41 @@ class ApplianceConnection:
         self._retry_cancel = None
         await self.async_reconnect()
 
-    async def async_reconnect(self) -> bool:
-        """Fresh subscriptions after a reboot, a byebye or a failure; backoff on failure."""
+    async def async_reconnect(self, *, force: bool = False) -> bool:
+        """Fresh subscriptions after a reboot, a byebye or a failure; backoff on failure.
+
+        `force` reconnects an available device too (it answered that it lost our
+        subscriptions).
+        """
         wanted_boot_id = self.boot_id
         async with self._reconnect_lock:
             if self._closed:
                 return False
-            if self.available and self._connected_boot_id == wanted_boot_id:
+            if not force and self.available and self._connected_boot_id == wanted_boot_id:
                 # Another announcement (devices send several) already reconnected us.
                 return True
             self.reconnect_count += 1
             self._cancel_timers()
+            try:
+                # The description first: a device that still does not answer is not
+                # sent a round of UNSUBSCRIBEs that would each wait for their timeout.
+                description_changed = await self._async_description_changed()
+            except TRANSPORT_ERRORS as err:
+                self._set_unavailable(f"reconnect failed: {err!r}")
+                self._schedule_retry()
+                return False
             # A device that did not reboot still holds our old subscriptions; leaving
             # them would fill its subscriber table (our agent has 4 places).
             await self._async_unsubscribe_all()
             self._forget_subscriptions()
+            if description_changed:
+                # New control/event URLs (our agent draws a random path component at
+                # every boot): rebuild everything from the new description.
+                _LOGGER.info("%s has a new description; reloading", self.device.friendly_name)
+                self._closed = True
+                self.hass.config_entries.async_schedule_reload(self.entry_id)
+                return False
             try:
-                if await self._async_description_changed():
-                    # New control/event URLs (our agent draws a random path component
-                    # at every boot): rebuild everything from the new description.
-                    _LOGGER.info("%s has a new description; reloading", self.device.friendly_name)
-                    self._closed = True
-                    self.hass.config_entries.async_schedule_reload(self.entry_id)
-                    return False
                 await self._async_read_info()
                 await self._async_subscribe_all()
             except TRANSPORT_ERRORS as err:

@@ -44,3 +44,13 @@ POLL_INTERVAL_S: Final = 30
 SUBSCRIBE_RETRY_POLLS: Final = 10
 # Bound on any one SUBSCRIBE/UNSUBSCRIBE/SOAP exchange made in the background.
 REQUEST_TIMEOUT_S: Final = 10
+# Liveness while subscribed: a device that dies without ssdp:byebye (power cut, crash)
+# just stops sending events, which looks the same as nothing happening. Every interval
+# one of our subscriptions is renewed as a probe (see ApplianceConnection._async_probe).
+LIVENESS_PROBE_INTERVAL_S: Final = 30
+# A probe gets this long: a device on the LAN answers a header-only renewal in
+# milliseconds; the agent's own read deadline is a few seconds.
+LIVENESS_PROBE_TIMEOUT_S: Final = 5
+# Consecutive unanswered probes that make the device unavailable: one lost exchange on a
+# busy Wi-Fi is no outage, two in a row (about a minute) is.
+LIVENESS_PROBE_FAILURES: Final = 2

@@ -127,7 +127,8 @@ async def async_call_action(
         )
     action = service.action(action_name)
     try:
-        return await action.async_call(**arguments)
+        async with connection.control_lock:
+            return await action.async_call(**arguments)
     except UpnpValueError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
