@@ -1,4 +1,5 @@
-"""Peak heap of the agent with 4 subscribers and 4 concurrent HTTP clients, and the
+"""Peak heap of the agent with 4 subscribers (each to every service) and 4 concurrent
+HTTP clients, and the
 smallest `-X heapsize` that survives it (no MemoryError, no 503, every request answered).
 
     PYTHONPATH=/repo python bench/firmware_heap.py [heap ...]    (default: 128wK..64wK)
@@ -6,6 +7,7 @@ smallest `-X heapsize` that survives it (no MemoryError, no 503, every request a
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 
@@ -18,7 +20,6 @@ from bench.firmware_common import (
     soap,
     start_agent,
     status,
-    url_of,
 )
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
@@ -28,6 +29,13 @@ SUBSCRIBERS = 4
 
 
 def run(heap: str) -> dict[str, object]:
+    try:
+        return _run(heap)
+    except Exception as err:  # a failed run is a result of the table, not a crash
+        return {"heap": heap, "ok": False, "why": f"{type(err).__name__}: {str(err)[-200:]}"}
+
+
+def _run(heap: str) -> dict[str, object]:
     with Lan() as lan:
         try:
             agent = start_agent(lan, heap=heap)
@@ -36,19 +44,22 @@ def run(heap: str) -> dict[str, object]:
         pc = lan.add_host("pc")
         desc = description(pc, agent)
         failures: list[str] = []
-        services = ["SwitchPower", "BinaryInput", "TemperatureSensor", "Dimming"]
+        # A control point subscribes to every service it shows: 4 subscribers x every
+        # evented service of the board (32 subscriptions with DEFAULT_CONFIG).
+        paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", desc)
         sinks = [notify_sink(pc, 8200 + i) for i in range(SUBSCRIBERS)]
         counts = [sink.__enter__() for sink in sinks]
         try:
-            for i, name in enumerate(services):
-                sub = request(
-                    agent,
-                    "SUBSCRIBE",
-                    url_of(desc, "eventSubURL", name),
-                    {"NT": "upnp:event", "CALLBACK": f"<http://{pc.ip}:{8200 + i}/>"},
-                )
-                if status(exchange(pc, agent, sub)) != 200:
-                    failures.append("subscribe " + name)
+            for i in range(SUBSCRIBERS):
+                for path in paths:
+                    sub = request(
+                        agent,
+                        "SUBSCRIBE",
+                        path,
+                        {"NT": "upnp:event", "CALLBACK": f"<http://{pc.ip}:{8200 + i}/>"},
+                    )
+                    if status(exchange(pc, agent, sub)) != 200:
+                        failures.append("subscribe " + path)
 
             def client(index: int) -> None:
                 for round_ in range(ROUNDS):
@@ -81,15 +92,21 @@ def run(heap: str) -> dict[str, object]:
         finally:
             for sink in sinks:
                 sink.__exit__(None, None, None)
-        alive = agent.alive() and "MemoryError" not in agent.process.output()
+        output = agent.process.output()
+        alive = agent.alive() and "MemoryError" not in output
+        warnings = [line for line in output.splitlines() if line.startswith(("[W]", "[E]"))]
+        if not alive:
+            where = max(output.find("MemoryError"), 0)
+            failures.append(output[max(where - 200, 0) : where + 100])
         return {
             "heap": heap,
             "ok": alive and not failures,
-            "why": "; ".join(failures[:3]) or ("" if alive else "MemoryError/exit"),
+            "why": "; ".join(failures[:3] + warnings[:2]) or ("" if alive else "MemoryError/exit"),
             "heap_peak": stats["heap_peak"],
             "heap_live_idle": stats["heap_live"],
             "events": sum(c[0] for c in counts),
             "connections_peak": stats["connections_peak"],
+            "subscriptions": stats["subscriptions"],
         }
 
 

@@ -185,7 +185,13 @@ class SubscriptionManager:
         except CallbackRejected:
             return GenaResult(412)
         self.expire(now)
-        if len(self.subscriptions) >= limits.GENA_MAX_SUBSCRIPTIONS:
+        if len(self.subscriptions) >= limits.GENA_MAX_SUBSCRIPTIONS_TOTAL:
+            return GenaResult(503)
+        per_service = 0
+        for sub in self.subscriptions:
+            if sub.service is service:
+                per_service += 1
+        if per_service >= limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE:
             return GenaResult(503)
         sub = Subscription(
             self._new_sid(),
@@ -248,7 +254,19 @@ class SubscriptionManager:
                 self._dispatch(service, key[1])
 
     def ready(self):
-        return [s for s in self.subscriptions if s.ready and s.pending and not s.in_flight]
+        """Subscriptions to send a NOTIFY to now: at most GENA_MAX_NOTIFY_IN_FLIGHT open."""
+        room = limits.GENA_MAX_NOTIFY_IN_FLIGHT
+        for s in self.subscriptions:
+            if s.in_flight:
+                room -= 1
+        out = []
+        for s in self.subscriptions:
+            if room <= 0:
+                break
+            if s.ready and s.pending and not s.in_flight:
+                out.append(s)
+                room -= 1
+        return out
 
     def take(self, sub, extra_headers=()):
         """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight.

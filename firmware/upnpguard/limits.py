@@ -38,7 +38,18 @@ SOAP_MAX_DEPTH = const(8)
 # --- GENA ---------------------------------------------------------------------------
 GENA_CALLBACK_HEADER_MAX = const(256)  # -> 412
 GENA_CALLBACK_URLS_MAX = const(4)  # -> 412
-GENA_MAX_SUBSCRIPTIONS = const(4)  # -> 503
+# UPnP subscriptions are per service (UDA 1.1 4.1.1): a control point subscribes to every
+# service it shows. Four per service lets four control points (Home Assistant, a phone
+# app, a second controller, a test tool) watch each one; each subscription costs ~0.5 KB
+# (SID, callback list, pending event names) plus a ~1.5 KB NOTIFY while one is in flight.
+GENA_MAX_SUBSCRIPTIONS_PER_SERVICE = const(4)  # -> 503
+# Backstop over all services: four subscribers to every evented service of the reference
+# board (tests/lan/agent.py DEFAULT_CONFIG: AgentInfo, relay, lamp x2, climate x2, doorbell,
+# window = 8 services) -> 32, ~16 KB on a 32-bit board; a bigger config hits this first.
+GENA_MAX_SUBSCRIPTIONS_TOTAL = const(32)  # -> 503
+# NOTIFY connections open at once: an ESP32 has ~10 lwIP sockets in all (SSDP 1, HTTP 4
+# plus the listener); a change of several services queues the rest until one finishes.
+GENA_MAX_NOTIFY_IN_FLIGHT = const(4)
 GENA_TIMEOUT_MIN_S = const(300)
 GENA_TIMEOUT_MAX_S = const(1800)
 GENA_NOTIFY_TIMEOUT_MS = const(2000)

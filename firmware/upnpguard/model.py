@@ -2,6 +2,8 @@
 # checks SOAP applies (UDA 1.1 2.5 data types). One ServiceType per DCP, shared by every
 # device that offers the service; the SCPD XML is generated from it.
 
+from collections import namedtuple
+
 # UPnP error codes (UDA 1.1 3.2.2 table 3-3) returned as SOAP faults.
 ERR_INVALID_ACTION = 401
 ERR_INVALID_ARGS = 402
@@ -45,81 +47,92 @@ class UpnpError(Exception):
         self.detail = detail or UPNP_ERROR_DESCRIPTIONS.get(code, "Error")
 
 
-class StateVariable:
-    def __init__(
-        self,
+_StateVariable = namedtuple(
+    "StateVariable",
+    (
+        "name",
+        "data_type",
+        "default",
+        "evented",
+        "minimum",
+        "maximum",
+        "step",
+        "allowed",
+        "moderated",
+        "max_length",
+    ),
+)
+
+
+def StateVariable(  # noqa: N802 - reads like the type it builds
+    name,
+    data_type,
+    default,
+    evented=False,
+    minimum=None,
+    maximum=None,
+    step=None,
+    allowed=None,
+    moderated=False,
+    max_length=None,
+):
+    """A state variable (a namedtuple: compact on MicroPython, ~20 in the DCP tables)."""
+    return _StateVariable(
+        name, data_type, default, evented, minimum, maximum, step, allowed, moderated, max_length
+    )
+
+
+def encode(var, value):
+    if var.data_type == "boolean":
+        return "1" if value else "0"
+    return str(value)
+
+
+def decode(var, text):
+    """Text from a SOAP argument -> value, or UpnpError 600/601/605."""
+    text = text.strip()
+    kind = var.data_type
+    if kind == "boolean":
+        low = text.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " is not a boolean")
+    if kind in _INT_RANGES:
+        digits = text[1:] if text[:1] in "+-" else text
+        if not digits or not digits.isdigit() or len(digits) > 10:
+            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " is not an integer")
+        value = int(text)
+        low, high = _INT_RANGES[kind]
+        if not low <= value <= high:
+            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " outside " + kind)
+        if (var.minimum is not None and value < var.minimum) or (
+            var.maximum is not None and value > var.maximum
+        ):
+            raise UpnpError(ERR_ARGUMENT_OUT_OF_RANGE, var.name + " out of range")
+        return value
+    # string
+    limit = var.max_length
+    if limit is not None and len(text) > limit:
+        raise UpnpError(ERR_STRING_ARGUMENT_TOO_LONG, var.name + " too long")
+    if var.allowed is not None and text not in var.allowed:
+        raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " not allowed")
+    return text
+
+
+# Actions and arguments are namedtuples: on MicroPython a tuple costs a fraction of an
+# instance with an attribute table, and the DCP tables hold ~40 of them.
+Argument = namedtuple("Argument", ("name", "direction", "variable"))
+_Action = namedtuple("Action", ("name", "args_in", "args_out"))
+
+
+def Action(name, args_in=(), args_out=()):  # noqa: N802 - reads like the type it builds
+    return _Action(
         name,
-        data_type,
-        default,
-        evented=False,
-        minimum=None,
-        maximum=None,
-        step=None,
-        allowed=None,
-        moderated=False,
-        max_length=None,
-    ):
-        self.name = name
-        self.data_type = data_type
-        self.default = default
-        self.evented = evented
-        self.minimum = minimum
-        self.maximum = maximum
-        self.step = step
-        self.allowed = allowed
-        self.moderated = moderated
-        self.max_length = max_length
-
-    def encode(self, value):
-        if self.data_type == "boolean":
-            return "1" if value else "0"
-        return str(value)
-
-    def decode(self, text):
-        """Text from a SOAP argument -> value, or UpnpError 600/601/605."""
-        text = text.strip()
-        kind = self.data_type
-        if kind == "boolean":
-            low = text.lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " is not a boolean")
-        if kind in _INT_RANGES:
-            digits = text[1:] if text[:1] in "+-" else text
-            if not digits or not digits.isdigit() or len(digits) > 10:
-                raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " is not an integer")
-            value = int(text)
-            low, high = _INT_RANGES[kind]
-            if not low <= value <= high:
-                raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " outside " + kind)
-            if (self.minimum is not None and value < self.minimum) or (
-                self.maximum is not None and value > self.maximum
-            ):
-                raise UpnpError(ERR_ARGUMENT_OUT_OF_RANGE, self.name + " out of range")
-            return value
-        # string
-        limit = self.max_length
-        if limit is not None and len(text) > limit:
-            raise UpnpError(ERR_STRING_ARGUMENT_TOO_LONG, self.name + " too long")
-        if self.allowed is not None and text not in self.allowed:
-            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, self.name + " not allowed")
-        return text
-
-
-class Argument:
-    def __init__(self, name, direction, variable):
-        self.name = name
-        self.direction = direction
-        self.variable = variable  # name of the related state variable
-
-
-class Action:
-    def __init__(self, name, args_in=(), args_out=()):
-        self.name = name
-        self.args_in = [Argument(a, "in", v) for a, v in args_in]
-        self.args_out = [Argument(a, "out", v) for a, v in args_out]
+        tuple(Argument(a, "in", v) for a, v in args_in),
+        tuple(Argument(a, "out", v) for a, v in args_out),
+    )
 
 
 class ServiceType:

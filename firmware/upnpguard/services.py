@@ -50,7 +50,7 @@ class ServiceInstance:
             self.listener(self, name)
 
     def encoded(self, name):
-        return self.type.variable(name).encode(self.values[name])
+        return model.encode(self.type.variable(name), self.values[name])
 
     def invoke(self, action_name, args):
         """Run a validated action; out values are encoded strings in SCPD order."""

@@ -149,15 +149,27 @@ class Shell:
         for chunk in response.chunks():
             length += len(chunk)
         writer.write(http.build_head(response.status, response.headers, length, self.agent.server))
-        buf = bytearray()
-        for chunk in response.chunks():
-            buf.extend(chunk)
-            if len(buf) >= _WRITE_BATCH:
-                writer.write(buf)
-                await writer.drain()
-                buf = bytearray()
-        writer.write(buf)
         await writer.drain()
+        # One fixed batch buffer per response: a growing bytearray reallocates, and on a
+        # small heap a contiguous ~1 KB block is what fragmentation denies first.
+        buf = bytearray(_WRITE_BATCH)
+        view = memoryview(buf)
+        used = 0
+        for chunk in response.chunks():
+            size = len(chunk)
+            if used + size > _WRITE_BATCH and used:
+                writer.write(view[:used])
+                await writer.drain()
+                used = 0
+            if size > _WRITE_BATCH:
+                writer.write(chunk)
+                await writer.drain()
+                continue
+            buf[used : used + size] = chunk
+            used += size
+        if used:
+            writer.write(view[:used])
+            await writer.drain()
 
     async def _client(self, reader, writer):
         self.connections += 1
@@ -244,6 +256,8 @@ class Shell:
             try:
                 gena.expire()
                 for sub in gena.ready():
+                    # Counted against GENA_MAX_NOTIFY_IN_FLIGHT before the task first runs.
+                    sub.in_flight = True
                     asyncio.create_task(self._deliver(sub))
             except Exception as err:
                 log.error("event loop", type(err).__name__, err)

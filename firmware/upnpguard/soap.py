@@ -63,7 +63,7 @@ def parse_request(body, service_type, soapaction):
     for child, arg in zip(call.children, action.args_in):
         if child.children:
             raise UpnpError(model.ERR_INVALID_ARGS, arg.name + " is not a simple value")
-        args[arg.name] = service_type.variable(arg.variable).decode(child.text)
+        args[arg.name] = model.decode(service_type.variable(arg.variable), child.text)
     return action, args
 
 

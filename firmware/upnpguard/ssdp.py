@@ -10,20 +10,21 @@ _MULTICAST_HOST = "239.255.255.250:1900"
 
 
 def targets(root):
-    """Every (NT, USN) pair the device announces (UDA 1.1 1.2.2), root first."""
-    out = [
-        ("upnp:rootdevice", root.udn + "::upnp:rootdevice"),
-    ]
+    """Every (NT, USN) pair the device announces (UDA 1.1 1.2.2), root first.
+
+    A generator: the ~20 pairs (USNs of ~90 bytes) are rebuilt per use instead of
+    holding ~3 KB for the agent's lifetime.
+    """
+    yield ("upnp:rootdevice", root.udn + "::upnp:rootdevice")
     for device in root.all_devices():
-        out.append((device.udn, device.udn))
-        out.append((device.device_type, device.udn + "::" + device.device_type))
+        yield (device.udn, device.udn)
+        yield (device.device_type, device.udn + "::" + device.device_type)
         seen = []
         for service in device.services:
             st = service.type.service_type
             if st not in seen:
                 seen.append(st)
-                out.append((st, device.udn + "::" + st))
-    return out
+                yield (st, device.udn + "::" + st)
 
 
 def _split_type(urn):
@@ -108,10 +109,16 @@ class Announcer:
         self.server = server
         self.boot_id = boot_id
         self.config_id = config_id
-        self.targets = targets(root)
+
+    @property
+    def targets(self):
+        return list(targets(self.root))
+
+    def iter_targets(self):
+        return targets(self.root)
 
     def alive(self):
-        for nt, usn in self.targets:
+        for nt, usn in self.iter_targets():
             yield (
                 (
                     "NOTIFY * HTTP/1.1\r\nHOST: {}\r\nCACHE-CONTROL: max-age={}\r\nLOCATION: {}\r\n"
@@ -132,7 +139,7 @@ class Announcer:
             )
 
     def byebye(self):
-        for nt, usn in self.targets:
+        for nt, usn in self.iter_targets():
             yield (
                 (
                     "NOTIFY * HTTP/1.1\r\nHOST: {}\r\nNT: {}\r\nNTS: ssdp:byebye\r\nUSN: {}\r\n"
@@ -203,7 +210,7 @@ class Responder:
         if search is None:
             self.dropped_invalid += 1
             return
-        if not matches(search.st, self.announcer.targets):
+        if not matches(search.st, self.announcer.iter_targets()):
             return
         for entry in self.pending:
             if entry.ip == ip and entry.port == port:
@@ -250,7 +257,7 @@ class Responder:
             self._refill(now)
             sent = []
             for st in entry.sts:
-                for reply_st, usn in matches(st, self.announcer.targets):
+                for reply_st, usn in matches(st, self.announcer.iter_targets()):
                     if (reply_st, usn) in sent:
                         continue
                     sent.append((reply_st, usn))

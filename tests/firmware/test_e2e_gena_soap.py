@@ -1,4 +1,4 @@
-"""GENA and SOAP rules on the running agent: CallStranger (412), subscription cap (503),
+"""GENA and SOAP rules on the running agent: CallStranger (412), subscription caps (503),
 failing subscribers dropped, strict SOAP faults; the agent keeps serving after each."""
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
-MAX_SUBSCRIPTIONS = 4
+MAX_SUBSCRIPTIONS_PER_SERVICE = 4
+EVENTED_SERVICES = 8  # of DEFAULT_CONFIG
 MAX_FAILURES = 3
 
 
@@ -135,21 +136,48 @@ def test_nt_and_sid_rules(lan: Lan, agent: Agent) -> None:
     assert agent.stats()["subscriptions"] == 0
 
 
-def test_fifth_subscription_is_503(lan: Lan, agent: Agent) -> None:
+def test_fifth_subscription_to_one_service_is_503(lan: Lan, agent: Agent) -> None:
     pc = lan.add_host("pc")
-    path = url_of(description(pc, agent), "eventSubURL", "SwitchPower")
+    desc = description(pc, agent)
+    path = url_of(desc, "eventSubURL", "SwitchPower")
     with notify_server(pc) as events:
         sids = []
-        for port in range(MAX_SUBSCRIPTIONS):
+        for port in range(MAX_SUBSCRIPTIONS_PER_SERVICE):
             response = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/{port}>"))
             assert status(response) == 200
             sids.append(re.search(rb"SID: (\S+)", response).group(1).decode())
         refused = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/x>"))
         assert status(refused) == 503
-        wait_for(lambda: len(events) == MAX_SUBSCRIPTIONS)
+        wait_for(lambda: len(events) == MAX_SUBSCRIPTIONS_PER_SERVICE)
+        assert_still_serves(pc, agent)
+        # The cap is per service: another service still takes the same subscriber.
+        other = url_of(desc, "eventSubURL", "BinaryInput")
+        assert (
+            status(exchange(pc, agent, subscribe(agent, other, f"<http://{pc.ip}:8123/o>"))) == 200
+        )
         exchange(pc, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sids[0]}))
         again = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/y>"))
         assert status(again) == 200
+    assert agent.stats()["refused"]["503"] >= 1
+    assert_still_serves(pc, agent)
+
+
+def test_one_subscriber_subscribes_to_every_service(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", description(pc, agent))
+    # AgentInfo, relay, lamp (SwitchPower, Dimming), climate (temperature, humidity),
+    # doorbell, window.
+    assert len(paths) == EVENTED_SERVICES
+    with notify_server(pc) as events:
+        for path in paths:
+            response = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/n>"))
+            assert status(response) == 200, (path, response[:100])
+        # Every service sends its initial event (SEQ 0), each to its own SID.
+        wait_for(lambda: len(events) == len(paths))
+    sids = {re.search(rb"SID: (\S+)", event).group(1) for event in events}
+    assert len(sids) == len(paths)
+    assert all(b"SEQ: 0\r\n" in event for event in events)
+    assert agent.stats()["subscriptions"] == len(paths)
     assert_still_serves(pc, agent)
 
 

@@ -32,8 +32,10 @@ from .core import Host, Lan, Process
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 AGENT_HTTP_PORT = 49152
 # "w" scales the heap by the word size (64wK = 64 KB on a 32-bit board, 128 KB here).
-# On the unix port the agent's bytecode (~100 KB on 64-bit) lives on the heap too, so the
-# smallest heap surviving bench/firmware_heap.py is 88wK; 96wK leaves a margin.
+# On the unix port the agent's bytecode and interned names (~90 KB on 64-bit) live on the
+# heap too (idle ~126 KB). bench/firmware_heap.py, 4 subscribers each to every service
+# (32 subscriptions, ~0.6 KB each) plus 4 concurrent clients: 88wK is the smallest heap
+# that survives; 96wK leaves a margin (test_e2e_memory runs that load on it).
 AGENT_HEAP = "96wK"
 READY_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0

@@ -155,16 +155,86 @@ def test_renew_and_unsubscribe_only_by_the_subscriber():
     assert agent.gena.subscriptions == []
 
 
-def test_subscription_cap_is_503_and_frees_up():
+def test_per_service_cap_is_503_and_frees_up():
     agent = make_agent()
     svc = service(agent, "relay", "SwitchPower")
     sids = []
-    for i in range(limits.GENA_MAX_SUBSCRIPTIONS):
+    for i in range(limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE):
         sids.append(header(_ok_subscribe(agent, svc, f"10.1.2.{40 + i}"), "SID"))
     assert subscribe(agent, svc, "10.1.2.60").status == 503
+    # The cap is per service: the same type on another device and another service of
+    # the board still accept the same subscriber.
+    _ok_subscribe(agent, service(agent, "lamp", "SwitchPower"), "10.1.2.60")
+    _ok_subscribe(agent, service(agent, "doorbell", "BinaryInput"), "10.1.2.60")
     req = request("UNSUBSCRIBE", svc.event_path, [("SID", sids[0])])
     assert agent.handle(req, "10.1.2.40").status == 200
     assert subscribe(agent, svc, "10.1.2.60").status == 200
+    assert subscribe(agent, svc, "10.1.2.61").status == 503
+
+
+def _all_services(agent):
+    return [svc for device in agent.root.all_devices() for svc in device.services]
+
+
+def test_one_subscriber_subscribes_to_every_service():
+    agent = make_agent()
+    evented = [svc for svc in _all_services(agent) if svc.type.evented()]
+    assert len(evented) == 8  # AgentInfo, relay, lamp x2, climate x2, doorbell, window
+    for svc in evented:
+        _ok_subscribe(agent, svc)
+    assert len(agent.gena.subscriptions) == len(evented)
+
+
+def test_four_subscribers_to_every_service_of_the_reference_board_fit():
+    agent = make_agent()
+    evented = [svc for svc in _all_services(agent) if svc.type.evented()]
+    for i in range(limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE):
+        for svc in evented:
+            _ok_subscribe(agent, svc, f"10.1.2.{40 + i}")
+    assert len(agent.gena.subscriptions) == limits.GENA_MAX_SUBSCRIPTIONS_TOTAL
+
+
+def test_total_cap_is_503_and_frees_up():
+    # Eight sensors = 16 services + AgentInfo: four per service would exceed the total.
+    sensors = [{"kind": "sensor", "name": f"s{i}"} for i in range(8)]
+    agent = make_agent({"friendly_name": "Big board", "services": sensors})
+    evented = [svc for svc in _all_services(agent) if svc.type.evented()]
+    slots = [(svc, f"10.1.2.{40 + i}") for i in range(4) for svc in evented]
+    assert len(slots) > limits.GENA_MAX_SUBSCRIPTIONS_TOTAL
+    sids = []
+    for svc, peer in slots[: limits.GENA_MAX_SUBSCRIPTIONS_TOTAL]:
+        sids.append((svc, peer, header(_ok_subscribe(agent, svc, peer), "SID")))
+    svc, peer = slots[limits.GENA_MAX_SUBSCRIPTIONS_TOTAL]
+    assert subscribe(agent, svc, peer).status == 503
+    old_svc, old_peer, sid = sids[0]
+    req = request("UNSUBSCRIBE", old_svc.event_path, [("SID", sid)])
+    assert agent.handle(req, old_peer).status == 200
+    assert subscribe(agent, svc, peer).status == 200
+
+
+def test_notifies_in_flight_are_bounded():
+    agent = make_agent()
+    evented = [svc for svc in _all_services(agent) if svc.type.evented()]
+    for svc in evented:
+        _ok_subscribe(agent, svc)
+    ready = agent.gena.ready()
+    assert len(ready) == limits.GENA_MAX_NOTIFY_IN_FLIGHT < len(evented)
+    for sub in ready:
+        agent.gena.take(sub)
+    assert agent.gena.ready() == []
+    agent.gena.delivered(ready[0], True)
+    assert len(agent.gena.ready()) == 1
+    sent = len(ready)
+    while agent.gena.ready():
+        for sub in agent.gena.ready():
+            agent.gena.take(sub)
+            agent.gena.delivered(sub, True)
+            sent += 1
+    for sub in ready[1:]:
+        agent.gena.delivered(sub, True)
+    # Every initial event went out, none twice.
+    assert sent == len(evented)
+    assert all(sub.seq == 1 for sub in agent.gena.subscriptions)
 
 
 def test_seq_wraps_to_one():

@@ -156,9 +156,9 @@ def test_action_failed_501_and_out_of_memory_603():
 
 def test_string_too_long_605_and_allowed_values_600():
     var = model.StateVariable("Mode", "string", "a", allowed=("a", "b"), max_length=4)
-    assert var.decode("b") == "b"
-    assert raises(model.UpnpError, var.decode, "c").code == 600
-    assert raises(model.UpnpError, var.decode, "abcde").code == 605
+    assert model.decode(var, "b") == "b"
+    assert raises(model.UpnpError, model.decode, var, "c").code == 600
+    assert raises(model.UpnpError, model.decode, var, "abcde").code == 605
 
 
 def test_not_authorized_606_from_the_authorize_step():
