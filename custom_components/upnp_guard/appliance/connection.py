@@ -151,7 +151,7 @@ class Subscription:
 def evented_services(device: UpnpDevice) -> list[UpnpService]:
     """Services to subscribe to, most valuable first.
 
-    Devices cap their subscriptions (our agent takes 4 in all: an ESP32 has ~10 sockets)
+    Devices cap their subscriptions (our agent: 4 per service, 32 in all, for its memory)
     and answer 503 beyond; the services left over are polled. Momentary inputs come
     first because a poll can count presses but never see them as they happen.
     AgentInfo is not subscribed: its evented BootId repeats SSDP's BOOTID.UPNP.ORG, and
