@@ -152,7 +152,9 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
         "remote_host": "",
         "lease": _row(rows, 8443)["lease"],  # type: ignore[index]
     }
-    assert _row(rows, 8443)["lease"] > two_days - 10  # type: ignore[index,operator]
+    # timedelta(days=2).seconds is 0: the days must survive. The margin only absorbs the
+    # time the listing itself takes on a loaded machine.
+    assert _row(rows, 8443)["lease"] > two_days - 600  # type: ignore[index,operator]
     await asyncio.sleep(3)  # real seconds pass on the router's lease clock
     before = _row(await _executor(hass, upnpc_mappings, other, router), 9000)
     assert before is not None
@@ -184,7 +186,8 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
     await _executor(hass, router.start_miniupnpd)
     assert await _executor(hass, upnpc_mappings, other, router) == []
     async_fire_time_changed(hass, dt_util.utcnow() + UPDATE_INTERVAL + timedelta(seconds=1))
-    await hass.async_block_till_done()
+    # The poll runs as a background task, possibly queued behind an event-driven refresh.
+    await hass.async_block_till_done(wait_background_tasks=True)
     rows = await _executor(hass, upnpc_mappings, other, router)
     assert {row["external_port"] for row in rows} == {8443, 9000}
     assert "dport 8443" in router.nft_ruleset()

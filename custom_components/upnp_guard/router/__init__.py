@@ -16,6 +16,7 @@ from homeassistant.helpers import device_registry as dr
 from ..const import CONF_LOCATION, DOMAIN
 from ..runtime import RuntimeData, async_connect
 from .coordinator import RouterCoordinator, router_store
+from .events import RouterEvents
 from .igd import IgdClient, NotAnIgd
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -26,6 +27,7 @@ class RouterData(RuntimeData):
     """A loaded router entry: the device plus its coordinator."""
 
     coordinator: RouterCoordinator
+    events: RouterEvents
 
 
 type RouterConfigEntry = ConfigEntry[RouterData]
@@ -47,7 +49,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
     ha_ip = await network.async_get_source_ip(hass, target_ip=router_host)
     coordinator = RouterCoordinator(hass, entry, client, ha_ip)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = RouterData(device=device, coordinator=coordinator)
+    # Events come to the address the kernel routes to the router (the one it can reach).
+    events = RouterEvents(hass, coordinator, ha_ip)
+    await events.async_start()
+    entry.runtime_data = RouterData(device=device, coordinator=coordinator, events=events)
 
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -65,7 +70,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
         ),
     )
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        # A failed setup is never unloaded: its subscriptions and notify server would leak.
+        await events.async_stop()
+        raise
     return True
 
 
@@ -78,6 +88,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     """Unload a router entry (owned mappings stay until their lease runs out)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        await entry.runtime_data.events.async_stop()
         await entry.runtime_data.coordinator.async_shutdown()
     return unloaded
 
