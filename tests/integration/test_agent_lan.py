@@ -55,6 +55,11 @@ RELAY_CONFIG: dict[str, Any] = {
 PWM_FULL = 65535
 
 
+def rebuilt(entry: MockConfigEntry, old: object) -> bool:
+    """The entry was reloaded and is up again (during a reload it has no runtime_data)."""
+    return entry.state is ConfigEntryState.LOADED and getattr(entry, "runtime_data", old) is not old
+
+
 async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
     """Wait (bounded) until `check()` holds: network outcomes, not timings, are checked."""
     async with asyncio.timeout(limit_s):
@@ -163,7 +168,7 @@ async def test_agent_switch_light_button_and_restart(
         "alive -> available",
     )
     # Its control and event URLs changed with the boot: the entry was rebuilt.
-    await wait_for(lambda: entry.runtime_data is not connection, "reloaded")
+    await wait_for(lambda: rebuilt(entry, connection), "reloaded")
     await hass.async_block_till_done()
     connection = entry.runtime_data
     assert connection.push
@@ -182,7 +187,7 @@ async def test_agent_switch_light_button_and_restart(
     agent = await in_thread(
         start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
     )
-    await wait_for(lambda: entry.runtime_data is not connection, "BOOTID -> reloaded")
+    await wait_for(lambda: rebuilt(entry, connection), "BOOTID -> reloaded")
     await hass.async_block_till_done()
     connection = entry.runtime_data
     await wait_for(lambda: len(connection.subscriptions) == 4, "resubscribed after kill")
@@ -230,7 +235,7 @@ async def test_agent_killed_goes_unavailable_and_returns(
     agent = await in_thread(
         start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
     )
-    await wait_for(lambda: entry.runtime_data is not connection, "rebuilt after restart")
+    await wait_for(lambda: rebuilt(entry, connection), "rebuilt after restart")
     await hass.async_block_till_done()
     connection = entry.runtime_data
     await wait_for(lambda: len(connection.subscriptions) == 1, "resubscribed")
