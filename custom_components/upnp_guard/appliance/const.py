@@ -17,6 +17,11 @@ AGENT_DEVICE_TYPE: Final = "urn:upnp-guard-org:device:Agent:1"
 SUPPORTED_SERVICE_TYPES: Final = frozenset(
     {SWITCH_POWER, DIMMING, TEMPERATURE_SENSOR, HUMIDITY_SENSOR, BINARY_INPUT, AGENT_INFO}
 )
+# UPnP data types (UDA 2.5) of numeric state variables: any evented one of a service not
+# in SUPPORTED_SERVICE_TYPES becomes a generic sensor.
+NUMERIC_DATA_TYPES: Final = frozenset(
+    {"ui1", "ui2", "ui4", "i1", "i2", "i4", "int", "r4", "r8", "number", "fixed.14.4", "float"}
+)
 
 # Device types offered in the "pick a discovered device" list of the user step; they
 # mirror the SSDP matchers in manifest.json.

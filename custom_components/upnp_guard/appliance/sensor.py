@@ -1,13 +1,15 @@
-"""Sensors of appliance entries: temperature, humidity, and the agent's diagnostics."""
+"""Sensors of appliance entries: temperature, humidity, the agent's diagnostics, and
+every other evented numeric state variable of services no other entity covers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from async_upnp_client.client import UpnpDevice
+from async_upnp_client.client import UpnpDevice, UpnpStateVariable
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
@@ -21,7 +23,13 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .connection import ApplianceConfigEntry, ApplianceConnection
-from .const import AGENT_INFO, HUMIDITY_SENSOR, TEMPERATURE_SENSOR
+from .const import (
+    AGENT_INFO,
+    HUMIDITY_SENSOR,
+    NUMERIC_DATA_TYPES,
+    SUPPORTED_SERVICE_TYPES,
+    TEMPERATURE_SENSOR,
+)
 from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
 
 # TemperatureSensor:1 reports hundredths of a degree Celsius; our HumiditySensor:1
@@ -39,6 +47,19 @@ def _offers(service_type: str, variable: str) -> Callable[[UpnpDevice], bool]:
         return node.service(service_type).has_state_variable(variable)
 
     return exists
+
+
+def _number(node: UpnpDevice, service_type: str, variable: str) -> int | float | None:
+    """A numeric variable's value; anything a device sends that is no number is unknown."""
+    # async-upnp-client parses event values by data type (int or float here) and keeps
+    # None for text that does not parse; bool is an int to Python, but never a reading.
+    value = state_value(node, service_type, variable)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN/INF parse as floats but are no measurement.
+        return None
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +134,43 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
 )
 
 
+def _is_generic_numeric(variable: UpnpStateVariable[Any]) -> bool:
+    return variable.send_events and variable.data_type in NUMERIC_DATA_TYPES
+
+
+def generic_sensors(device: UpnpDevice) -> Iterator[tuple[UpnpDevice, UpnpSensorEntityDescription]]:
+    """One sensor per evented numeric variable of each service no other entity covers.
+
+    UPnP carries no unit or meaning for a variable, so these get neither device class nor
+    unit; only events update them, so non-evented variables get none (use get_variables).
+    """
+    for node in device.all_devices:
+        for service in node.services.values():
+            if service.service_type in SUPPORTED_SERVICE_TYPES:
+                continue
+            for variable in service.state_variables.values():
+                if not _is_generic_numeric(variable):
+                    continue
+                yield (
+                    node,
+                    UpnpSensorEntityDescription(
+                        # The base entity's unique id is the node UDN + this key.
+                        key=f"{service.service_id}_{variable.name}",
+                        translation_key="state_variable",
+                        translation_placeholders={"variable": variable.name},
+                        service_type=service.service_type,
+                        state_class=SensorStateClass.MEASUREMENT,
+                        value_fn=_generic_value(service.service_type, variable.name),
+                    ),
+                )
+
+
+def _generic_value(
+    service_type: str, variable: str
+) -> Callable[[UpnpDevice, ApplianceConnection], StateType]:
+    return lambda node, _c: _number(node, service_type, variable)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ApplianceConfigEntry,
@@ -124,6 +182,10 @@ async def async_setup_entry(
         UpnpSensor(connection, node, description)
         for description in SENSORS
         for node in nodes_with(connection.device, description)
+    )
+    async_add_entities(
+        UpnpSensor(connection, node, description)
+        for node, description in generic_sensors(connection.device)
     )
 
 
