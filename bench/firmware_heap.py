@@ -15,7 +15,7 @@ from bench.firmware_common import (
     Lan,
     description,
     exchange,
-    notify_sink,
+    notify_server,
     request,
     soap,
     start_agent,
@@ -47,7 +47,7 @@ def _run(heap: str) -> dict[str, object]:
         # A control point subscribes to every service it shows: 4 subscribers x every
         # evented service of the board (32 subscriptions with DEFAULT_CONFIG).
         paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", desc)
-        sinks = [notify_sink(pc, 8200 + i) for i in range(SUBSCRIBERS)]
+        sinks = [notify_server(pc, 8200 + i) for i in range(SUBSCRIBERS)]
         counts = [sink.__enter__() for sink in sinks]
         try:
             for i in range(SUBSCRIBERS):
@@ -104,7 +104,7 @@ def _run(heap: str) -> dict[str, object]:
             "why": "; ".join(failures[:3] + warnings[:2]) or ("" if alive else "MemoryError/exit"),
             "heap_peak": stats["heap_peak"],
             "heap_live_idle": stats["heap_live"],
-            "events": sum(c[0] for c in counts),
+            "events": sum(len(c) for c in counts),
             "connections_peak": stats["connections_peak"],
             "subscriptions": stats["subscriptions"],
         }

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import pytest_socket
@@ -141,3 +143,43 @@ def search(
                 if expect is not None and len(replies) >= expect:
                     break
     return replies
+
+
+@contextmanager
+def notify_server(host: Host, port: int = 8123) -> Iterator[list[bytes]]:
+    """A minimal GENA event receiver on `host`; yields the list of NOTIFYs received."""
+    received: list[bytes] = []
+    with host.entered():
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind((host.ip, port))
+        server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(4096)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(re.search(rb"CONTENT-LENGTH: (\d+)", head, re.I).group(1))
+                while len(body) < length:
+                    body += conn.recv(4096)
+                received.append(head + b"\r\n\r\n" + body)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield received
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()

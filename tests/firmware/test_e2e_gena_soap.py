@@ -4,11 +4,7 @@ failing subscribers dropped, strict SOAP faults; the agent keeps serving after e
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -16,12 +12,13 @@ from tests.firmware.e2e import (
     assert_still_serves,
     description,
     exchange,
+    notify_server,
     request,
     soap,
     status,
     url_of,
 )
-from tests.lan import Host, Lan
+from tests.lan import Lan
 from tests.lan.agent import Agent, boot_id, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
@@ -31,46 +28,6 @@ DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 MAX_SUBSCRIPTIONS_PER_SERVICE = 4
 EVENTED_SERVICES = 8  # of DEFAULT_CONFIG
 MAX_FAILURES = 3
-
-
-@contextmanager
-def notify_server(host: Host, port: int = 8123) -> Iterator[list[bytes]]:
-    """A minimal GENA event receiver on `host`; yields the list of NOTIFYs received."""
-    received: list[bytes] = []
-    with host.entered():
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind((host.ip, port))
-        server.listen(8)
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += conn.recv(4096)
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = int(re.search(rb"CONTENT-LENGTH: (\d+)", head, re.I).group(1))
-                while len(body) < length:
-                    body += conn.recv(4096)
-                received.append(head + b"\r\n\r\n" + body)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield received
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:
