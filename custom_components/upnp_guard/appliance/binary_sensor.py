@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .connection import ApplianceConfigEntry
 from .const import BINARY_INPUT
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,7 +25,7 @@ INPUT_STATE = UpnpBinarySensorEntityDescription(
     key="input_state",
     translation_key="input_state",
     service_type=BINARY_INPUT,
-    exists_fn=lambda node: node.service(BINARY_INPUT).has_state_variable("State"),
+    exists_fn=offers(BINARY_INPUT, "State"),
 )
 
 

@@ -30,6 +30,15 @@ class UpnpEntityDescription(EntityDescription):
     exists_fn: Callable[[UpnpDevice], bool] = lambda _node: True
 
 
+def offers(service_type: str, variable: str) -> Callable[[UpnpDevice], bool]:
+    """An `exists_fn`: the node's service of that type has that state variable."""
+
+    def exists(node: UpnpDevice) -> bool:
+        return node.service(service_type).has_state_variable(variable)
+
+    return exists
+
+
 def nodes_with(device: UpnpDevice, description: UpnpEntityDescription) -> Iterator[UpnpDevice]:
     """The device and embedded devices that offer what `description` reads."""
     for node in device.all_devices:

@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .connection import ApplianceConfigEntry, ApplianceConnection
 from .const import BINARY_INPUT
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
 
 EVENT_PRESS = "press"
 # A burst of presses between two events still fires once per press, up to this bound
@@ -34,7 +34,7 @@ PRESS = UpnpEventEntityDescription(
     key="press",
     translation_key="press",
     service_type=BINARY_INPUT,
-    exists_fn=lambda node: node.service(BINARY_INPUT).has_state_variable("PressCount"),
+    exists_fn=offers(BINARY_INPUT, "PressCount"),
 )
 
 

@@ -30,7 +30,7 @@ from .const import (
     SUPPORTED_SERVICE_TYPES,
     TEMPERATURE_SENSOR,
 )
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
 
 # TemperatureSensor:1 reports hundredths of a degree Celsius; our HumiditySensor:1
 # hundredths of a percent of relative humidity (see the agent contract).
@@ -40,13 +40,6 @@ HUNDREDTHS = 100
 def _hundredths(node: UpnpDevice, service_type: str, variable: str) -> float | None:
     value = state_value(node, service_type, variable)
     return None if value is None else int(value) / HUNDREDTHS
-
-
-def _offers(service_type: str, variable: str) -> Callable[[UpnpDevice], bool]:
-    def exists(node: UpnpDevice) -> bool:
-        return node.service(service_type).has_state_variable(variable)
-
-    return exists
 
 
 def _number(node: UpnpDevice, service_type: str, variable: str) -> int | float | None:
@@ -77,7 +70,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        exists_fn=_offers(TEMPERATURE_SENSOR, "CurrentTemperature"),
+        exists_fn=offers(TEMPERATURE_SENSOR, "CurrentTemperature"),
         value_fn=lambda node, _c: _hundredths(node, TEMPERATURE_SENSOR, "CurrentTemperature"),
     ),
     UpnpSensorEntityDescription(
@@ -87,7 +80,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        exists_fn=_offers(HUMIDITY_SENSOR, "CurrentHumidity"),
+        exists_fn=offers(HUMIDITY_SENSOR, "CurrentHumidity"),
         value_fn=lambda node, _c: _hundredths(node, HUMIDITY_SENSOR, "CurrentHumidity"),
     ),
     UpnpSensorEntityDescription(
@@ -95,7 +88,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         translation_key="firmware_version",
         service_type=AGENT_INFO,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=_offers(AGENT_INFO, "FirmwareVersion"),
+        exists_fn=offers(AGENT_INFO, "FirmwareVersion"),
         value_fn=lambda node, _c: state_value(node, AGENT_INFO, "FirmwareVersion"),
     ),
     UpnpSensorEntityDescription(
@@ -104,7 +97,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         service_type=AGENT_INFO,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=_offers(AGENT_INFO, "BootId"),
+        exists_fn=offers(AGENT_INFO, "BootId"),
         value_fn=lambda node, _c: state_value(node, AGENT_INFO, "BootId"),
     ),
     UpnpSensorEntityDescription(
@@ -114,7 +107,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=["open", "paired"],
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=_offers(AGENT_INFO, "SecurityMode"),
+        exists_fn=offers(AGENT_INFO, "SecurityMode"),
         value_fn=lambda node, _c: state_value(node, AGENT_INFO, "SecurityMode"),
     ),
     UpnpSensorEntityDescription(
@@ -124,7 +117,7 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         # Uptime is not evented: the boot time is derived once per (re)connection.
-        exists_fn=_offers(AGENT_INFO, "Uptime"),
+        exists_fn=offers(AGENT_INFO, "Uptime"),
         value_fn=lambda _n, connection: (
             None
             if connection.booted_at is None
