@@ -1,8 +1,11 @@
 """Peak heap of the agent with 4 subscribers (each to every service) and 4 concurrent
-HTTP clients, and the
-smallest `-X heapsize` that survives it (no MemoryError, no 503, every request answered).
+HTTP clients, and the smallest `-X heapsize` that survives it (no MemoryError, no 503,
+every request answered), for each way of running the agent (tests/lan/agent.py BUILDS).
 
-    PYTHONPATH=/repo python bench/firmware_heap.py [heap ...]    (default: 128wK..64wK)
+    PYTHONPATH=/repo python bench/firmware_heap.py [--each N] [BUILD:HEAP ...]
+
+Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 96wK 88wK 80wK. `--each N`:
+each subscriber subscribes to N services only, the button's first (default: all of them).
 """
 
 from __future__ import annotations
@@ -28,25 +31,39 @@ CLIENTS = 4
 SUBSCRIBERS = 4
 
 
-def run(heap: str) -> dict[str, object]:
+DEFAULT_RUNS = [
+    *(f"frozen-32:{heap}" for heap in ("64wK", "56wK", "48wK")),
+    *(f"frozen:{heap}" for heap in ("64wK", "56wK", "48wK")),
+    *(f"source:{heap}" for heap in ("96wK", "88wK", "80wK")),
+]
+
+
+def run(build: str, heap: str, each: int | None) -> dict[str, object]:
     try:
-        return _run(heap)
+        return _run(build, heap, each)
     except Exception as err:  # a failed run is a result of the table, not a crash
-        return {"heap": heap, "ok": False, "why": f"{type(err).__name__}: {str(err)[-200:]}"}
+        why = f"{type(err).__name__}: {str(err)[-200:]}"
+        return {"build": build, "heap": heap, "ok": False, "why": why}
 
 
-def _run(heap: str) -> dict[str, object]:
+def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
+    """`each`: how many services each subscriber subscribes to (None: all)."""
     with Lan() as lan:
         try:
-            agent = start_agent(lan, heap=heap)
+            agent = start_agent(lan, build=build, heap=heap)
         except Exception as err:
-            return {"heap": heap, "ok": False, "why": f"start: {str(err)[-120:]}"}
+            return {"build": build, "heap": heap, "ok": False, "why": f"start: {str(err)[-120:]}"}
         pc = lan.add_host("pc")
         desc = description(pc, agent)
         failures: list[str] = []
         # A control point subscribes to every service it shows: 4 subscribers x every
         # evented service of the board (32 subscriptions with DEFAULT_CONFIG).
-        paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", desc)
+        # The button's service first, so the presses below make events with --each too.
+        pairs = re.findall(
+            r"<serviceType>([^<]+)</serviceType>.*?<eventSubURL>([^<]+)<", desc, re.S
+        )
+        pairs.sort(key=lambda pair: "BinaryInput" not in pair[0])
+        paths = [path for _, path in pairs][:each]
         sinks = [notify_server(pc, 8200 + i) for i in range(SUBSCRIBERS)]
         counts = [sink.__enter__() for sink in sinks]
         try:
@@ -99,6 +116,7 @@ def _run(heap: str) -> dict[str, object]:
             where = max(output.find("MemoryError"), 0)
             failures.append(output[max(where - 200, 0) : where + 100])
         return {
+            "build": build,
             "heap": heap,
             "ok": alive and not failures,
             "why": "; ".join(failures[:3] + warnings[:2]) or ("" if alive else "MemoryError/exit"),
@@ -111,14 +129,21 @@ def _run(heap: str) -> dict[str, object]:
 
 
 def main() -> None:
-    heaps = sys.argv[1:] or ["128wK", "96wK", "88wK", "80wK", "72wK", "64wK"]
-    smallest = None
-    for heap in heaps:
-        result = run(heap)
+    argv = sys.argv[1:]
+    each = None
+    if argv[:1] == ["--each"]:
+        each = int(argv[1])
+        argv = argv[2:]
+    smallest: dict[str, str | None] = {}
+    for spec in argv or DEFAULT_RUNS:
+        build, _, heap = spec.partition(":")
+        result = run(build, heap, each)
         print(result, flush=True)
+        smallest.setdefault(build, None)
         if result["ok"]:
-            smallest = heap
-    print(f"smallest heap that works: {smallest}")
+            smallest[build] = heap  # heaps are listed largest first
+    for build, heap in smallest.items():
+        print(f"{build}: smallest heap that works (of those tried): {heap}")
 
 
 if __name__ == "__main__":

@@ -1,25 +1,29 @@
 """SOAP requests per second on the unix port (one connection per request, as the agent
-closes after each response), sequential and with 4 concurrent clients.
+closes after each response), sequential and with 4 concurrent clients, for each way of
+running the agent side by side (rounds alternate between builds; medians are reported).
 
-    PYTHONPATH=/repo python bench/firmware_soap.py [heap] [requests]   (default 96wK 500)
+    PYTHONPATH=/repo python bench/firmware_soap.py [--requests N] [--rounds R] [BUILD[:HEAP] ...]
+
+BUILD is one of tests/lan/agent.py BUILDS (default: frozen-32 frozen source, each at its
+default heap: 64wK, 64wK, 96wK).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import statistics
 import threading
 import time
 
 from bench.firmware_common import Lan, description, exchange, soap, start_agent, status
+from tests.lan.agent import BUILDS
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
-def main() -> None:
-    heap = sys.argv[1] if len(sys.argv) > 1 else "96wK"
-    total = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+def measure(build: str, heap: str, total: int) -> tuple[float, float, int, int]:
     with Lan() as lan:
-        agent = start_agent(lan, heap=heap, log_level="warning")
+        agent = start_agent(lan, build=build, heap=heap, log_level="warning")
         pc = lan.add_host("pc")
         desc = description(pc, agent)
         data = soap(agent, desc, SWITCH, "GetStatus")
@@ -45,10 +49,30 @@ def main() -> None:
         for thread in threads:
             thread.join(300)
         concurrent = (total // 4 * 4) / (time.perf_counter() - started)
-        stats = agent.stats()
+        return sequential, concurrent, len(errors), int(agent.stats()["heap_peak"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("builds", nargs="*", default=["frozen-32", "frozen", "source"])
+    args = parser.parse_args()
+    runs = []
+    for spec in args.builds:
+        build, _, heap = spec.partition(":")
+        runs.append((build, heap or BUILDS[build].heap))
+    results: dict[tuple[str, str], list[tuple[float, float, int, int]]] = {run: [] for run in runs}
+    for _ in range(args.rounds):
+        for build, heap in runs:
+            results[(build, heap)].append(measure(build, heap, args.requests))
+    for (build, heap), rows in results.items():
+        seq = statistics.median(row[0] for row in rows)
+        conc = statistics.median(row[1] for row in rows)
         print(
-            f"heap {heap}: sequential {sequential:.0f} req/s, 4 clients {concurrent:.0f} req/s "
-            f"(non-200: {len(errors)}), heap_peak {stats['heap_peak']} B"
+            f"{build} {heap}: sequential {seq:.0f} req/s, 4 clients {conc:.0f} req/s "
+            f"(median of {len(rows)}; non-200: {sum(row[2] for row in rows)}; "
+            f"heap_peak {max(row[3] for row in rows)} B)"
         )
 
 

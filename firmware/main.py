@@ -1,7 +1,6 @@
 # UPnP Guard agent entry point. On the board MicroPython runs this file at boot; on the
 # unix port: micropython firmware/main.py --config board.json --state DIR --ip A.B.C.D/N
-import json
-import random
+# A build with the agent frozen in (firmware/manifest.py) runs `-m upnpguard.agent` instead.
 import sys
 
 try:
@@ -19,12 +18,12 @@ except ImportError:  # (one exception type: ruff's py314 style of a tuple is not
     opt_level = None
 if opt_level is not None:
     # Level 3 drops line numbers and asserts from the bytecode compiled from here on
-    # (~2 KB of heap on the unix port; nothing on a board with frozen modules).
+    # (~2 KB of heap on the unix port; nothing when the modules are frozen).
     opt_level(3)
 
-# Compiling a module from source needs a few KB of transient heap; importing the core one
-# module at a time with a collection in between keeps that peak low on a small heap (on
-# the board the modules are frozen or precompiled and this costs nothing).
+# Compiling a module from source needs a few KB of transient heap; importing the agent one
+# module at a time with a collection in between keeps that peak low on a small heap (frozen
+# modules are not compiled at all and this costs nothing).
 for _name in (
     "upnpguard.compat",
     "upnpguard.limits",
@@ -40,98 +39,12 @@ for _name in (
     "upnpguard.app",
     "asyncio",
     "upnpguard.shell",
+    "hal",
+    "upnpguard.agent",
 ):
     __import__(_name)
     gc.collect()
 
-# Collect early and often: a small heap fragments less when garbage never piles up.
-# gc.threshold counts bytes allocated since the last collection (not a heap level).
-gc.threshold(gc.mem_free() // 16)
-
-import asyncio  # noqa: E402 - after the staged imports above
-
-import hal as hal_select  # noqa: E402 - after the staged imports above
-from upnpguard import FIRMWARE_VERSION, app, log, services  # noqa: E402 - after the staged imports above
-from upnpguard.compat import hexlify, ticks_diff, ticks_ms, urandom  # noqa: E402 - after the staged imports above
-from upnpguard.shell import Shell  # noqa: E402 - after the staged imports above
-
-DEFAULT_HTTP_PORT = 49152
-
-
-def _next_boot_id(hal):
-    """BOOTID.UPNP.ORG: a counter persisted across reboots (UDA 1.1 1.2.2)."""
-    raw = hal.load("boot_id")
-    try:
-        boot_id = int(raw) + 1 if raw else 1
-    except ValueError:
-        boot_id = 1
-    boot_id &= 0x7FFFFFFF  # UDA: 0..2^31-1
-    hal.store("boot_id", str(boot_id).encode())
-    return boot_id
-
-
-def _random_ms(limit):
-    return random.getrandbits(16) % limit if limit > 0 else 0
-
-
-async def start(platform, hal, config):
-    ip, prefix = await hal.connect(config)
-    board_id = hal.board_id()
-    boot_id = _next_boot_id(hal)
-    started = ticks_ms()
-    mode = config.get("security_mode", "open")
-    if mode != "open":
-        # The paired mode arrives with the authentication issue; refusing to start is
-        # safer than silently running open when the owner asked for paired.
-        raise ValueError("security_mode {!r} is not supported by this firmware".format(mode))
-    root, bindings = services.build_devices(
-        config,
-        board_id,
-        hal,
-        lambda index: hexlify(urandom(5)),
-        boot_id,
-        lambda: ticks_diff(ticks_ms(), started) // 1000,
-        mode,
-    )
-    port = int(config.get("http_port", DEFAULT_HTTP_PORT))
-    serial = hexlify(board_id[:6])
-    server = "{}/1.0 UPnP/1.1 UPnPGuard/{}".format(platform.PLATFORM, FIRMWARE_VERSION)
-    agent = app.Agent(
-        root,
-        serial,
-        ip,
-        port,
-        prefix,
-        boot_id,
-        ticks_ms,
-        urandom,
-        _random_ms,
-        server,
-        allow_other_callback_hosts=bool(config.get("allow_other_callback_hosts", False)),
-    )
-    log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", port, "services", len(root.children))
-    shell = Shell(agent, hal, port)
-    await shell.run()
-
-
-def main(argv=None):
-    platform = hal_select.load()
-    args = platform.parse_args(sys.argv[1:] if argv is None else argv)
-    log.set_level(args.get("log", "info"))
-    config_path = args.get("config", "config.json")
-    with open(config_path) as f:
-        config = json.load(f)
-    if "http_port" in args:
-        config["http_port"] = int(args["http_port"])
-    hal = platform.Hal(args)
-    try:
-        asyncio.run(start(platform, hal, config))
-    except KeyboardInterrupt:
-        pass
-    except Exception as err:
-        log.error("fatal", type(err).__name__, err)
-        sys.print_exception(err)
-        platform.reset()
-
+from upnpguard.agent import main  # noqa: E402 - after the staged imports above
 
 main()

@@ -15,6 +15,12 @@ MIRROR="${UPNP_GUARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Debian packages the tests use inside the sandbox (real parts, see DESIGN.md).
 SANDBOX_PACKAGES="python3.14 python3.14-venv micropython miniupnpd-nftables miniupnpc \
 gssdp-tools gupnp-tools iproute2 nftables tcpdump procps psmisc"
+# What scripts/build-firmware needs to build the unix port (64- and 32-bit) from the source
+# of the micropython release above, with the agent frozen in.
+SANDBOX_BUILD_PACKAGES="dpkg-dev xz-utils gcc gcc-multilib make libc6-dev pkgconf libffi-dev \
+libmbedtls-dev"
+# Where the sandbox keeps that source (apt-get source; `tree` links to the unpacked tree).
+SANDBOX_MICROPYTHON_SRC=/opt/micropython-src
 SANDBOX_VENV=/opt/venv
 SANDBOX_REPO=/repo
 

@@ -19,9 +19,13 @@ import copy
 import itertools
 import json
 import re
+import shutil
 import signal
 import subprocess
 from collections.abc import Generator
+from dataclasses import dataclass
+from functools import cache
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +33,37 @@ import pytest
 
 from .core import Host, Lan, Process
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
+REPO_DIR = Path(__file__).resolve().parents[2]
+FIRMWARE_DIR = REPO_DIR / "firmware"
 AGENT_HTTP_PORT = 49152
-# "w" scales the heap by the word size (64wK = 64 KB on a 32-bit board, 128 KB here).
-# On the unix port the agent's bytecode and interned names (~90 KB on 64-bit) live on the
-# heap too (idle ~126 KB). bench/firmware_heap.py, 4 subscribers each to every service
-# (32 subscriptions, ~0.6 KB each) plus 4 concurrent clients: 88wK is the smallest heap
-# that survives; 96wK leaves a margin (test_e2e_memory runs that load on it).
-AGENT_HEAP = "96wK"
+
+
+@dataclass(frozen=True)
+class Build:
+    """One way to run the agent: an interpreter, how the agent is started, a default heap."""
+
+    name: str
+    binary: str
+    entry: tuple[str, ...]
+    heap: str
+    frozen: bool
+
+
+# scripts/build-firmware freezes the agent into the unix port. "w" scales the heap by the
+# word size: 64wK is 64 KB on the 32-bit build, like an ESP32's heap, and 128 KB on the
+# 64-bit one. From source (Debian's micropython, the README's command) the agent's bytecode
+# lives on the heap too (~70 KB on 64-bit): 88wK is the smallest heap that survives the
+# memory load there (bench/firmware_heap.py), 96wK leaves a margin.
+BUILDS = {
+    "frozen-32": Build(
+        "frozen-32", "micropython-upnpguard-32", ("-m", "upnpguard.agent"), "64wK", True
+    ),
+    "frozen": Build("frozen", "micropython-upnpguard", ("-m", "upnpguard.agent"), "64wK", True),
+    "source": Build("source", "micropython", (str(FIRMWARE_DIR / "main.py"),), "96wK", False),
+}
+# Every test's agent runs like a board: 32-bit, frozen, a 64 KB heap.
+DEFAULT_BUILD = "frozen-32"
+AGENT_HEAP = BUILDS[DEFAULT_BUILD].heap
 READY_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 
@@ -130,22 +157,54 @@ class Agent:
             self.process.popen.wait(10)
 
 
+def firmware_digest() -> str:
+    """What scripts/build-firmware writes to <binary>.digest: the frozen agent sources."""
+    roots = [FIRMWARE_DIR / "upnpguard", FIRMWARE_DIR / "hal"]
+    files = [path for root in roots for path in root.rglob("*.py")]
+    files += [FIRMWARE_DIR / "manifest.py", FIRMWARE_DIR / "manifest_unix.py"]
+    names = sorted(str(path.relative_to(REPO_DIR)) for path in files)
+    digest = sha256()
+    for name in names:
+        digest.update(name.encode() + b"\n" + (REPO_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def binary_for(build: str) -> str:
+    """The interpreter of a build; a frozen build must hold the agent as it is now."""
+    spec = BUILDS[build]
+    path = shutil.which(spec.binary)
+    if path is None:
+        raise RuntimeError(f"{spec.binary} not found: run scripts/setup")
+    if spec.frozen:
+        stamp = Path(path + ".digest")
+        built = stamp.read_text().strip() if stamp.exists() else ""
+        if built != firmware_digest():
+            raise RuntimeError(
+                f"{spec.binary} holds an older agent than firmware/: run scripts/build-firmware"
+            )
+    return path
+
+
 def start_agent(
     lan: Lan,
     name: str = "agent",
     config: dict[str, Any] | None = None,
     *,
     host: Host | None = None,
-    heap: str = AGENT_HEAP,
+    build: str = DEFAULT_BUILD,
+    heap: str | None = None,
     port: int = AGENT_HTTP_PORT,
     log_level: str = "info",
     state_dir: Path | None = None,
 ) -> Agent:
     """Start the firmware on a (new) LAN host and wait until it has announced itself.
 
-    Pass the same `state_dir` again to simulate a reboot of the same board (same UDNs,
-    BOOTID + 1).
+    `build` picks the interpreter (BUILDS); `heap` defaults to the build's. Pass the same
+    `state_dir` again to simulate a reboot of the same board (same UDNs, BOOTID + 1).
     """
+    spec = BUILDS[build]
+    binary = binary_for(build)
     host = host or lan.add_host(name)
     config = copy.deepcopy(config if config is not None else DEFAULT_CONFIG)
     config.setdefault("http_port", port)
@@ -154,10 +213,10 @@ def start_agent(
     state = state_dir or lan.workdir / f"{name}-state"
     state.mkdir(exist_ok=True)
     process = host.start(
-        "micropython",
+        binary,
         "-X",
-        f"heapsize={heap}",
-        str(FIRMWARE_DIR / "main.py"),
+        f"heapsize={heap or spec.heap}",
+        *spec.entry,
         "--config",
         str(config_path),
         "--state",
@@ -167,6 +226,8 @@ def start_agent(
         "--log",
         log_level,
         label="agent",
+        # Not the firmware directory: `-m` must find the frozen package, not the sources.
+        cwd=str(lan.workdir),
     )
     process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
     return Agent(host, process, config, int(config["http_port"]))
