@@ -50,6 +50,7 @@ from .const import (
     EntryKind,
     entry_kind,
 )
+from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, router_options_flow
 
 CONF_DISCOVERED = "discovered"
@@ -123,9 +124,9 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         found: dict[str, SsdpServiceInfo] = {}
         for search_target in DISCOVERABLE_SEARCH_TARGETS:
             for info in await ssdp.async_get_discovery_info_by_st(self.hass, search_target):
-                udn = info.upnp.get("UDN") or info.ssdp_udn
-                if udn and info.ssdp_location and udn not in configured:
-                    found.setdefault(udn, info)
+                identity = discovery_identity(info)
+                if identity is not None and identity[0] not in configured:
+                    found.setdefault(identity[0], info)
         return found
 
     def _user_schema(self) -> vol.Schema:
@@ -174,17 +175,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         device_type = discovery_info.upnp.get("deviceType") or discovery_info.ssdp_st
         if device_type in IGD_DEVICE_TYPES:
             return await self.async_step_router_ssdp(discovery_info)
-        # The root device's UDN: an agent's embedded lights announce their own UDNs, but
-        # the entry (and so the unique id) is the whole agent.
-        udn = discovery_info.upnp.get("UDN") or discovery_info.ssdp_udn
-        location = discovery_info.ssdp_location
-        if not udn or not location:
-            return self.async_abort(reason="incomplete_discovery")
-        await self.async_set_unique_id(udn)
-        self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
-        self._location = location
-        self._name = discovery_info.upnp.get("friendlyName") or udn
-        self.context["title_placeholders"] = {"name": self._name}
+        self._location, self._name = await async_claim_discovery(self, discovery_info)
         return await self.async_step_confirm()
 
     async def async_step_confirm(

@@ -24,6 +24,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
+from ..discovery import async_claim_discovery
 from ..runtime import async_load_device
 from .const import (
     CONF_ADD_CLIENTS,
@@ -55,15 +56,7 @@ class RouterFlowMixin(_FlowBase):
 
     async def async_step_router_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
         """Router discovered over SSDP: one entry per router UDN, location kept current."""
-        udn = discovery_info.upnp.get("UDN") or discovery_info.ssdp_udn
-        location = discovery_info.ssdp_location
-        if not udn or not location:
-            return self.async_abort(reason="incomplete_discovery")
-        await self.async_set_unique_id(udn)
-        self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
-        self._router_location = location
-        self._router_name = discovery_info.upnp.get("friendlyName") or udn
-        self.context["title_placeholders"] = {"name": self._router_name}
+        self._router_location, self._router_name = await async_claim_discovery(self, discovery_info)
         return await self.async_step_router_confirm()
 
     async def async_step_router_confirm(
