@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from . import appliance, router
 from .appliance.services import async_setup_services as async_setup_appliance_services
 from .const import DOMAIN, EntryKind, entry_kind
 from .router.services import async_setup_services as async_setup_router_services
+from .runtime import is_described
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -40,6 +42,16 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: ConfigEntry[Any], device_entry: dr.DeviceEntry
+) -> bool:
+    """The user may delete a device the entry's description no longer has, never a live one
+    (it would come back at the next start)."""
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
+    return not is_described(entry.runtime_data.device, device_entry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:

@@ -12,6 +12,7 @@ from async_upnp_client.exceptions import UpnpError
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_LOCATION, DESCRIPTION_TIMEOUT, DOMAIN
@@ -48,3 +49,9 @@ async def async_connect(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> Run
             translation_placeholders={"location": location},
         ) from err
     return RuntimeData(device=device)
+
+
+def is_described(device: UpnpDevice, device_entry: dr.DeviceEntry) -> bool:
+    """Whether a registry device is the entry's device or one of its embedded devices."""
+    udns = {value for domain, value in device_entry.identifiers if domain == DOMAIN}
+    return any(node.udn in udns for node in device.all_devices)

@@ -8,6 +8,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
 from ..const import CONF_LOCATION, DOMAIN
+from ..runtime import is_described
 from .connection import (
     TRANSPORT_ERRORS,
     ApplianceConfigEntry,
@@ -58,9 +59,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
         config_entry_id=entry.entry_id, **device_info(device)
     )
     connection.root_device_id = root.id
+    _async_remove_stale_devices(hass, entry)
     entry.async_on_unload(connection.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _async_remove_stale_devices(hass: HomeAssistant, entry: ApplianceConfigEntry) -> None:
+    """Embedded devices gone from the description (a board's service removed, another
+    firmware) leave the registry, with their entities."""
+    registry = dr.async_get(hass)
+    device = entry.runtime_data.device
+    for device_entry in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not is_described(device, device_entry):
+            registry.async_remove_device(device_entry.id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
