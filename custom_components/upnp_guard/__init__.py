@@ -58,3 +58,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> No
     """Delete what a removed entry stored."""
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         await router.async_remove_entry(hass, entry)
+    else:
+        await appliance.async_remove_entry(hass, entry)

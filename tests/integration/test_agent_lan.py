@@ -15,10 +15,12 @@ import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.upnp_guard.appliance.connection import open_mode_issue_id
 from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
     LIVENESS_PROBE_INTERVAL_S,
@@ -119,6 +121,11 @@ async def test_agent_switch_light_button_and_restart(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
     assert state_of(hass, "sensor.garage_agent_firmware_version") not in (None, "unknown")
     assert state_of(hass, "sensor.garage_agent_security_mode") == "open"
+    # The agent obeys anyone on the LAN: Home Assistant says so in Repairs.
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, open_mode_issue_id(entry.entry_id))
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.translation_placeholders == {"name": agent.config["friendly_name"]}
 
     # switch.turn_on -> SOAP -> the simulated relay pin; the state comes back by event.
     await hass.services.async_call(

@@ -6,6 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 
 from ..const import CONF_LOCATION, DOMAIN
 from ..runtime import is_described
@@ -15,6 +16,7 @@ from .connection import (
     ApplianceConnection,
     async_local_ip_for,
     notify_server_pool,
+    open_mode_issue_id,
 )
 from .description import async_load_appliance
 from .entity import device_info
@@ -78,3 +80,8 @@ def _async_remove_stale_devices(hass: HomeAssistant, entry: ApplianceConfigEntry
 async def async_unload_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
     """Unload an appliance entry (the connection stops through async_on_unload)."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> None:
+    """A deleted entry's repair issue goes with it."""
+    ir.async_delete_issue(hass, DOMAIN, open_mode_issue_id(entry.entry_id))

@@ -36,6 +36,7 @@ from homeassistant.components.ssdp.scanner import SsdpChange
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
@@ -55,6 +56,7 @@ from .const import (
     RECONNECT_BACKOFF_MAX_S,
     RENEWAL_MARGIN_S,
     REQUEST_TIMEOUT_S,
+    SECURITY_MODE_OPEN,
     SUBSCRIBE_RETRY_POLLS,
     SUBSCRIPTION_TIMEOUT_S,
     SWITCH_POWER,
@@ -452,6 +454,27 @@ class ApplianceConnection:
             uptime = info.state_variable("Uptime").value
             if isinstance(uptime, int):
                 self.booted_at = time.time() - uptime
+        if info.has_state_variable("SecurityMode"):
+            self._update_open_mode_issue(info.state_variable("SecurityMode").value)
+
+    @callback
+    def _update_open_mode_issue(self, mode: Any) -> None:
+        """An agent in open mode obeys anyone on the LAN (DESIGN, trust model): say so."""
+        if mode is None:  # not read (yet): keep what we knew
+            return
+        issue_id = open_mode_issue_id(self.entry_id)
+        if mode != SECURITY_MODE_OPEN:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="agent_open_mode",
+            translation_placeholders={"name": self.device.friendly_name},
+        )
 
     # -- liveness -----------------------------------------------------------------------
     @callback
@@ -662,3 +685,8 @@ async def async_local_ip_for(location: str, hass: HomeAssistant) -> str:
     """The local address the kernel routes to the device: where it must send NOTIFY."""
     _family, local_ip = await async_get_local_ip(location, hass.loop)
     return local_ip
+
+
+def open_mode_issue_id(entry_id: str) -> str:
+    """Repair issue of an agent entry that runs in open mode."""
+    return f"agent_open_mode_{entry_id}"

@@ -59,3 +59,5 @@ LIVENESS_PROBE_TIMEOUT_S: Final = 5
 # Consecutive unanswered probes that make the device unavailable: one lost exchange on a
 # busy Wi-Fi is no outage, two in a row (about a minute) is.
 LIVENESS_PROBE_FAILURES: Final = 2
+# AgentInfo SecurityMode of an agent that takes commands without a key.
+SECURITY_MODE_OPEN: Final = "open"
