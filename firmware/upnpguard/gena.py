@@ -95,7 +95,8 @@ def parse_callbacks(header, subnet, requester_ip, allow_other_hosts=False):
         for ch in path:
             if ch in _PATH_FORBIDDEN or ord(ch) < 32 or ord(ch) > 126:
                 raise CallbackRejected("bad path")
-        result.append((host, port, path))
+        # The usual callback is the subscriber itself: keep one copy of its address.
+        result.append((requester_ip if host == requester_ip else host, port, path))
     return result
 
 

@@ -148,20 +148,27 @@ class Shell:
         length = 0
         for chunk in response.chunks():
             length += len(chunk)
-        writer.write(http.build_head(response.status, response.headers, length, self.agent.server))
-        await writer.drain()
-        # One fixed batch buffer per response: a growing bytearray reallocates, and on a
-        # small heap a contiguous ~1 KB block is what fragmentation denies first.
-        buf = bytearray(_WRITE_BATCH)
+        head = http.build_head(response.status, response.headers, length, self.agent.server)
+        # One fixed batch buffer per response, no larger than the response: a growing
+        # bytearray reallocates, and on a small heap a contiguous ~1 KB block is what
+        # fragmentation denies first. A small response (SOAP, GENA, errors) leaves in one
+        # write, head and body together.
+        if len(head) > _WRITE_BATCH:  # (heads are a few hundred bytes)
+            writer.write(head)
+            await writer.drain()
+            head = b""
+        buf = bytearray(min(_WRITE_BATCH, len(head) + length))
         view = memoryview(buf)
-        used = 0
+        used = len(head)
+        buf[:used] = head
+        del head
         for chunk in response.chunks():
             size = len(chunk)
-            if used + size > _WRITE_BATCH and used:
+            if used + size > len(buf) and used:
                 writer.write(view[:used])
                 await writer.drain()
                 used = 0
-            if size > _WRITE_BATCH:
+            if size > len(buf):
                 writer.write(chunk)
                 await writer.drain()
                 continue
