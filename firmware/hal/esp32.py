@@ -1,5 +1,6 @@
 # ESP32 HAL: machine.Pin/PWM/ADC, network.WLAN with backoff, watchdog, flash storage.
-# Not exercised by the test suite (no board in CI); the unix HAL mirrors its interface.
+# No board in CI: tests/firmware/test_hal_esp32.py runs it under micropython against fakes
+# of machine, network and dht; the unix HAL mirrors its interface.
 import asyncio
 import os
 import socket
@@ -13,6 +14,8 @@ WIFI_BACKOFF_MAX_MS = 60000
 WATCHDOG_MS = 30000  # fed by the shell's housekeeping task every second
 SENSOR_PERIOD_MS = 10000
 INPUT_POLL_MS = 20  # debounce: a level must hold for two polls
+NETWORK_CHECK_MS = 5000  # link and address watch
+STATE_DIR = "/state"  # board identity and boot counter, on the flash file system
 
 
 class Hal:
@@ -92,7 +95,7 @@ class Hal:
         return {}
 
     def _path(self, name):
-        return "/state/" + name
+        return STATE_DIR + "/" + name
 
     def load(self, name):
         try:
@@ -103,7 +106,7 @@ class Hal:
 
     def store(self, name, data):
         try:
-            os.mkdir("/state")
+            os.mkdir(STATE_DIR)
         except OSError:
             pass
         with open(self._path(name) + ".tmp", "wb") as f:
@@ -143,7 +146,7 @@ class Hal:
         # a new BOOTID.UPNP.ORG from the new address (UDA 1.1 1.2.2), and the reconnect
         # uses the same backoff as the first connect.
         while True:
-            await asyncio.sleep_ms(5000)
+            await asyncio.sleep_ms(NETWORK_CHECK_MS)
             if not self.wlan.isconnected() or self.wlan.ifconfig()[0] != self._ip:
                 machine.reset()
 
