@@ -1,9 +1,8 @@
 # hal/esp32.py on the unix port, against fakes of the board's modules (fakes.py):
 #   micropython tests/firmware/esp32/run_hal_esp32.py <repo> <scratch dir>
 # Prints one line per test and "passed N failed M".
-import sys
-
 import asyncio
+import sys
 
 root, scratch = sys.argv[1], sys.argv[2]
 sys.path.insert(0, root + "/firmware")  # the sources (what the frozen build holds)
