@@ -19,9 +19,9 @@ STATE_DIR = "/state"  # board identity and boot counter, on the flash file syste
 
 
 class Hal:
-    # lwIP exports these on the esp32 port. IP_MULTICAST_TTL is not exported by
-    # MicroPython 1.26's esp32 socket module and lwIP's default multicast TTL is 1,
-    # which is within UDA's "TTL 2 by default" intent for one LAN (docs/firmware.md).
+    # MicroPython 1.26's esp32 socket implements IP_ADD_MEMBERSHIP but neither exports nor
+    # implements IP_MULTICAST_TTL / IP_MULTICAST_IF (setsockopt prints a warning and does
+    # nothing): the TTL stays lwIP's UDP_TTL, not UDA's 2 (docs/firmware.md, "Limits").
     IPPROTO_IP = getattr(socket, "IPPROTO_IP", 0)
     IP_ADD_MEMBERSHIP = getattr(socket, "IP_ADD_MEMBERSHIP", 3)
     IP_MULTICAST_TTL = getattr(socket, "IP_MULTICAST_TTL", 5)
