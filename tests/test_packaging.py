@@ -9,6 +9,9 @@ import homeassistant.components.ssdp as core_ssdp
 from awesomeversion import AwesomeVersion
 from packaging.requirements import Requirement
 
+from custom_components.upnp_guard.appliance.const import DISCOVERABLE_SEARCH_TARGETS
+from custom_components.upnp_guard.const import IGD_DEVICE_TYPES
+
 REPO = Path(__file__).resolve().parent.parent
 INTEGRATION = REPO / "custom_components" / "upnp_guard"
 
@@ -47,6 +50,17 @@ def test_manifest_key_order_follows_hassfest() -> None:
         assert required in keys
     assert _manifest()["iot_class"] == "local_push"
     assert set(_manifest()["dependencies"]) >= {"network", "ssdp"}  # type: ignore[arg-type]
+
+
+def test_root_device_types_are_matched_in_alive_advertisements_too() -> None:
+    """Home Assistant matches `st` only against search responses; an ssdp:alive NOTIFY
+    (a board that just booted) matches through the description's deviceType. Every root
+    device type we set up needs both, or new devices wait for the next search."""
+    matchers: list[dict[str, str]] = _manifest()["ssdp"]  # type: ignore[assignment]
+    by_key = {key: {m[key] for m in matchers if key in m} for key in ("st", "deviceType")}
+    root_types = {t for t in DISCOVERABLE_SEARCH_TARGETS if ":device:" in t} | set(IGD_DEVICE_TYPES)
+    assert root_types <= by_key["deviceType"]
+    assert set(DISCOVERABLE_SEARCH_TARGETS) | set(IGD_DEVICE_TYPES) <= by_key["st"]
 
 
 def test_manifest_requirement_admits_home_assistants_pin() -> None:

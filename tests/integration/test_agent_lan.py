@@ -7,6 +7,7 @@ test gives it a board config whose evented services fit: everything here is push
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -283,4 +284,29 @@ async def test_agent_sensor_and_contact_push(
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def test_board_booting_after_home_assistant_is_discovered_from_its_alive(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Home Assistant searches once at start (then every 10 minutes): a board that boots
+    later must be found from its ssdp:alive advertisement (deviceType matchers)."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+    agent = start_agent(lan, "late", RELAY_CONFIG)
+    udn = re.search(r"agent ready (uuid:\S+)", agent.process.output())
+    assert udn is not None
+
+    def flow() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if progress["context"].get("unique_id") == udn.group(1):
+                return dict(progress)
+        return None
+
+    await wait_for(flow, "discovery flow from the agent's ssdp:alive", limit_s=20)
+    found = flow()
+    assert found is not None
+    assert found["step_id"] == "confirm"
+    assert found["context"]["source"] == "ssdp"
     await in_thread(agent.stop)
