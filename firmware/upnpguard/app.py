@@ -59,6 +59,14 @@ class Agent:
         self.announcer = ssdp.Announcer(root, self.location, server, boot_id, self.config_id)
         self.responder = ssdp.Responder(self.announcer, self.subnet, clock, random_ms)
         self.refused = {}  # status -> count, for the log and tests
+        self._lengths = {}  # document path -> Content-Length
+
+    def _document(self, path, chunks):
+        """A description or SCPD: generated per request (a few KB we do not keep), its
+        length counted once per boot (the documents do not change while we run)."""
+        response = Response(200, [_XML], chunks, length=self._lengths.get(path))
+        self._lengths[path] = response.content_length()
+        return response
 
     def _description(self):
         return description.device_description(self.root, self.serial, self.config_id)
@@ -85,11 +93,15 @@ class Agent:
         if kind in ("description", "scpd"):
             if method not in ("GET", "HEAD"):
                 return Response(405, [("ALLOW", "GET, HEAD")])
-            if method == "HEAD":
-                return Response(200, [_XML])
             if kind == "description":
-                return Response(200, [_XML], self._description)
-            return Response(200, [_XML], lambda: description.scpd(target, self.config_id))
+                document = self._document(request.target, self._description)
+            else:
+                document = self._document(
+                    request.target, lambda: description.scpd(target, self.config_id)
+                )
+            if method == "HEAD":  # the GET's headers, Content-Length included, no body
+                return Response(200, [_XML], length=document.length)
+            return document
         if kind == "control":
             if method != "POST":
                 return Response(405, [("ALLOW", "POST")])

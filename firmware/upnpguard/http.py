@@ -181,16 +181,25 @@ class Response:
     """What the app answers: status, headers, a body, and an `after` callback.
 
     `body` is a str/bytes, a list of chunks, or a zero-argument callable returning an
-    iterable of chunks: the shell walks a callable twice (length, then write) so a large
-    document never sits in RAM whole.
+    iterable of chunks, so a large document never sits in RAM whole. `length`, when the
+    caller knows it, spares a walk over the chunks just to count them.
     """
 
-    def __init__(self, status, headers=None, body=(), after=None):
+    def __init__(self, status, headers=None, body=(), after=None, length=None):
         self.status = status
         self.headers = headers or []
         self.body = body
         # A callback for the shell after the response is written (GENA initial event).
         self.after = after
+        self.length = length
+
+    def content_length(self):
+        if self.length is None:
+            length = 0
+            for chunk in self.chunks():
+                length += len(chunk)
+            self.length = length
+        return self.length
 
     def chunks(self):
         body = self.body

@@ -145,9 +145,7 @@ class Shell:
                 return request
 
     async def _write(self, writer, response):
-        length = 0
-        for chunk in response.chunks():
-            length += len(chunk)
+        length = response.content_length()
         head = http.build_head(response.status, response.headers, length, self.agent.server)
         # One fixed batch buffer per response, no larger than the response: a growing
         # bytearray reallocates, and on a small heap a contiguous ~1 KB block is what

@@ -151,3 +151,20 @@ def test_description_chunks_are_small():
     agent = make_agent()
     chunks = list(description.device_description(agent.root, "s", 1))
     assert max(len(c) for c in chunks) < 600
+
+
+def test_documents_have_the_right_length_every_time_and_head_tells_it():
+    agent = make_agent()
+    for path in ("/desc.xml", service(agent, "relay", "SwitchPower").scpd_path):
+        lengths = []
+        for _ in range(2):
+            response = agent.handle(request("GET", path), CLIENT_IP)
+            assert response.status == 200
+            body = b"".join(response.encoded_body())
+            assert response.content_length() == len(body), path
+            lengths.append(response.content_length())
+        assert lengths[0] == lengths[1]
+        head = agent.handle(request("HEAD", path), CLIENT_IP)
+        assert head.status == 200
+        assert head.content_length() == lengths[0]
+        assert head.encoded_body() == []
