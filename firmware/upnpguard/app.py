@@ -1,7 +1,7 @@
 # The agent's request pipeline, sans-IO: Request in, Response out. Order of checks:
 # Host (DNS rebinding) -> route (404) -> method (405) -> authorize -> SOAP/GENA rules.
 from . import description, gena, model, soap, ssdp
-from .http import Response
+from .http import HttpError, Response
 from .model import UpnpError
 
 DESCRIPTION_PATH = "/desc.xml"
@@ -75,7 +75,10 @@ class Agent:
         self.refused[status] = self.refused.get(status, 0) + 1
 
     def handle(self, request, peer_ip):
-        response = self._handle(request, peer_ip)
+        try:
+            response = self._handle(request, peer_ip)
+        except HttpError as err:  # a header the rules need appears twice, and the like
+            response = Response(err.status)
         if response.status >= 400 and response.status != 500:
             self.count(response.status)
         return response

@@ -34,3 +34,14 @@ except ImportError:  # pragma: no cover - every supported port has it
 
 def hexlify(data):
     return "".join("{:02x}".format(b) for b in data)
+
+
+def is_digits(text):
+    """Only ASCII 0-9, at least one. CPython's str.isdigit() also accepts digits such as
+    "²" that int() then refuses (found by fuzz/fuzz_agent.py)."""
+    if not text:
+        return False
+    for ch in text:
+        if not "0" <= ch <= "9":
+            return False
+    return True

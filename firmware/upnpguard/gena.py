@@ -2,7 +2,7 @@
 # callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the shell asks
 # `ready()` for subscriptions with something to send and reports `delivered()`.
 from . import limits
-from .compat import hexlify, ticks_add, ticks_diff
+from .compat import hexlify, is_digits, ticks_add, ticks_diff
 from .xmlutil import escape
 
 _EVENT_NS = "urn:schemas-upnp-org:event-1-0"
@@ -16,7 +16,7 @@ def ip_to_int(text):
         return None
     value = 0
     for part in parts:
-        if not part.isdigit() or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
+        if not is_digits(part) or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
             return None
         octet = int(part)
         if octet > 255:
@@ -81,7 +81,7 @@ def parse_callbacks(header, subnet, requester_ip, allow_other_hosts=False):
         host, sep, port_text = hostport.partition(":")
         port = 80
         if sep:
-            if not port_text.isdigit() or len(port_text) > 5:
+            if not is_digits(port_text) or len(port_text) > 5:
                 raise CallbackRejected("bad port")
             port = int(port_text)
             if not 0 < port < 65536:
@@ -105,7 +105,7 @@ def parse_timeout(header):
     seconds = limits.GENA_TIMEOUT_MAX_S
     if header:
         value = header.strip().lower()
-        if value.startswith("second-") and value[7:].isdigit() and len(value) < 20:
+        if value.startswith("second-") and is_digits(value[7:]) and len(value) < 20:
             seconds = int(value[7:])
     return max(limits.GENA_TIMEOUT_MIN_S, min(limits.GENA_TIMEOUT_MAX_S, seconds))
 

@@ -2,6 +2,7 @@
 # Every limit is checked before the bytes are kept: a parser never holds more than
 # its limit plus one read chunk.
 from . import limits
+from .compat import is_digits
 
 REASONS = {
     200: "OK",
@@ -153,7 +154,7 @@ class RequestParser:
                 raise HttpError(411, "content-length required")
             self._body_len = 0
         else:
-            if not length.isdigit() or len(length) > 9:
+            if not is_digits(length) or len(length) > 9:
                 raise HttpError(400, "bad content-length")
             self._body_len = int(length)
             if self._body_len > limits.HTTP_BODY_MAX:
@@ -227,7 +228,7 @@ def parse_http_url(url):
     hostport, path = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
     host, sep, port = hostport.partition(":")
     if sep:
-        if not port.isdigit() or len(port) > 5 or not 0 < int(port) < 65536:
+        if not is_digits(port) or len(port) > 5 or not 0 < int(port) < 65536:
             return None
         port = int(port)
     else:

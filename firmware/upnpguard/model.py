@@ -4,6 +4,8 @@
 
 from collections import namedtuple
 
+from .compat import is_digits
+
 # UPnP error codes (UDA 1.1 3.2.2 table 3-3) returned as SOAP faults.
 ERR_INVALID_ACTION = 401
 ERR_INVALID_ARGS = 402
@@ -101,7 +103,7 @@ def decode(var, text):
         raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " is not a boolean")
     if kind in _INT_RANGES:
         digits = text[1:] if text[:1] in "+-" else text
-        if not digits or not digits.isdigit() or len(digits) > 10:
+        if not is_digits(digits) or len(digits) > 10:
             raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, var.name + " is not an integer")
         value = int(text)
         low, high = _INT_RANGES[kind]

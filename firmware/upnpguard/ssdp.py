@@ -1,7 +1,7 @@
 # SSDP (UDA 1.1 1.x plus the UDA 2.0 BOOTID/CONFIGID headers), sans-IO. The shell feeds
 # datagrams to `Responder.datagram()` and sends what `Responder.due()` returns.
 from . import limits
-from .compat import ticks_add, ticks_diff
+from .compat import is_digits, ticks_add, ticks_diff
 from .gena import ip_to_int
 
 SSDP_GROUP = "239.255.255.250"
@@ -30,7 +30,7 @@ def targets(root):
 def _split_type(urn):
     """`urn:domain:device:Name:3` -> ("urn:domain:device:Name", 3), else (urn, None)."""
     head, sep, version = urn.rpartition(":")
-    if not sep or not version.isdigit() or len(version) > 4 or urn.count(":") != 4:
+    if not sep or not is_digits(version) or len(version) > 4 or urn.count(":") != 4:
         return urn, None
     return head, int(version)
 
@@ -92,7 +92,7 @@ def parse_msearch(data):
     multicast = headers.get("HOST") == _MULTICAST_HOST
     mx_text = headers.get("MX")
     if multicast:
-        if mx_text is None or not mx_text.isdigit() or len(mx_text) > 4:
+        if mx_text is None or not is_digits(mx_text) or len(mx_text) > 4:
             return None
         mx = max(limits.MX_MIN, min(limits.MX_MAX, int(mx_text)))
     else:

@@ -6,10 +6,12 @@ from corehelpers import (
     BOARD_ID,
     CLIENT_IP,
     CONFIG,
+    HOST,
     FakeHal,
     body_text,
     call,
     make_agent,
+    parse,
     raises,
     request,
     service,
@@ -168,3 +170,14 @@ def test_documents_have_the_right_length_every_time_and_head_tells_it():
         assert head.status == 200
         assert head.content_length() == lengths[0]
         assert head.encoded_body() == []
+
+
+def test_a_repeated_header_is_answered_400_by_the_pipeline():
+    # Found by fuzz/fuzz_agent.py: handle() let the HttpError of a repeated header out
+    # (the shell caught it; the core now answers like for every other rule).
+    agent = make_agent()
+    raw = b"GET /desc.xml HTTP/1.1\r\nHOST: " + HOST.encode() + b"\r\nHOST: x\r\n\r\n"
+    response = agent.handle(parse(raw), CLIENT_IP)
+    assert response.status == 400
+    assert agent.refused.get(400) == 1
+    assert agent.handle(request("GET", "/desc.xml"), CLIENT_IP).status == 200

@@ -315,3 +315,13 @@ def test_subscribe_refused_by_authorize():
 def test_notify_has_room_for_an_authenticator():
     head = gena.build_notify_head("10.1.2.30", 80, "/n", "uuid:x", 3, 10, [("AUTH", "v1 abc")])
     assert b"\r\nAUTH: v1 abc\r\n\r\n" in head
+
+
+def test_callback_port_and_timeout_take_ascii_digits_only():
+    # Found by fuzz/fuzz_agent.py: "2\u00b9" passed CPython's isdigit() and broke int().
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    assert subscribe(agent, svc, callback="<http://10.1.2.30:2\u00b9/n>").status == 412
+    assert gena.parse_timeout("Second-3\u00b2") == limits.GENA_TIMEOUT_MAX_S
+    assert agent.gena.subscriptions == []
+    assert subscribe(agent, svc, callback="<http://10.1.2.30:21/n>").status == 200

@@ -110,3 +110,10 @@ def test_response_head():
     assert "CONTENT-LENGTH: 12\r\n" in head
     assert "EXT: \r\n" in head
     assert head.endswith("\r\n\r\n")
+
+
+def test_numbers_are_ascii_digits_only():
+    # Found by fuzz/fuzz_agent.py: CPython's isdigit() accepts "²", which int() refuses.
+    assert _status(b"POST /x HTTP/1.1\r\nHOST: h\r\nCONTENT-LENGTH: 1\xc2\xb2\r\n\r\n") == 400
+    assert _status(b"POST /x HTTP/1.1\r\nHOST: h\r\nCONTENT-LENGTH: \xd9\xa3\r\n\r\n") == 400
+    _normal()
