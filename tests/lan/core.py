@@ -21,6 +21,8 @@ SSDP_PORT = 1900
 LAN_PREFIX_LEN = 24
 # Upper bound for any single harness command (ip, nft, upnpc ...).
 COMMAND_TIMEOUT = 30.0
+# How long teardown waits for SIGKILLed processes to leave a namespace before deleting it.
+STRAGGLER_WAIT_S = 5.0
 _ROUTER_HTTP_PORT = 5000
 # async-upnp-client's CLI, through a shim that works on Python 3.14 (see upnp_client.py).
 UPNP_CLIENT = (sys.executable, str(Path(__file__).with_name("upnp_client.py")))
@@ -28,6 +30,17 @@ UPNP_CLIENT = (sys.executable, str(Path(__file__).with_name("upnp_client.py")))
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
+
+
+def _netns_pids(netns: str) -> list[str]:
+    """Processes whose network namespace is `netns` (zombies excluded: they hold none)."""
+    return subprocess.run(
+        ["ip", "netns", "pids", netns],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    ).stdout.split()
 
 
 class Process:
@@ -355,17 +368,17 @@ class Lan:
                 proc.stop(timeout=3)
             host.processes.clear()
         for netns in reversed(self._namespaces):
-            # Deleting the namespace removes its veth ends; kill stragglers first.
-            pids = subprocess.run(
-                ["ip", "netns", "pids", netns],
-                capture_output=True,
-                text=True,
-                timeout=COMMAND_TIMEOUT,
-                check=False,
-            ).stdout.split()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
+            # Deleting the namespace removes its veth ends; kill stragglers first, and
+            # wait (bounded) until they are gone: a SIGKILLed process still runs for a
+            # moment, longer on a loaded machine.
+            deadline = time.monotonic() + STRAGGLER_WAIT_S
+            while pids := _netns_pids(netns):
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError, ValueError):
+                        os.kill(int(pid), signal.SIGKILL)
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
             subprocess.run(
                 ["ip", "netns", "del", netns],
                 capture_output=True,
