@@ -52,8 +52,9 @@ class Build:
 # scripts/build-firmware freezes the agent into the unix port. "w" scales the heap by the
 # word size: 64wK is 64 KB on the 32-bit build, like an ESP32's heap, and 128 KB on the
 # 64-bit one. From source (Debian's micropython, the README's command) the agent's bytecode
-# lives on the heap too (~70 KB on 64-bit): 88wK is the smallest heap that survives the
-# memory load there (bench/firmware_heap.py), 96wK leaves a margin.
+# and names live on the heap too (idle 142 KB against 76 KB frozen, 64-bit): 88wK is the
+# smallest heap that survives the memory load there (bench/firmware_heap.py), 96wK leaves
+# a margin.
 BUILDS = {
     "frozen-32": Build(
         "frozen-32", "micropython-upnpguard-32", ("-m", "upnpguard.agent"), "64wK", True
