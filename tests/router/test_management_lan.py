@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.router.const import CONF_ALLOW_RULES, UPDATE_INTERVAL
+from custom_components.upnp_guard.router.coordinator import router_store
 from tests.lan import Host, Lan, Router
 
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings
@@ -253,3 +254,34 @@ async def test_repair_flows_remove_and_allow(
         hass.states.get("sensor.upnp_guard_test_router_port_mappings_breaking_the_policy").state
         == "0"
     )
+
+
+async def test_deleted_entry_forgets_its_store_and_leased_mappings_run_out(
+    ha_host: Host,
+    lan: Lan,
+    router: Router,
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+) -> None:
+    """What README's "Remove" promises: the entry's stored state goes, and a mapping it
+    added stays on the router only until its lease ends."""
+    other = lan.add_host("laptop")
+    entry = await async_setup_router(hass, router)
+    await hass.services.async_call(
+        DOMAIN,
+        "add_port_mapping",
+        {"external_port": 8444, "protocol": "TCP", "lease_duration": 600},
+        blocking=True,
+    )
+    # Unloading keeps what the entry owns (a reload or restart picks it up again).
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = await router_store(hass, entry.entry_id).async_load()
+    assert stored is not None
+    assert [owned["external_port"] for owned in stored["owned"]] == [8444]
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await router_store(hass, entry.entry_id).async_load() is None
+    row = _row(await _executor(hass, upnpc_mappings, other, router), 8444)
+    assert row is not None
+    assert 0 < row["lease"] <= 600  # type: ignore[operator]
