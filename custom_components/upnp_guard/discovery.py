@@ -26,17 +26,22 @@ def discovery_identity(info: SsdpServiceInfo) -> tuple[str, str, str] | None:
     return udn, location, info.upnp.get("friendlyName") or udn
 
 
-async def async_claim_discovery(flow: ConfigFlow, info: SsdpServiceInfo) -> tuple[str, str]:
+async def async_claim_discovery(
+    flow: ConfigFlow, info: SsdpServiceInfo, *, reload_on_update: bool = True
+) -> tuple[str, str]:
     """Make the discovered device the flow's unique id and return (location, name).
 
     Aborts the flow when the discovery is incomplete, or when the device already has an
-    entry (whose location is then updated: devices move between addresses).
+    entry (whose location is then updated: devices move between addresses). Entries with
+    an update listener reload from it (`reload_on_update=False`), as Home Assistant asks.
     """
     identity = discovery_identity(info)
     if identity is None:
         raise AbortFlow("incomplete_discovery")
     udn, location, name = identity
     await flow.async_set_unique_id(udn)
-    flow._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
+    flow._abort_if_unique_id_configured(
+        updates={CONF_LOCATION: location}, reload_on_update=reload_on_update
+    )
     flow.context["title_placeholders"] = {"name": name}
     return location, name

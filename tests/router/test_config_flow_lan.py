@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from homeassistant.config_entries import SOURCE_SSDP
+from homeassistant.config_entries import SOURCE_SSDP, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
@@ -49,8 +49,10 @@ async def test_ssdp_discovery_creates_one_router_entry(
     await hass.async_block_till_done()
 
     # The same router announcing itself again (new location) updates, never duplicates.
+    entries = hass.config_entries.async_entries(DOMAIN)
+    first_runtime = entries[0].runtime_data
     moved = _discovery(router)
-    moved.ssdp_location = router.description_url.replace("rootDesc", "rootDesc.xml?x=1")
+    moved.ssdp_location = router.description_url + "?moved=1"
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_SSDP}, data=moved
     )
@@ -59,6 +61,18 @@ async def test_ssdp_discovery_creates_one_router_entry(
     entries = hass.config_entries.async_entries(DOMAIN)
     assert len(entries) == 1
     assert entries[0].data[CONF_LOCATION] == moved.ssdp_location
+    # The entry's update listener reconnects to the new location (which miniupnpd does
+    # not serve: the entry waits to retry), and back when the router announces the old one.
+    await hass.async_block_till_done()
+    assert entries[0].state is ConfigEntryState.SETUP_RETRY
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(router)
+    )
+    assert result["reason"] == "already_configured"
+    await hass.async_block_till_done()
+    assert entries[0].state is ConfigEntryState.LOADED
+    assert entries[0].runtime_data is not first_runtime
+    assert entries[0].runtime_data.device.device_url == router.description_url
 
 
 async def test_incomplete_discovery_and_unreachable_router_abort(

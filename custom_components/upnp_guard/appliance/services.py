@@ -66,18 +66,16 @@ def resolve_device(hass: HomeAssistant, device_id: str) -> tuple[ApplianceConnec
     if device_entry is None:
         raise _validation_error("unknown_device", device_id=device_id)
     udns = {value for domain, value in device_entry.identifiers if domain == DOMAIN}
-    for entry_id in device_entry.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN:
-            continue
+    # A device belongs to one config entry (Home Assistant 2026.10's registry).
+    entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
+    if entry is not None and entry.domain == DOMAIN:
         if entry.state is not ConfigEntryState.LOADED:
             raise _validation_error("device_not_loaded", device=device_entry.name or device_id)
         connection = entry.runtime_data
-        if not isinstance(connection, ApplianceConnection):
-            continue
-        for node in connection.device.all_devices:
-            if node.udn in udns:
-                return connection, node
+        if isinstance(connection, ApplianceConnection):
+            for node in connection.device.all_devices:
+                if node.udn in udns:
+                    return connection, node
     raise _validation_error("unknown_device", device_id=device_id)
 
 

@@ -69,7 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
             else None
         ),
     )
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     try:
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     except BaseException:
@@ -79,8 +79,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
     return True
 
 
-async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """A new policy applies at once; no reload needed."""
+async def _async_entry_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """A new location (the router was rediscovered elsewhere) reconnects; a new policy
+    (options) applies at once, without a reload."""
+    if entry.data[CONF_LOCATION] != entry.runtime_data.device.device_url:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     await entry.runtime_data.coordinator.async_refresh()
 
 

@@ -56,7 +56,10 @@ class RouterFlowMixin(_FlowBase):
 
     async def async_step_router_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
         """Router discovered over SSDP: one entry per router UDN, location kept current."""
-        self._router_location, self._router_name = await async_claim_discovery(self, discovery_info)
+        # The entry's update listener reconnects when the location changes.
+        self._router_location, self._router_name = await async_claim_discovery(
+            self, discovery_info, reload_on_update=False
+        )
         return await self.async_step_router_confirm()
 
     async def async_step_router_confirm(
