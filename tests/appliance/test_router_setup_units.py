@@ -1,0 +1,60 @@
+"""A router entry whose device is not (or no longer) an IGD, or cannot be reached, waits
+for a retry with a clear reason instead of failing or setting up half a router. (Here for
+the scripted devices of the appliance suite; the router suite runs a real miniupnpd.)"""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.upnp_guard.const import (
+    CONF_DEVICE_TYPE,
+    CONF_KIND,
+    CONF_LOCATION,
+    CONF_UDN,
+    DOMAIN,
+    EntryKind,
+)
+
+from .conftest import FakeUpnpDevice
+
+
+def router_entry(location: str) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="uuid:router-units",
+        title="Router",
+        data={
+            CONF_KIND: EntryKind.ROUTER.value,
+            CONF_LOCATION: location,
+            CONF_UDN: "uuid:router-units",
+            CONF_DEVICE_TYPE: "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+        },
+    )
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_router_entry_on_a_device_that_is_not_an_igd_retries(
+    hass: HomeAssistant, light_device: FakeUpnpDevice
+) -> None:
+    entry = router_entry(light_device.location)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert "DimmableLight" in entry.reason
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_unreachable_router_retries(
+    hass: HomeAssistant, light_device: FakeUpnpDevice
+) -> None:
+    light_device.offline = True
+    entry = router_entry(light_device.location)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert light_device.location in entry.reason
