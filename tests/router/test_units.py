@@ -51,6 +51,9 @@ def mapping(**changes: Any) -> PortMapping:
         ("10.20.30.0/24 8000-8100 *", mapping(), mapping(external_port=8101)),
         ("* * * web*", mapping(description="webcam"), mapping(description="Web")),
         ("* * udp", mapping(protocol="UDP"), mapping()),
+        # A router may report a client that is no IPv4 literal: an address rule never
+        # matches it (the mapping stays a violation instead of an error).
+        ("10.20.30.0/24 * *", mapping(), mapping(internal_client="fe80::1")),
     ],
 )
 def test_allow_rule_matches(rule: str, hit: PortMapping, miss: PortMapping) -> None:
