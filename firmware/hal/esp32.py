@@ -2,11 +2,12 @@
 # No board in CI: tests/firmware/test_hal_esp32.py runs it under micropython against fakes
 # of machine, network and dht; the unix HAL mirrors its interface.
 import asyncio
-import os
 import socket
 
 import machine
 import network
+
+from hal import storage
 
 PLATFORM = "ESP32"
 WIFI_BACKOFF_MIN_MS = 1000
@@ -94,24 +95,11 @@ class Hal:
     def pins(self):
         return {}
 
-    def _path(self, name):
-        return STATE_DIR + "/" + name
-
     def load(self, name):
-        try:
-            with open(self._path(name), "rb") as f:
-                return f.read()
-        except OSError:
-            return None
+        return storage.load(STATE_DIR, name)
 
     def store(self, name, data):
-        try:
-            os.mkdir(STATE_DIR)
-        except OSError:
-            pass
-        with open(self._path(name) + ".tmp", "wb") as f:
-            f.write(data)
-        os.rename(self._path(name) + ".tmp", self._path(name))
+        storage.store(STATE_DIR, name, data)
 
     def board_id(self):
         return machine.unique_id()

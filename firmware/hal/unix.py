@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+from hal import storage
+
 PLATFORM = "Linux"
 # Linux values: the MicroPython unix port's socket module does not export them.
 IPPROTO_IP = 0
@@ -97,25 +99,11 @@ class Hal:
         return out
 
     # -- storage -------------------------------------------------------------------
-    def _path(self, name):
-        return self.state_dir + "/" + name
-
     def load(self, name):
-        try:
-            with open(self._path(name), "rb") as f:
-                return f.read()
-        except OSError:
-            return None
+        return storage.load(self.state_dir, name)
 
     def store(self, name, data):
-        try:
-            os.mkdir(self.state_dir)
-        except OSError:
-            pass
-        tmp = self._path(name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.rename(tmp, self._path(name))
+        storage.store(self.state_dir, name, data)
 
     def board_id(self):
         raw = self.load("board_id")
