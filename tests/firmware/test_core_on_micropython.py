@@ -4,11 +4,11 @@ the 32-bit build (an ESP32's word size: 31-bit small ints, 4-byte words)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.firmware.runner import run_micropython_tests
 from tests.lan.agent import binary_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,17 +17,7 @@ RUNNER = REPO / "tests" / "firmware" / "unit" / "run_micropython.py"
 
 @pytest.mark.parametrize("build", ["source", "frozen-32"])
 def test_unit_tests_pass_under_micropython(build: str) -> None:
-    result = subprocess.run(
-        [binary_for(build), str(RUNNER), str(REPO)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # Every test function of the CPython run runs here too.
+    run_micropython_tests(
+        binary_for(build), RUNNER, [str(REPO)], RUNNER.parent.glob("test_*.py"), timeout=120
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert "failed 0" in output
-    passed = int(output.split("passed ")[1].split()[0])
-    # Every test function of the CPython run ran here too.
-    count = sum(path.read_text().count("\ndef test_") for path in RUNNER.parent.glob("test_*.py"))
-    assert passed == count, output
