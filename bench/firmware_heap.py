@@ -53,8 +53,10 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
             agent = start_agent(lan, build=build, heap=heap)
         except Exception as err:
             return {"build": build, "heap": heap, "ok": False, "why": f"start: {str(err)[-120:]}"}
-        pc = lan.add_host("pc")
-        desc = description(pc, agent)
+        # One host per control point, as on a real network (the agent caps connections
+        # and subscriptions per peer): subscriber i is also client i.
+        hosts = [lan.add_host(f"cp{i}") for i in range(max(SUBSCRIBERS, CLIENTS))]
+        desc = description(hosts[0], agent)
         failures: list[str] = []
         # A control point subscribes to every service it shows: 4 subscribers x every
         # evented service of the board (32 subscriptions with DEFAULT_CONFIG).
@@ -64,7 +66,7 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
         )
         pairs.sort(key=lambda pair: "BinaryInput" not in pair[0])
         paths = [path for _, path in pairs][:each]
-        sinks = [notify_server(pc, 8200 + i) for i in range(SUBSCRIBERS)]
+        sinks = [notify_server(hosts[i], 8200 + i) for i in range(SUBSCRIBERS)]
         counts = [sink.__enter__() for sink in sinks]
         try:
             for i in range(SUBSCRIBERS):
@@ -73,9 +75,9 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
                         agent,
                         "SUBSCRIBE",
                         path,
-                        {"NT": "upnp:event", "CALLBACK": f"<http://{pc.ip}:{8200 + i}/>"},
+                        {"NT": "upnp:event", "CALLBACK": f"<http://{hosts[i].ip}:{8200 + i}/>"},
                     )
-                    if status(exchange(pc, agent, sub)) != 200:
+                    if status(exchange(hosts[i], agent, sub)) != 200:
                         failures.append("subscribe " + path)
 
             def client(index: int) -> None:
@@ -92,7 +94,7 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
                                 "SetTarget",
                                 f"<newTargetValue>{value}</newTargetValue>",
                             )
-                        code = status(exchange(pc, agent, data))
+                        code = status(exchange(hosts[index], agent, data))
                         if code != 200:
                             failures.append(f"client {index}: {code}")
                     except Exception as err:
