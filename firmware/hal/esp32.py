@@ -109,7 +109,12 @@ class Hal:
             self.wdt.feed()
 
     def platform_tasks(self):
-        return [self._poll_inputs(), self._poll_sensors(), self._watch_network()]
+        """(name, factory) of the HAL's long-lived loops, for the shell to supervise."""
+        return [
+            ("inputs", self._poll_inputs),
+            ("sensors", self._poll_sensors),
+            ("network", self._watch_network),
+        ]
 
     async def _poll_inputs(self):
         while True:

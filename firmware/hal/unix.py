@@ -6,15 +6,21 @@
 #   [<id>] sensor <name> <t> <rh>  hundredths (2150 = 21.50 C, 4000 = 40.00 %RH); - = keep
 #   [<id>] pins                    {"<pin>": level or PWM duty_u16}
 #   [<id>] stats                   counters and heap figures
+#   [<id>] hog <ms>                heap exhaustion: hold every free heap block for <ms>
 #   [<id>] stop                    orderly stop: ssdp:byebye, then exit
 #
 # Every command is answered with one line: `CTL <id> <json>`.
+#
+# The watchdog is simulated when the board config has "watchdog_ms" (a board's is always
+# armed, 30 s): not fed for that long, the process prints "[E] watchdog reset" and exits.
 import asyncio
+import gc
 import json
 import os
 import sys
 
 from hal import storage
+from upnpguard.compat import ticks_add, ticks_diff, ticks_ms
 
 PLATFORM = "Linux"
 # Linux values: the MicroPython unix port's socket module does not export them.
@@ -63,6 +69,8 @@ class Hal:
         self.sensors = {}
         self.stop_requested = None  # set by the shell: a callable
         self.stats = None  # set by the shell: a callable returning a dict
+        self._watchdog_ms = 0
+        self._fed = 0
         ip = args.get("ip") or ""
         address, _, prefix = ip.partition("/")
         self._ip = address
@@ -72,6 +80,10 @@ class Hal:
     async def connect(self, config):
         if not self._ip:
             raise OSError("the unix port needs --ip a.b.c.d/prefix")
+        self._watchdog_ms = int(config.get("watchdog_ms", 0))
+        if self._watchdog_ms > 0:
+            self._fed = ticks_ms()
+            asyncio.create_task(self._watchdog())  # the hardware's: not supervised
         return self._ip, self._prefix
 
     def address(self):
@@ -113,10 +125,35 @@ class Hal:
         return raw
 
     def feed_watchdog(self):
-        pass
+        self._fed = ticks_ms()
+
+    async def _watchdog(self):
+        while ticks_diff(ticks_ms(), self._fed) < self._watchdog_ms:
+            await asyncio.sleep_ms(100)
+        try:
+            print("[E] watchdog reset")
+        finally:
+            reset()
 
     def platform_tasks(self):
-        return [self._control_channel()]
+        """(name, factory) of the HAL's long-lived loops, for the shell to supervise."""
+        return [("control-channel", self._control_channel)]
+
+    async def _hog(self, ms):
+        # Holds every heap block that comes free for `ms`: what a leak or a burst of
+        # load does to a 64 KB heap, at a time a test chooses.
+        held = None
+        end = ticks_add(ticks_ms(), ms)
+        while ticks_diff(end, ticks_ms()) > 0:
+            size = 1024
+            while size:
+                try:
+                    held = [held, bytearray(size)]
+                except MemoryError:
+                    size //= 2
+            await asyncio.sleep_ms(50)
+        held = None
+        gc.collect()
 
     # -- control channel -----------------------------------------------------------
     async def _control_channel(self):
@@ -165,6 +202,9 @@ class Hal:
             return {"pins": self.pins()}
         if cmd == "stats":
             return self.stats() if self.stats else {}
+        if cmd == "hog":
+            asyncio.create_task(self._hog(int(words[1])))
+            return {"ok": True}
         if cmd == "stop":
             return {"ok": True}
         return {"error": "unknown command"}

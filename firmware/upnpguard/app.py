@@ -1,5 +1,8 @@
 # The agent's request pipeline, sans-IO: Request in, Response out. Order of checks:
-# Host (DNS rebinding) -> route (404) -> method (405) -> authorize -> SOAP/GENA rules.
+# Host (DNS rebinding) -> route (404) -> method (405), then for GENA: authorize -> GENA
+# rules; for control: SOAP envelope parsed and checked against the SCPD -> authorize ->
+# action. The SOAP body (<= HTTP_BODY_MAX, bounded XML) is parsed before authorize, so
+# DESIGN's "authenticate before parsing a body" is not met yet for control requests.
 from . import description, gena, model, soap, ssdp
 from .http import HttpError, Response
 from .model import UpnpError
@@ -117,8 +120,7 @@ class Agent:
             response = Response(result.status, result.headers)
             sub = result.subscription
             if sub is not None:
-                # The initial event follows the SUBSCRIBE response (UDA 1.1 4.2.1).
-                response.after = lambda: setattr(sub, "ready", True)
+                response.after = self._subscribed(sub)
             return response
         if method == "UNSUBSCRIBE":
             refusal = self.authorize(request, target, "unsubscribe")
@@ -126,6 +128,20 @@ class Agent:
                 return Response(refusal)
             return Response(self.gena.unsubscribe(request, target, peer_ip).status)
         return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
+
+    def _subscribed(self, sub):
+        """The shell calls this once the SUBSCRIBE response is written (True) or could
+        not be (False)."""
+
+        def after(written=True):
+            if written:
+                # The initial event follows the SUBSCRIBE response (UDA 1.1 4.2.1).
+                sub.ready = True
+            else:
+                # The subscriber never got its SID: nobody would renew or cancel it.
+                self.gena.release(sub)
+
+        return after
 
     def _control(self, request, service):
         service_type = service.type

@@ -122,6 +122,7 @@ class Subscription:
         self.failures = 0
         self.ready = False  # the SUBSCRIBE response went out: events may follow
         self.in_flight = False
+        self.delivery = None  # the shell's handle on the NOTIFY in flight (to cancel it)
         # Initial event (UDA 1.1 4.2.1): every evented variable, SEQ 0.
         self.pending = [v.name for v in service.type.evented()]
 
@@ -149,7 +150,13 @@ class SubscriptionManager:
         self._last_event = {}  # (service id, variable) -> ticks of the last event
         self._deferred = {}  # (service id, variable) -> (service, due ticks)
         self.dropped = 0  # subscriptions dropped after repeated NOTIFY failures
+        self.released = 0  # subscriptions whose SUBSCRIBE response could not be written
+        # NOTIFYs taken and not yet delivered, over all subscriptions, also those removed
+        # meanwhile (UNSUBSCRIBE, expiry): each holds a socket and its event bytes.
+        self.in_flight = 0
+        self.in_flight_peak = 0
         self.on_pending = None  # the shell's wake-up for its delivery loop
+        self.on_removed = None  # the shell's hook: cancel a removed subscription's NOTIFY
 
     def attach(self, service):
         service.listener = self.on_change
@@ -189,10 +196,16 @@ class SubscriptionManager:
         if len(self.subscriptions) >= limits.GENA_MAX_SUBSCRIPTIONS_TOTAL:
             return GenaResult(503)
         per_service = 0
+        per_peer = 0
         for sub in self.subscriptions:
             if sub.service is service:
                 per_service += 1
-        if per_service >= limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE:
+                if sub.subscriber_ip == requester_ip:
+                    per_peer += 1
+        if (
+            per_service >= limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE
+            or per_peer >= limits.GENA_MAX_SUBSCRIPTIONS_PER_PEER
+        ):
             return GenaResult(503)
         sub = Subscription(
             self._new_sid(),
@@ -214,8 +227,20 @@ class SubscriptionManager:
         sub = self.find(sid)
         if sub is None or sub.service is not service or sub.subscriber_ip != requester_ip:
             return GenaResult(412)
-        self.subscriptions.remove(sub)
+        self._remove(sub)
         return GenaResult(200)
+
+    def release(self, sub):
+        """The SUBSCRIBE response for `sub` could not be written: the subscriber never
+        learnt its SID, so nobody would renew or cancel it; free its place now."""
+        if sub in self.subscriptions:
+            self._remove(sub)
+            self.released += 1
+
+    def _remove(self, sub):
+        self.subscriptions.remove(sub)
+        if sub.in_flight and self.on_removed is not None:
+            self.on_removed(sub)
 
     @staticmethod
     def _headers(sub):
@@ -246,7 +271,7 @@ class SubscriptionManager:
         now = self.clock() if now is None else now
         for sub in list(self.subscriptions):
             if ticks_diff(now, sub.expires) >= 0:
-                self.subscriptions.remove(sub)
+                self._remove(sub)
         for key in list(self._deferred):
             service, due = self._deferred[key]
             if ticks_diff(now, due) >= 0:
@@ -255,11 +280,9 @@ class SubscriptionManager:
                 self._dispatch(service, key[1])
 
     def ready(self):
-        """Subscriptions to send a NOTIFY to now: at most GENA_MAX_NOTIFY_IN_FLIGHT open."""
-        room = limits.GENA_MAX_NOTIFY_IN_FLIGHT
-        for s in self.subscriptions:
-            if s.in_flight:
-                room -= 1
+        """Subscriptions to send a NOTIFY to now: at most GENA_MAX_NOTIFY_IN_FLIGHT open,
+        counted over every NOTIFY taken and not yet delivered (`self.in_flight`)."""
+        room = limits.GENA_MAX_NOTIFY_IN_FLIGHT - self.in_flight
         out = []
         for s in self.subscriptions:
             if room <= 0:
@@ -270,25 +293,39 @@ class SubscriptionManager:
         return out
 
     def take(self, sub, extra_headers=()):
-        """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight.
+        """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight, and
+        the shell must report `delivered()` for it exactly as often as it took one.
 
         `extra_headers` leaves room for the authenticator of paired mode.
         """
         names = sub.pending
-        sub.pending = []
-        sub.in_flight = True
         body = build_propertyset([(n, sub.service.encoded(n)) for n in names])
         ip, port, path = sub.callbacks[min(sub.failures, len(sub.callbacks) - 1)]
-        head = build_notify_head(ip, port, path, sub.sid, sub.next_seq(), len(body), extra_headers)
-        return ip, port, head + body
+        seq = sub.seq
+        head = build_notify_head(ip, port, path, sub.sid, seq, len(body), extra_headers)
+        data = head + body
+        # Only now that nothing can fail (MemoryError) does the event leave `pending`.
+        sub.next_seq()
+        sub.pending = []
+        sub.in_flight = True
+        self.in_flight += 1
+        if self.in_flight > self.in_flight_peak:
+            self.in_flight_peak = self.in_flight
+        return ip, port, data
 
     def delivered(self, sub, ok):
+        if not sub.in_flight:
+            return  # reported twice: count it once
         sub.in_flight = False
+        sub.delivery = None
+        self.in_flight -= 1
+        if sub not in self.subscriptions:
+            return  # removed meanwhile (UNSUBSCRIBE, expiry, released): nothing to count
         if ok:
             sub.failures = 0
             return
         sub.failures += 1
-        if sub.failures >= limits.GENA_MAX_FAILURES and sub in self.subscriptions:
+        if sub.failures >= limits.GENA_MAX_FAILURES:
             self.subscriptions.remove(sub)
             self.dropped += 1
 

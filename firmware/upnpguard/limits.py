@@ -1,5 +1,8 @@
 # Every limit of the agent, in one place (DESIGN.md "Agent limits"). Public names so the
-# unit tests can exceed them by exactly one; const() keeps them out of RAM on MicroPython.
+# unit tests can exceed them by exactly one. MicroPython's const() inlines a value only
+# where it is used inside this module and only keeps a name out of RAM when the name
+# starts with an underscore: these public names each take an entry in this module's
+# globals dict on the heap, and other modules read them with an attribute lookup.
 from .compat import const
 
 # --- SSDP ---------------------------------------------------------------------------
@@ -29,11 +32,25 @@ HTTP_READ_CHUNK = const(512)
 HTTP_READ_DEADLINE_MS = const(5000)  # whole request; slowloris -> 408
 # An ESP32 has ~10 lwIP sockets in all: SSDP takes one, NOTIFY clients up to four.
 HTTP_MAX_CONNECTIONS = const(4)  # -> 503
+# One host may hold half of them (a control point fetches a description while it sends a
+# SUBSCRIBE); a host that opens more loses its oldest idle connection, or gets 503 if
+# none of its connections is idle: a slowloris from one host leaves two connections to
+# everybody else.
+HTTP_MAX_CONNECTIONS_PER_PEER = const(2)
+# A connection still waiting for (the rest of) its request with no byte for this long is
+# idle: it may be closed for a newer connection of the same peer. A real client sends
+# its request at once; a dribbling attacker is idle between its bytes.
+HTTP_IDLE_MS = const(1000)
 
 # --- SOAP ---------------------------------------------------------------------------
 SOAP_STRING_ARG_MAX = const(256)  # -> UPnP 605
 SOAP_MAX_ELEMENTS = const(32)  # an envelope with more elements is not one of our actions
 SOAP_MAX_DEPTH = const(8)
+# Attributes in all and the length of one (`name="value"`): a SOAP call needs three or
+# four (xmlns:s, s:encodingStyle, xmlns:u); a namespace URI is < 100 bytes. Unbounded,
+# 480 attributes in 3.8 KB of body held 39.5 KB of heap.
+SOAP_MAX_ATTRIBUTES = const(16)  # -> 400
+SOAP_ATTRIBUTE_MAX = const(256)  # -> 400
 
 # --- GENA ---------------------------------------------------------------------------
 GENA_CALLBACK_HEADER_MAX = const(256)  # -> 412
@@ -47,8 +64,15 @@ GENA_MAX_SUBSCRIPTIONS_PER_SERVICE = const(4)  # -> 503
 # board (tests/lan/agent.py DEFAULT_CONFIG: AgentInfo, relay, lamp x2, climate x2, doorbell,
 # window = 8 services) -> 32, ~16 KB on a 32-bit board; a bigger config hits this first.
 GENA_MAX_SUBSCRIPTIONS_TOTAL = const(32)  # -> 503
+# One subscription per service per host: a control point needs one per service, and one
+# host cannot take all four places of a service. A control point that lost its SID
+# (restart without UNSUBSCRIBE) gets 503 until the old one expires (<= 1800 s) and
+# polls meanwhile (Home Assistant does).
+GENA_MAX_SUBSCRIPTIONS_PER_PEER = const(1)  # per service -> 503
 # NOTIFY connections open at once: an ESP32 has ~10 lwIP sockets in all (SSDP 1, HTTP 4
 # plus the listener); a change of several services queues the rest until one finishes.
+# Counted over every NOTIFY in flight, also those of subscriptions removed meanwhile
+# (whose delivery is cancelled): SUBSCRIBE + UNSUBSCRIBE in a loop cannot open more.
 GENA_MAX_NOTIFY_IN_FLIGHT = const(4)
 GENA_TIMEOUT_MIN_S = const(300)
 GENA_TIMEOUT_MAX_S = const(1800)
@@ -58,3 +82,13 @@ GENA_SEQ_MAX = const(0xFFFFFFFF)  # ui4; wraps to 1 (UDA 1.1 4.3.2: 0 only for t
 # Sensors change continuously: at most one event per variable per interval (UDA
 # "moderated" variables; the DCP's maximumRate).
 GENA_MODERATION_MS = const(2000)
+
+# --- tasks --------------------------------------------------------------------------
+# A long-lived task (SSDP receiver, re-announce, accept loop, ...) that fails (MemoryError
+# included) is restarted after a pause that doubles from TASK_RESTART_PAUSE_MS; after
+# TASK_RESTARTS_MAX failures in a row (about 6 s of failing with these values) it is
+# given up and the watchdog is no longer fed: the board reboots. A task that ran for
+# TASK_HEALTHY_MS since its restart starts counting from zero again.
+TASK_RESTART_PAUSE_MS = const(200)
+TASK_RESTARTS_MAX = const(5)
+TASK_HEALTHY_MS = const(10_000)

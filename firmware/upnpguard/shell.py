@@ -1,6 +1,7 @@
 # The asyncio shell: owns the SSDP socket, the HTTP server, NOTIFY connections and the
 # timers; every protocol decision is made by the sans-IO core (app, ssdp, gena).
 import asyncio
+import errno
 import gc
 import socket
 import struct
@@ -10,11 +11,17 @@ from .compat import ticks_diff, ticks_ms
 
 _SSDP_GROUP = "239.255.255.250"
 _WRITE_BATCH = 1024  # coalesce small description chunks into fewer TCP segments
+_BACKLOG = 4  # connections the kernel holds while the accept loop is busy or restarting
+_ACCEPT_PAUSE_MS = 50  # after a failed accept (no socket left): do not spin
 
 
 def _wait_readable(sock):
     # MicroPython asyncio has no datagram endpoints: park on the poller like its streams do.
     yield asyncio.core._io_queue.queue_read(sock)
+
+
+def _wait_writable(sock):
+    yield asyncio.core._io_queue.queue_write(sock)
 
 
 def _sockaddr(raw):
@@ -33,11 +40,17 @@ class Shell:
         self.connections = 0
         self.peak_heap = 0
         self.peak_connections = 0
+        self.evicted = 0  # idle connections closed for a newer one of the same peer
+        self.restarts = 0  # supervised tasks restarted
+        self.task_errors = 0  # detached tasks that ended with an exception
+        self.gave_up = None  # the task that could not be restarted: watchdog not fed
         self.ssdp_sock = None
-        self.server = None
+        self.listener = None
+        self._conns = []  # admitted connections (_Connection), at most HTTP_MAX_CONNECTIONS
         self._stopping = asyncio.Event()
         self._event_wake = asyncio.Event()
         agent.gena.on_pending = self._event_wake.set
+        agent.gena.on_removed = self._cancel_delivery
         hal.stop_requested = self._stopping.set
         hal.stats = self.stats
 
@@ -55,8 +68,15 @@ class Shell:
             "heap_free": gc.mem_free(),
             "connections": self.connections,
             "connections_peak": self.peak_connections,
+            "connections_evicted": self.evicted,
             "subscriptions": len(self.agent.gena.subscriptions),
             "subscriptions_dropped": self.agent.gena.dropped,
+            "subscriptions_released": self.agent.gena.released,
+            "notify_in_flight": self.agent.gena.in_flight,
+            "notify_in_flight_peak": self.agent.gena.in_flight_peak,
+            "task_restarts": self.restarts,
+            "task_errors": self.task_errors,
+            "watchdog_fed": self.gave_up is None,
             "refused": dict((str(k), v) for k, v in self.agent.refused.items()),
             "ssdp_bytes_in": responder.bytes_in,
             "ssdp_bytes_out": responder.bytes_out,
@@ -127,7 +147,89 @@ class Shell:
             await self.announce("alive")
 
     # -- HTTP ------------------------------------------------------------------------
-    async def _read_request(self, reader):
+    def open_http(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(socket.getaddrinfo("0.0.0.0", self.port)[0][-1])
+        sock.listen(_BACKLOG)
+        sock.setblocking(False)
+        self.listener = sock
+
+    async def _accept(self):
+        # Our own accept loop, not asyncio.start_server: that one's loop ends for good on
+        # its first exception (a MemoryError while a connection arrives), and every later
+        # connection is reset while the watchdog is still fed. Here a failure closes that
+        # one connection and ends the loop, which its supervisor restarts.
+        listener = self.listener
+        while True:
+            await _wait_readable(listener)
+            try:
+                sock, raw = listener.accept()
+            except OSError:  # the peer gave up already, or no socket left (ENFILE)
+                await asyncio.sleep_ms(_ACCEPT_PAUSE_MS)
+                continue
+            try:
+                sock.setblocking(False)
+                self._serve(sock, _sockaddr(raw)[0])
+            except Exception:
+                sock.close()
+                raise
+
+    def _serve(self, sock, peer):
+        conn = self._admit(peer, sock, ticks_ms())
+        try:
+            stream = asyncio.StreamReader(sock)
+            task = asyncio.create_task(self._client(stream, peer, conn))
+        except Exception:
+            if conn is not None:
+                self._forget(conn)
+            raise
+        if conn is not None:
+            conn.task = task
+
+    def _admit(self, peer, sock, now):
+        """Room for a new connection from `peer`: its _Connection, or None (answer 503).
+
+        A peer at HTTP_MAX_CONNECTIONS_PER_PEER loses its connection idle the longest
+        (still reading its request, no byte for HTTP_IDLE_MS) to the new one; with none
+        idle, the new one gets 503. So does any beyond HTTP_MAX_CONNECTIONS.
+        """
+        conns = self._conns
+        mine = 0
+        idle = None
+        for conn in conns:
+            if conn.peer == peer:
+                mine += 1
+                if (
+                    conn.reading
+                    and ticks_diff(now, conn.last) >= limits.HTTP_IDLE_MS
+                    and (idle is None or ticks_diff(conn.last, idle.last) < 0)
+                ):
+                    idle = conn
+        if mine >= limits.HTTP_MAX_CONNECTIONS_PER_PEER:
+            if idle is None:
+                return None
+            self._evict(idle)
+        elif len(conns) >= limits.HTTP_MAX_CONNECTIONS:
+            return None
+        conn = _Connection(peer, sock, now)
+        conns.append(conn)
+        return conn
+
+    def _evict(self, conn):
+        self._forget(conn)
+        self.evicted += 1
+        log.debug("http evicted idle connection of", conn.peer)
+        if conn.task is not None:
+            conn.task.cancel()  # its finally closes the socket
+        if not conn.started:
+            conn.sock.close()  # a task cancelled before it ran runs no finally
+
+    def _forget(self, conn):
+        if conn in self._conns:
+            self._conns.remove(conn)
+
+    async def _read_request(self, reader, conn):
         parser = http.RequestParser()
         start = ticks_ms()
         while True:
@@ -140,6 +242,7 @@ class Shell:
                 raise http.HttpError(408, "deadline")
             if not data:
                 return None
+            conn.last = ticks_ms()
             request = parser.feed(data)
             if request is not None:
                 return request
@@ -176,20 +279,25 @@ class Shell:
             writer.write(view[:used])
             await writer.drain()
 
-    async def _client(self, reader, writer):
+    async def _client(self, stream, peer_ip, conn):
+        """One connection; `conn` None: refused (503). Cancelled when evicted."""
         self.connections += 1
         self.peak_connections = max(self.peak_connections, self.connections)
         try:
-            if self.connections > limits.HTTP_MAX_CONNECTIONS:
+            if conn is None:
                 self.agent.count(503)
-                await self._write(writer, http.Response(503, [("RETRY-AFTER", "1")]))
+                await asyncio.wait_for_ms(
+                    self._write(stream, http.Response(503, [("RETRY-AFTER", "1")])),
+                    limits.HTTP_READ_DEADLINE_MS,
+                )
                 return
-            peer_ip, _ = _sockaddr(writer.get_extra_info("peername"))
+            conn.started = True
             request = None
             try:
-                request = await self._read_request(reader)
+                request = await self._read_request(stream, conn)
                 if request is None:
                     return
+                conn.reading = False
                 response = self.agent.handle(request, peer_ip)
             except http.HttpError as err:
                 self.agent.count(err.status)
@@ -198,50 +306,83 @@ class Shell:
             except MemoryError:
                 gc.collect()
                 response = http.Response(503)
+            conn.reading = False
             self.sample_heap()
-            await asyncio.wait_for_ms(self._write(writer, response), limits.HTTP_READ_DEADLINE_MS)
+            written = False
+            try:
+                await asyncio.wait_for_ms(
+                    self._write(stream, response), limits.HTTP_READ_DEADLINE_MS
+                )
+                written = True
+            finally:
+                # A SUBSCRIBE whose response could not be written is released here.
+                if response.after is not None:
+                    response.after(written)
+                    if written:
+                        self._event_wake.set()
             log.debug("http", peer_ip, request.method if request else "-", response.status)
-            if response.after is not None:
-                response.after()
-                self._event_wake.set()
         except Exception as err:  # a broken client must never take the server down
-            log.warning("http client error", type(err).__name__, err)
+            try:
+                log.warning("http client error", type(err).__name__, err)
+            except MemoryError:
+                pass
         finally:
             self.connections -= 1
+            if conn is not None:
+                self._forget(conn)
             try:
-                writer.close()
-                await writer.wait_closed()
+                await stream.wait_closed()
             except Exception:
                 pass
             self.sample_heap()
 
     # -- GENA ------------------------------------------------------------------------
-    async def _deliver(self, sub):
+    def _cancel_delivery(self, sub):
+        # gena calls this when it removes a subscription with a NOTIFY in flight: the
+        # delivery is cancelled and its socket closed now, not after its timeouts.
+        task = sub.delivery
+        if task is not None:
+            sub.delivery = None
+            task.cancel()
+
+    async def _deliver(self, sub, ip, port, data):
         ok = False
-        writer = None
+        sock = None
+        gena = self.agent.gena
         try:
-            ip, port, data = self.agent.gena.take(sub)
-            reader, writer = await asyncio.wait_for_ms(
-                asyncio.open_connection(ip, port), limits.GENA_NOTIFY_TIMEOUT_MS
-            )
-            writer.write(data)
+            if sub not in gena.subscriptions:
+                return  # removed before this task first ran
+            sub.delivery = asyncio.current_task()
+            # Our own connect, not asyncio.open_connection: that one leaks its socket when
+            # it is cancelled or times out while connecting.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                sock.connect(socket.getaddrinfo(ip, port)[0][-1])
+            except OSError as err:
+                if err.errno != errno.EINPROGRESS:
+                    raise
+            await asyncio.wait_for_ms(_wait_writable(sock), limits.GENA_NOTIFY_TIMEOUT_MS)
+            stream = asyncio.StreamReader(sock)
+            stream.write(data)
             data = None
-            await asyncio.wait_for_ms(writer.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)
-            status = await asyncio.wait_for_ms(reader.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)
+            await asyncio.wait_for_ms(stream.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)
+            status = await asyncio.wait_for_ms(stream.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)
             ok = status.startswith(b"HTTP/1.") and status[9:10] == b"2"
             log.debug("notify", ip, port, "seq", sub.seq - 1, status[:12])
         except Exception as err:
-            log.debug("notify failed", type(err).__name__, err)
+            try:
+                log.debug("notify failed", type(err).__name__, err)
+            except MemoryError:
+                pass
         finally:
-            if writer is not None:
-                try:
-                    writer.close()
-                    await writer.wait_closed()
-                except Exception:
-                    pass
-            before = len(self.agent.gena.subscriptions)
-            self.agent.gena.delivered(sub, ok)
-            if len(self.agent.gena.subscriptions) < before:
+            sub.delivery = None
+            data = None
+            if sock is not None:
+                sock.close()
+            before = len(gena.subscriptions)
+            gena.delivered(sub, ok)
+            if len(gena.subscriptions) < before:
                 log.warning("subscription dropped after failed NOTIFYs", log.short_sid(sub.sid))
             self.sample_heap()
             self._event_wake.set()
@@ -261,40 +402,104 @@ class Shell:
             try:
                 gena.expire()
                 for sub in gena.ready():
-                    # Counted against GENA_MAX_NOTIFY_IN_FLIGHT before the task first runs.
-                    sub.in_flight = True
-                    asyncio.create_task(self._deliver(sub))
+                    # Taken (and counted against GENA_MAX_NOTIFY_IN_FLIGHT) before the task
+                    # first runs; a task that cannot be made gives the NOTIFY back.
+                    ip, port, data = gena.take(sub)
+                    try:
+                        asyncio.create_task(self._deliver(sub, ip, port, data))
+                    except Exception:
+                        gena.delivered(sub, False)
+                        raise
+            except MemoryError:
+                raise  # the supervisor collects and restarts this loop
             except Exception as err:
                 log.error("event loop", type(err).__name__, err)
 
     # -- lifecycle -------------------------------------------------------------------
+    async def _supervise(self, name, factory):
+        """Run `factory()` (a long-lived loop) and restart it when it fails, MemoryError
+        included, after a pause that doubles; after TASK_RESTARTS_MAX failures in a row
+        give up: the watchdog is no longer fed and the board reboots. A loop that
+        returns has finished its job (the unix control channel when stdin closes)."""
+        failures = 0
+        while True:
+            started = ticks_ms()
+            try:
+                await factory()
+                return
+            except Exception as err:  # CancelledError is no Exception: stop goes through
+                failure = type(err).__name__
+                err = None
+            gc.collect()
+            if ticks_diff(ticks_ms(), started) >= limits.TASK_HEALTHY_MS:
+                failures = 0
+            failures += 1
+            self.restarts += 1
+            if failures > limits.TASK_RESTARTS_MAX:
+                self.gave_up = name
+                _log_safely(log.error, "task", name, "cannot be restarted: watchdog not fed")
+                return
+            _log_safely(log.error, "task", name, failure, "restart", failures)
+            await asyncio.sleep_ms(limits.TASK_RESTART_PAUSE_MS << (failures - 1))
+
+    def _task_exception(self, loop, context):
+        # A detached task (a client, a delivery) ended with an exception nobody awaited:
+        # count it. asyncio's default handler prints, which raises again on a full heap,
+        # and an exception out of the scheduler stops the whole agent.
+        self.task_errors += 1
+
     async def _housekeeping(self):
         while True:
-            self.hal.feed_watchdog()
+            # The board's watchdog reboots it when the agent cannot serve any more.
+            if self.gave_up is None:
+                self.hal.feed_watchdog()
             self.sample_heap()
             await asyncio.sleep_ms(1000)
 
     async def run(self):
+        asyncio.get_event_loop().set_exception_handler(self._task_exception)
         self.open_ssdp()
-        self.server = await asyncio.start_server(self._client, "0.0.0.0", self.port, backlog=4)
+        self.open_http()
         log.info("http listening on", self.agent.location)
+        supervise = self._supervise
         tasks = [
-            asyncio.create_task(self._ssdp_receiver()),
-            asyncio.create_task(self._ssdp_replier()),
-            asyncio.create_task(self._events()),
-            asyncio.create_task(self._event_ticker()),
+            asyncio.create_task(supervise("accept", self._accept)),
+            asyncio.create_task(supervise("ssdp-receiver", self._ssdp_receiver)),
+            asyncio.create_task(supervise("ssdp-replier", self._ssdp_replier)),
+            asyncio.create_task(supervise("events", self._events)),
+            asyncio.create_task(supervise("event-ticker", self._event_ticker)),
             asyncio.create_task(self._housekeeping()),
         ]
         await self.announce("alive")
-        tasks.append(asyncio.create_task(self._reannounce()))
-        for coro in self.hal.platform_tasks():
-            tasks.append(asyncio.create_task(coro))
+        tasks.append(asyncio.create_task(supervise("reannounce", self._reannounce)))
+        for name, factory in self.hal.platform_tasks():
+            tasks.append(asyncio.create_task(supervise(name, factory)))
         # Always printed, whatever the log level: the test harness waits for this line.
         print("[I] agent ready", self.agent.root.udn, "bootid", self.agent.announcer.boot_id)
         await self._stopping.wait()
         await self.announce("byebye")
         for task in tasks:
             task.cancel()
-        self.server.close()
+        self.listener.close()
         self.ssdp_sock.close()
         log.info("agent stopped")
+
+
+class _Connection:
+    """An admitted HTTP connection: who, its socket and task, when it last received
+    request bytes, and whether it still waits for its request (only then idle)."""
+
+    def __init__(self, peer, sock, now):
+        self.peer = peer
+        self.sock = sock
+        self.task = None
+        self.started = False
+        self.last = now
+        self.reading = True
+
+
+def _log_safely(fn, *parts):
+    try:
+        fn(*parts)
+    except MemoryError:  # printing allocates; a full heap must not end the caller
+        pass

@@ -1,6 +1,7 @@
 # Minimal strict XML for SOAP envelopes: no DTD, no entities beyond the five predefined
 # ones, no processing instructions except the leading XML declaration. Anything else is
-# XmlError, which the SOAP layer answers with HTTP 400. Bounded depth and element count.
+# XmlError, which the SOAP layer answers with HTTP 400. Bounded depth, element count,
+# attribute count (in all) and attribute length.
 from . import limits
 
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -58,13 +59,19 @@ class Element:
         return scope.get(self.prefix)
 
 
-def _parse_attrs(text):
+def _parse_attrs(text, room):
+    """`name="value"` pairs; at most `room` of them, each at most SOAP_ATTRIBUTE_MAX long
+    (checked before the name and value are copied)."""
     attrs = {}
     text = text.strip()
     while text:
+        if len(attrs) >= room:
+            raise XmlError("too many attributes")
         eq = text.find("=")
         if eq <= 0:
             raise XmlError("bad attribute")
+        if eq > limits.SOAP_ATTRIBUTE_MAX:
+            raise XmlError("attribute too long")
         name = text[:eq].strip()
         rest = text[eq + 1 :].lstrip()
         if not rest or rest[0] not in "\"'":
@@ -72,6 +79,8 @@ def _parse_attrs(text):
         end = rest.find(rest[0], 1)
         if end < 0:
             raise XmlError("unterminated attribute")
+        if len(name) + end + 2 > limits.SOAP_ATTRIBUTE_MAX:  # name="value"
+            raise XmlError("attribute too long")
         if name in attrs:
             raise XmlError("duplicate attribute")
         attrs[name] = unescape(rest[1:end])
@@ -100,6 +109,7 @@ def parse(text):
     scopes = [{}]
     root = None
     count = 0
+    attributes = 0
     while True:
         lt = text.find("<", pos)
         if lt < 0:
@@ -141,7 +151,9 @@ def parse(text):
         count += 1
         if count > limits.SOAP_MAX_ELEMENTS or len(stack) >= limits.SOAP_MAX_DEPTH:
             raise XmlError("too large")
-        element = Element(name, _parse_attrs(attr_text))
+        attrs = _parse_attrs(attr_text, limits.SOAP_MAX_ATTRIBUTES - attributes)
+        attributes += len(attrs)
+        element = Element(name, attrs)
         scope = scopes[-1]
         for key, value in element.attrs.items():
             if key == "xmlns" or key.startswith("xmlns:"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import ExitStack
 
 import pytest
 
@@ -94,29 +95,34 @@ def test_nt_and_sid_rules(lan: Lan, agent: Agent) -> None:
 
 
 def test_fifth_subscription_to_one_service_is_503(lan: Lan, agent: Agent) -> None:
-    pc = lan.add_host("pc")
-    desc = description(pc, agent)
+    # One subscription per service per host: four control points on four hosts.
+    hosts = [lan.add_host(f"cp{i}") for i in range(MAX_SUBSCRIPTIONS_PER_SERVICE + 1)]
+    desc = description(hosts[0], agent)
     path = url_of(desc, "eventSubURL", "SwitchPower")
-    with notify_server(pc) as events:
+    with ExitStack() as stack:
+        inboxes = [stack.enter_context(notify_server(host)) for host in hosts]
         sids = []
-        for port in range(MAX_SUBSCRIPTIONS_PER_SERVICE):
-            response = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/{port}>"))
+        for host in hosts[:MAX_SUBSCRIPTIONS_PER_SERVICE]:
+            response = exchange(host, agent, subscribe(agent, path, f"<http://{host.ip}:8123/n>"))
             assert status(response) == 200
             sids.append(re.search(rb"SID: (\S+)", response).group(1).decode())
-        refused = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/x>"))
+        last = hosts[-1]
+        refused = exchange(last, agent, subscribe(agent, path, f"<http://{last.ip}:8123/x>"))
         assert status(refused) == 503
-        wait_for(lambda: len(events) == MAX_SUBSCRIPTIONS_PER_SERVICE)
-        assert_still_serves(pc, agent)
+        wait_for(lambda: all(len(inbox) == 1 for inbox in inboxes[:-1]))
+        assert_still_serves(last, agent)
         # The cap is per service: another service still takes the same subscriber.
         other = url_of(desc, "eventSubURL", "BinaryInput")
         assert (
-            status(exchange(pc, agent, subscribe(agent, other, f"<http://{pc.ip}:8123/o>"))) == 200
+            status(exchange(last, agent, subscribe(agent, other, f"<http://{last.ip}:8123/o>")))
+            == 200
         )
-        exchange(pc, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sids[0]}))
-        again = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/y>"))
+        first = hosts[0]
+        exchange(first, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sids[0]}))
+        again = exchange(last, agent, subscribe(agent, path, f"<http://{last.ip}:8123/y>"))
         assert status(again) == 200
     assert agent.stats()["refused"]["503"] >= 1
-    assert_still_serves(pc, agent)
+    assert_still_serves(last, agent)
 
 
 def test_one_subscriber_subscribes_to_every_service(lan: Lan, agent: Agent) -> None:

@@ -20,6 +20,7 @@ HEADER_BLOCK_MAX = 2048
 BODY_MAX = 4096
 READ_DEADLINE_S = 5
 MAX_CONNECTIONS = 4
+PER_PEER = 2
 
 
 @pytest.mark.parametrize(
@@ -101,23 +102,26 @@ def test_slowloris_gets_408_and_connection_closed(lan: Lan, agent: Agent) -> Non
 
 
 def test_connection_cap_answers_503_then_recovers(lan: Lan, agent: Agent) -> None:
+    # Two hosts hold two incomplete requests each (their share): all four connections.
+    holders = [lan.add_host(f"holder{i}") for i in range(MAX_CONNECTIONS // PER_PEER)]
     pc = lan.add_host("pc")
-    with pc.entered():
-        idle = [
-            socket.create_connection((agent.ip, agent.port), 30) for _ in range(MAX_CONNECTIONS)
-        ]
-        try:
-            for sock in idle:
-                sock.sendall(b"GET /desc.xml HTTP/1.1\r\n")  # held open, incomplete
-            time.sleep(0.5)
-            with socket.create_connection((agent.ip, agent.port), 30) as extra:
-                extra.sendall(request(agent, "GET", "/desc.xml"))
-                extra.settimeout(10)
-                answer = extra.recv(1024)
-            assert status(answer) == 503, answer
-        finally:
-            for sock in idle:
-                sock.close()
+    idle = []
+    try:
+        for holder in holders:
+            with holder.entered():
+                for _ in range(PER_PEER):
+                    sock = socket.create_connection((agent.ip, agent.port), 30)
+                    sock.sendall(b"GET /desc.xml HTTP/1.1\r\n")  # held open, incomplete
+                    idle.append(sock)
+        time.sleep(0.5)
+        with pc.entered(), socket.create_connection((agent.ip, agent.port), 30) as extra:
+            extra.sendall(request(agent, "GET", "/desc.xml"))
+            extra.settimeout(10)
+            answer = extra.recv(1024)
+        assert status(answer) == 503, answer
+    finally:
+        for sock in idle:
+            sock.close()
     time.sleep(0.5)
     assert_still_serves(pc, agent)
     stats = agent.stats()

@@ -325,3 +325,84 @@ def test_callback_port_and_timeout_take_ascii_digits_only():
     assert gena.parse_timeout("Second-3\u00b2") == limits.GENA_TIMEOUT_MAX_S
     assert agent.gena.subscriptions == []
     assert subscribe(agent, svc, callback="<http://10.1.2.30:21/n>").status == 200
+
+
+def _unsubscribe(agent, svc, sid, peer=CLIENT_IP):
+    req = request("UNSUBSCRIBE", svc.event_path, [("SID", sid)])
+    return agent.handle(req, peer)
+
+
+def test_notifies_of_removed_subscriptions_stay_counted_and_are_cancelled():
+    # SUBSCRIBE with a callback that never answers, then UNSUBSCRIBE, repeated: each
+    # initial NOTIFY stays in flight (a socket and its bytes) until the shell reports it.
+    agent = make_agent()
+    svc = service(agent, "doorbell", "BinaryInput")
+    cancelled = []
+    agent.gena.on_removed = cancelled.append
+    taken = []
+    for _ in range(50):
+        sid = header(_ok_subscribe(agent, svc), "SID")
+        for sub in agent.gena.ready():
+            agent.gena.take(sub)
+            taken.append(sub)
+        assert _unsubscribe(agent, svc, sid).status == 200
+    assert len(taken) == limits.GENA_MAX_NOTIFY_IN_FLIGHT
+    assert agent.gena.in_flight == limits.GENA_MAX_NOTIFY_IN_FLIGHT
+    assert agent.gena.in_flight_peak == limits.GENA_MAX_NOTIFY_IN_FLIGHT
+    # Each removal asked the shell to cancel that delivery.
+    assert cancelled == taken
+    # A cancelled delivery reports back (a failure): room again, nothing dropped.
+    for sub in taken:
+        agent.gena.delivered(sub, False)
+        agent.gena.delivered(sub, False)  # reported twice: counted once
+    assert agent.gena.in_flight == 0
+    assert agent.gena.dropped == 0
+    # A subscriber that stays gets its initial event.
+    _ok_subscribe(agent, svc)
+    assert len(_events(agent)) == 1
+
+
+def test_expired_subscription_in_flight_is_cancelled_and_stays_counted():
+    agent = make_agent()
+    svc = service(agent, "doorbell", "BinaryInput")
+    cancelled = []
+    agent.gena.on_removed = cancelled.append
+    subscribe(agent, svc, timeout="Second-300").after()
+    sub = agent.gena.ready()[0]
+    agent.gena.take(sub)
+    agent.clock.advance(301_000)
+    agent.gena.expire()
+    assert agent.gena.subscriptions == [] and cancelled == [sub]
+    assert agent.gena.in_flight == 1
+    agent.gena.delivered(sub, True)
+    assert agent.gena.in_flight == 0
+
+
+def test_one_subscription_per_service_per_peer():
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    sid = header(_ok_subscribe(agent, relay), "SID")
+    assert limits.GENA_MAX_SUBSCRIPTIONS_PER_PEER == 1
+    # One host cannot take the other places of the service...
+    for _ in range(limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE):
+        assert subscribe(agent, relay).status == 503
+    # ...which stay for other hosts, and the host may subscribe to other services.
+    for i in range(limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE - 1):
+        _ok_subscribe(agent, relay, f"10.1.2.{40 + i}")
+    _ok_subscribe(agent, service(agent, "doorbell", "BinaryInput"))
+    assert _unsubscribe(agent, relay, sid).status == 200
+    _ok_subscribe(agent, relay)
+
+
+def test_subscription_whose_response_was_not_written_is_released():
+    agent = make_agent()
+    svc = service(agent, "relay", "SwitchPower")
+    response = subscribe(agent, svc)
+    assert response.status == 200
+    response.after(False)  # the shell could not write the SUBSCRIBE response
+    assert agent.gena.subscriptions == []
+    assert agent.gena.released == 1
+    assert agent.gena.ready() == []
+    # The subscriber is not locked out of the service until the lost one expires.
+    _ok_subscribe(agent, svc)
+    assert len(_events(agent)) == 1

@@ -184,3 +184,41 @@ def test_entities_in_arguments_are_decoded_before_validation():
     assert response.status == 400
     response = call(agent, power, "SetTarget", [("newTargetValue", " 1 ")])
     assert response.status == 200
+
+
+def _with_attributes(attrs):
+    """A SetTarget envelope whose action element carries `attrs` extra attributes."""
+    body = soap_body(SWITCH, "SetTarget", [("newTargetValue", "1")]).decode()
+    return body.replace("<u:SetTarget ", "<u:SetTarget " + attrs + " ").encode()
+
+
+def test_attributes_are_counted_and_capped_like_elements():
+    agent = make_agent()
+    power = service(agent, "relay", "SwitchPower")
+    # The envelope has three of its own (xmlns:s, s:encodingStyle, xmlns:u).
+    room = xmlutil.limits.SOAP_MAX_ATTRIBUTES - 3
+    fits = " ".join(f'a{i}="x"' for i in range(room))
+    assert call(agent, power, "SetTarget", body=_with_attributes(fits)).status == 200
+    over = " ".join(f'a{i}="x"' for i in range(room + 1))
+    assert call(agent, power, "SetTarget", body=_with_attributes(over)).status == 400
+    # The issue's attack: 480 attributes in 3.8 KB (39.5 KB of heap before the cap).
+    flood = " ".join(f'{chr(97 + i // 26)}{chr(97 + i % 26)}="1"' for i in range(480))
+    assert len(_with_attributes(flood)) < 4096
+    assert call(agent, power, "SetTarget", body=_with_attributes(flood)).status == 400
+    err = raises(xmlutil.XmlError, xmlutil.parse, "<r " + flood + "/>")
+    assert "too many attributes" in str(err)
+    _still_serves(agent)
+
+
+def test_attribute_length_is_capped():
+    agent = make_agent()
+    power = service(agent, "relay", "SwitchPower")
+    longest = xmlutil.limits.SOAP_ATTRIBUTE_MAX
+    value = "v" * (longest - len('a=""'))
+    assert call(agent, power, "SetTarget", body=_with_attributes(f'a="{value}"')).status == 200
+    too_long = _with_attributes(f'a="{value}v"')
+    assert call(agent, power, "SetTarget", body=too_long).status == 400
+    name = "n" * (longest + 1)
+    assert call(agent, power, "SetTarget", body=_with_attributes(f'{name}="1"')).status == 400
+    assert "too long" in str(raises(xmlutil.XmlError, xmlutil.parse, f'<r a="{value}v"/>'))
+    _still_serves(agent)
