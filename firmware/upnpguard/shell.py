@@ -17,11 +17,31 @@ _ACCEPT_PAUSE_MS = 50  # after a failed accept (no socket left): do not spin
 
 def _wait_readable(sock):
     # MicroPython asyncio has no datagram endpoints: park on the poller like its streams do.
-    yield asyncio.core._io_queue.queue_read(sock)
+    return _wait(sock, 0)
 
 
 def _wait_writable(sock):
-    yield asyncio.core._io_queue.queue_write(sock)
+    return _wait(sock, 1)
+
+
+def _wait(sock, idx):
+    io = asyncio.core._io_queue
+    try:
+        yield io.queue_read(sock) if idx == 0 else io.queue_write(sock)
+    except MemoryError:
+        # On a full heap, queue_read/queue_write can fail after recording this task in
+        # the IO map but before registering the socket with the poller; that stale entry
+        # would fail every later wait on this (long-lived) socket. Remove it.
+        entry = io.map.get(id(sock))
+        if entry is not None and entry[idx] is asyncio.current_task():
+            entry[idx] = None
+            if entry[1 - idx] is None:
+                del io.map[id(sock)]
+                try:
+                    io.poller.unregister(sock)
+                except Exception:
+                    pass
+        raise
 
 
 def _sockaddr(raw):
@@ -41,7 +61,9 @@ class Shell:
         self.peak_heap = 0
         self.peak_connections = 0
         self.evicted = 0  # idle connections closed for a newer one of the same peer
+        self.notifies_cancelled = 0  # deliveries of subscriptions removed meanwhile
         self.restarts = 0  # supervised tasks restarted
+        self.failures = {}  # supervised task -> failures in a row (while it has any)
         self.task_errors = 0  # detached tasks that ended with an exception
         self.gave_up = None  # the task that could not be restarted: watchdog not fed
         self.ssdp_sock = None
@@ -74,7 +96,9 @@ class Shell:
             "subscriptions_released": self.agent.gena.released,
             "notify_in_flight": self.agent.gena.in_flight,
             "notify_in_flight_peak": self.agent.gena.in_flight_peak,
+            "notify_cancelled": self.notifies_cancelled,
             "task_restarts": self.restarts,
+            "task_failures": self.failures,
             "task_errors": self.task_errors,
             "watchdog_fed": self.gave_up is None,
             "refused": dict((str(k), v) for k, v in self.agent.refused.items()),
@@ -343,6 +367,7 @@ class Shell:
         task = sub.delivery
         if task is not None:
             sub.delivery = None
+            self.notifies_cancelled += 1
             task.cancel()
 
     async def _deliver(self, sub, ip, port, data):
@@ -424,12 +449,15 @@ class Shell:
         failures = 0
         while True:
             started = ticks_ms()
+            failure = None
             try:
                 await factory()
                 return
             except Exception as err:  # CancelledError is no Exception: stop goes through
                 failure = type(err).__name__
                 err = None
+            # The heap may still be full: below, anything that allocates (a dict entry, a
+            # call with *args, a log line) is guarded, or the supervisor itself dies.
             gc.collect()
             if ticks_diff(ticks_ms(), started) >= limits.TASK_HEALTHY_MS:
                 failures = 0
@@ -437,9 +465,16 @@ class Shell:
             self.restarts += 1
             if failures > limits.TASK_RESTARTS_MAX:
                 self.gave_up = name
-                _log_safely(log.error, "task", name, "cannot be restarted: watchdog not fed")
+                try:
+                    log.error("task", name, failure, "cannot be restarted: watchdog not fed")
+                except MemoryError:
+                    pass
                 return
-            _log_safely(log.error, "task", name, failure, "restart", failures)
+            try:
+                self.failures[name] = failures
+                log.error("task", name, failure, "restart", failures)
+            except MemoryError:
+                pass
             await asyncio.sleep_ms(limits.TASK_RESTART_PAUSE_MS << (failures - 1))
 
     def _task_exception(self, loop, context):
@@ -496,10 +531,3 @@ class _Connection:
         self.started = False
         self.last = now
         self.reading = True
-
-
-def _log_safely(fn, *parts):
-    try:
-        fn(*parts)
-    except MemoryError:  # printing allocates; a full heap must not end the caller
-        pass

@@ -9,7 +9,6 @@ import contextlib
 import re
 import select
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -108,6 +107,7 @@ def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
     stats = agent.stats()
     assert stats["notify_in_flight_peak"] <= NOTIFY_IN_FLIGHT
     assert stats["notify_in_flight"] == 0
+    assert stats["notify_cancelled"] >= 1  # closed at UNSUBSCRIBE, not after its timeouts
     assert stats["subscriptions"] == 0
     # Nothing lost for a normal subscriber.
     with notify_server(pc) as events:
@@ -188,23 +188,6 @@ def test_one_host_gets_one_subscription_per_service(lan: Lan, agent: Agent) -> N
     assert agent.stats()["subscriptions"] == 2
 
 
-def test_subscribe_whose_response_cannot_be_written_is_released(lan: Lan, agent: Agent) -> None:
-    pc = lan.add_host("pc")
-    path = url_of(description(pc, agent), "eventSubURL", "BinaryInput")
-    with pc.entered(), socket.create_connection((agent.ip, agent.port), 10) as sock:
-        sock.sendall(subscribe(agent, path, f"<http://{pc.ip}:8123/n>"))
-        # Reset at once: the agent reads the request, then cannot write its answer.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    wait_for(lambda: agent.stats()["subscriptions_released"] == 1, timeout=10)
-    assert agent.stats()["subscriptions"] == 0
-    # The same control point subscribes again at once (one per service per host) and
-    # gets its initial event.
-    with notify_server(pc) as events:
-        ok = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/n>"))
-        assert status(ok) == 200, ok[:120]
-        wait_for(lambda: len(events) == 1)
-
-
 def test_xml_attribute_flood_is_400(lan: Lan, agent: Agent) -> None:
     pc = lan.add_host("pc")
     desc = description(pc, agent)
@@ -228,7 +211,21 @@ def _hammer(host: Host, agent: Agent, seconds: float) -> None:
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, AssertionError):
             exchange(host, agent, request(agent, "GET", "/desc.xml"), timeout=0.3)
-        search(host, msearch_datagram("ssdp:all"), target=agent.ip, wait=0.1)
+        search(host, msearch_datagram("upnp:rootdevice"), target=agent.ip, wait=0.1)
+
+
+def _serves_again(host: Host, agent: Agent, within: float) -> None:
+    """A restarted task waits out its pause (<= 3.2 s after 5 failures) before it serves."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            answer = exchange(host, agent, request(agent, "GET", "/desc.xml"), timeout=2)
+            if answer and status(answer) == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the agent did not serve again"
+        time.sleep(0.2)
 
 
 def test_heap_exhaustion_is_survived_by_every_long_lived_task(lan: Lan, agent: Agent) -> None:
@@ -238,14 +235,13 @@ def test_heap_exhaustion_is_survived_by_every_long_lived_task(lan: Lan, agent: A
     # searches arrive: their tasks hit MemoryError and are restarted, not lost.
     agent.command("hog", "1500")
     _hammer(pc, agent, 1.5)
-    time.sleep(2.0)
-    assert_still_serves(pc, agent)
+    _serves_again(pc, agent, within=15)
     replies = search(pc, msearch_datagram("upnp:rootdevice"), target=agent.ip, expect=1)
     assert replies, "the SSDP receiver did not come back"
     stats = agent.stats()
     assert stats["task_restarts"] >= 1
     assert stats["watchdog_fed"] is True
-    assert agent.alive()
+    assert_still_serves(pc, agent)
 
 
 def test_agent_that_cannot_serve_stops_feeding_the_watchdog(lan: Lan) -> None:
@@ -255,10 +251,10 @@ def test_agent_that_cannot_serve_stops_feeding_the_watchdog(lan: Lan) -> None:
     agent = start_agent(lan, "board", config, state_dir=state)
     pc = lan.add_host("pc")
     assert_still_serves(pc, agent)
-    # 8 s without heap: the tasks fail on every restart until their supervisor gives up
-    # (about 6 s); the watchdog then goes unfed and resets the board.
-    agent.command("hog", "8000")
-    _hammer(pc, agent, 1.0)
+    # 9 s without heap while connections arrive: the accept loop fails again after each
+    # restart until its supervisor gives up (about 6 s); the watchdog then goes unfed.
+    agent.command("hog", "9000")
+    _hammer(pc, agent, 9.0)
     agent.process.wait_for_output(r"\[E\] watchdog reset", timeout=40)
     agent.process.popen.wait(10)
     assert agent.process.popen.returncode == 1

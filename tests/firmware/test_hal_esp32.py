@@ -12,6 +12,7 @@ from tests.lan.agent import binary_for
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tests" / "firmware" / "esp32" / "run_hal_esp32.py"
+SHELL_RUNNER = REPO / "tests" / "firmware" / "esp32" / "run_shell_esp32.py"
 
 
 def test_esp32_hal_against_fake_board_modules(tmp_path: Path) -> None:
@@ -19,3 +20,12 @@ def test_esp32_hal_against_fake_board_modules(tmp_path: Path) -> None:
         binary_for("frozen-32"), RUNNER, [str(REPO), str(tmp_path)], [RUNNER], timeout=60
     )
     assert (tmp_path / "state" / "boot_id").read_bytes() == b"8"
+
+
+def test_shell_supervision_and_watchdog_with_the_esp32_hal() -> None:
+    """A long-lived task that cannot be restarted stops the feed of the board's watchdog;
+    one that fails and recovers keeps it fed; a SUBSCRIBE whose response cannot be written
+    is released."""
+    run_micropython_tests(
+        binary_for("frozen-32"), SHELL_RUNNER, [str(REPO)], [SHELL_RUNNER], timeout=60
+    )

@@ -1,0 +1,145 @@
+# The shell (firmware/upnpguard/shell.py) with the ESP32 HAL on the unix port, against the
+# fakes of the board's modules (fakes.py): supervision of long-lived tasks and the
+# watchdog feed, and a SUBSCRIBE whose response cannot be written.
+#   micropython tests/firmware/esp32/run_shell_esp32.py <repo>
+# Prints one line per test and "passed N failed M".
+import asyncio
+import sys
+
+root = sys.argv[1]
+sys.path.insert(0, root + "/firmware")  # the sources (what the frozen build holds)
+sys.path.insert(0, root + "/tests/firmware/esp32")
+sys.path.insert(0, root + "/tests/firmware/unit")
+
+import fakes  # noqa: E402
+
+sys.modules["machine"] = fakes.Machine
+sys.modules["network"] = fakes.Network
+sys.modules["dht"] = fakes.Dht
+
+from corehelpers import CLIENT_IP, HOST, make_agent, service  # noqa: E402
+from hal import esp32  # noqa: E402
+from upnpguard import limits  # noqa: E402
+from upnpguard.compat import ticks_ms  # noqa: E402
+from upnpguard.shell import Shell  # noqa: E402
+
+# Short pauses: the supervisor reads these at run time.
+limits.TASK_RESTART_PAUSE_MS = 1
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def board():
+    fakes.WLAN.connect_after = 1
+    hal = esp32.Hal({})
+    asyncio.run(hal.connect({"wifi": {"ssid": "home", "password": "pw"}}))
+    return hal
+
+
+async def fed_while(shell, coro, ms):
+    """Run the shell's housekeeping (the watchdog feed) next to `coro` for `ms`; return
+    how often the watchdog was fed after `coro` ended."""
+    housekeeping = asyncio.create_task(shell._housekeeping())
+    await coro
+    fed = shell.hal.wdt.fed
+    await asyncio.sleep_ms(ms)
+    housekeeping.cancel()
+    return shell.hal.wdt.fed - fed
+
+
+def test_a_task_that_cannot_be_restarted_stops_the_watchdog_feed():
+    shell = Shell(make_agent(), board(), 0)
+    runs = []
+
+    async def out_of_memory():
+        runs.append(1)
+        raise MemoryError
+
+    fed = asyncio.run(fed_while(shell, shell._supervise("accept", out_of_memory), 2100))
+    check(len(runs) == limits.TASK_RESTARTS_MAX + 1, runs)
+    check(shell.gave_up == "accept", shell.gave_up)
+    check(fed == 0, "watchdog still fed by an agent that cannot serve")
+
+
+def test_a_task_that_fails_is_restarted_and_the_watchdog_stays_fed():
+    shell = Shell(make_agent(), board(), 0)
+    runs = []
+
+    async def fails_twice_then_serves():
+        runs.append(1)
+        if len(runs) <= 2:
+            raise MemoryError
+        await asyncio.sleep_ms(10)  # then returns: its job is done
+
+    fed = asyncio.run(fed_while(shell, shell._supervise("ssdp", fails_twice_then_serves), 1100))
+    check(len(runs) == 3, runs)
+    check(shell.gave_up is None and shell.restarts == 2, (shell.gave_up, shell.restarts))
+    check(fed >= 1, "watchdog not fed")
+
+
+class Stream:
+    """A connection's stream: `data` to read; writes fail when `broken`."""
+
+    def __init__(self, data, broken):
+        self.data = data
+        self.broken = broken
+        self.written = b""
+        self.closed = False
+
+    async def read(self, n):
+        chunk = self.data[:n]
+        self.data = self.data[n:]
+        return chunk
+
+    def write(self, buf):
+        if self.broken:
+            raise OSError(104)  # ECONNRESET: the subscriber is gone
+        self.written += bytes(buf)
+
+    async def drain(self):
+        pass
+
+    async def wait_closed(self):
+        self.closed = True
+
+
+def subscribe_over(shell, svc, broken):
+    raw = "SUBSCRIBE {} HTTP/1.1\r\nHOST: {}\r\nNT: upnp:event\r\nCALLBACK: <http://{}:8123/n>\r\n\r\n"
+    stream = Stream(raw.format(svc.event_path, HOST, CLIENT_IP).encode(), broken)
+    conn = shell._admit(CLIENT_IP, None, ticks_ms())
+    asyncio.run(shell._client(stream, CLIENT_IP, conn))
+    check(stream.closed and shell._conns == [], "connection not closed and forgotten")
+    return stream
+
+
+def test_subscription_whose_response_cannot_be_written_is_released():
+    agent = make_agent()
+    shell = Shell(agent, board(), 0)
+    svc = service(agent, "doorbell", "BinaryInput")
+    subscribe_over(shell, svc, broken=True)
+    check(agent.gena.subscriptions == [], "subscription held although nobody got its SID")
+    check(agent.gena.released == 1, agent.gena.released)
+    # The same subscriber subscribes again at once (one per service per host).
+    stream = subscribe_over(shell, svc, broken=False)
+    check(stream.written.startswith(b"HTTP/1.1 200 OK"), stream.written[:40])
+    check(len(agent.gena.subscriptions) == 1 and agent.gena.subscriptions[0].ready, "not ready")
+
+
+def main():
+    passed = failed = 0
+    for name in sorted(globals()):
+        if name.startswith("test_"):
+            try:
+                globals()[name]()
+                print("ok", name)
+                passed += 1
+            except Exception as err:
+                print("FAIL", name, type(err).__name__, err)
+                failed += 1
+    print("passed", passed, "failed", failed)
+
+
+main()
