@@ -142,7 +142,7 @@ def test_one_host_cannot_hold_every_connection(lan: Lan, agent: Agent) -> None:
     finally:
         for sock in held:
             sock.close()
-    # The first connection was closed without an answer when it lost its place.
+    time.sleep(0.5)  # the agent sees the attacker's connections close
     assert_still_serves(attacker, agent)
 
 
