@@ -372,7 +372,8 @@ def test_expired_subscription_in_flight_is_cancelled_and_stays_counted():
     agent.gena.take(sub)
     agent.clock.advance(301_000)
     agent.gena.expire()
-    assert agent.gena.subscriptions == [] and cancelled == [sub]
+    assert agent.gena.subscriptions == []
+    assert cancelled == [sub]
     assert agent.gena.in_flight == 1
     agent.gena.delivered(sub, True)
     assert agent.gena.in_flight == 0
