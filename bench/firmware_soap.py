@@ -15,7 +15,7 @@ import statistics
 import threading
 import time
 
-from bench.firmware_common import Lan, description, exchange, soap, start_agent, status
+from bench.firmware_common import Host, Lan, description, exchange, soap, start_agent, status
 from tests.lan.agent import BUILDS
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
@@ -35,14 +35,16 @@ def measure(build: str, heap: str, total: int) -> tuple[float, float, int, int]:
         sequential = total / (time.perf_counter() - started)
 
         errors: list[int] = []
+        # One host per client: the agent admits 2 connections per host at a time.
+        hosts = [lan.add_host(f"cp{i}") for i in range(4)]
 
-        def client(count: int) -> None:
+        def client(host: Host, count: int) -> None:
             for _ in range(count):
-                code = status(exchange(pc, agent, data))
+                code = status(exchange(host, agent, data))
                 if code != 200:
                     errors.append(code)
 
-        threads = [threading.Thread(target=client, args=(total // 4,)) for _ in range(4)]
+        threads = [threading.Thread(target=client, args=(host, total // 4)) for host in hosts]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
