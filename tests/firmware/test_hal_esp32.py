@@ -1,7 +1,9 @@
 """The ESP32 HAL (firmware/hal/esp32.py) under the 32-bit unix build, against fakes of the
 board's machine, network and dht modules (tests/firmware/esp32/): WiFi connect with a
 doubling, capped backoff; the watchdog; a restart on a new address or a lost link;
-active-low debounced inputs; PWM; sensors in hundredths; state on flash."""
+active-low debounced inputs; PWM; sensors in hundredths; state on flash. And the shell
+with that HAL (tests/firmware/esp32/run_shell_esp32.py): task supervision and the watchdog
+feed, a SUBSCRIBE whose response cannot be written."""
 
 from __future__ import annotations
 
