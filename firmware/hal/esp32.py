@@ -12,7 +12,7 @@ from hal import storage
 PLATFORM = "ESP32"
 WIFI_BACKOFF_MIN_MS = 1000
 WIFI_BACKOFF_MAX_MS = 60000
-WATCHDOG_MS = 30000  # fed by the shell's housekeeping task every second
+WATCHDOG_MS = 30000  # fed every second by the shell while no supervised task was given up
 SENSOR_PERIOD_MS = 10000
 INPUT_POLL_MS = 20  # debounce: a level must hold for two polls
 NETWORK_CHECK_MS = 5000  # link and address watch
