@@ -18,6 +18,9 @@ SSDP_REPLY_BURST_BYTES = const(8192)
 SSDP_REPLY_BYTES_PER_S = const(2048)
 SSDP_MAX_PENDING_SOURCES = const(8)  # one pending search per source, this many sources
 SSDP_MAX_ST_PER_SOURCE = const(4)  # distinct STs merged into one source's pending search
+# Datagrams read per turn of the receive loop before it yields to the other tasks: a
+# flood keeps the socket readable forever. Eight ssdp:all searches take a few ms on a board.
+SSDP_RECEIVE_BATCH = const(8)
 SSDP_MULTICAST_TTL = const(2)  # UDA 1.1 default TTL for SSDP multicast
 
 # --- HTTP ---------------------------------------------------------------------------

@@ -104,7 +104,10 @@ class Shell:
         responder = self.agent.responder
         while True:
             await _wait_readable(sock)
-            while True:
+            # A bounded batch, then back to the poller: under a flood the socket never runs
+            # dry, and a loop that reads until it does starves HTTP, GENA and the watchdog
+            # feed (an ESP32 would reboot, and write BOOTID to flash, over and over).
+            for _ in range(limits.SSDP_RECEIVE_BATCH):
                 try:
                     data, raw = sock.recvfrom(limits.SSDP_DATAGRAM_MAX + 1)
                 except OSError:

@@ -1,15 +1,26 @@
 """SSDP on the running agent: announcements seen by gssdp, search rules, subnet filter,
-and the amplification bound under a flood."""
+the per-source reply budget (amplification), and a flood that must not starve HTTP/GENA."""
 
 from __future__ import annotations
 
 import re
 import socket
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.firmware.e2e import msearch_datagram, search
+from tests.firmware.e2e import (
+    description,
+    exchange,
+    msearch_datagram,
+    notify_server,
+    request,
+    search,
+    status,
+    url_of,
+)
 from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
 from tests.lan.agent import Agent, start_agent
 
@@ -133,3 +144,50 @@ def test_flood_sends_fewer_bytes_than_it_receives(lan: Lan, agent: Agent) -> Non
     # The budget refills: a normal search is answered again afterwards.
     time.sleep(4)
     assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+
+
+FLOOD = str(Path(__file__).with_name("ssdp_flood.py"))
+FLOOD_S = 8  # the flood outlasts what the test waits for by seconds
+FLOOD_MAX = 2_000_000  # datagrams; bounds the flood on a fast machine
+
+
+def test_flood_does_not_starve_http_and_gena(lan: Lan, agent: Agent) -> None:
+    """A datagram flood keeps the SSDP socket readable all the time; the receive loop
+    must still yield so HTTP, GENA and the housekeeping task (watchdog) run."""
+    attacker = lan.add_host("attacker")
+    pc = lan.add_host("pc")
+    path = url_of(description(pc, agent), "eventSubURL", "SwitchPower")
+    flood = attacker.start(
+        sys.executable, FLOOD, agent.ip, str(FLOOD_S), str(FLOOD_MAX), label="flood"
+    )
+    flood.wait_for_output("flooding")
+    time.sleep(0.5)  # the agent's receive queue is full by now
+    with notify_server(pc) as events:
+        got = exchange(pc, agent, request(agent, "GET", "/desc.xml"))
+        desc_during_flood = flood.popen.poll() is None
+        callback = f"<http://{pc.ip}:8123/n>"
+        subscribed = exchange(
+            pc,
+            agent,
+            request(
+                agent,
+                "SUBSCRIBE",
+                path,
+                {"NT": "upnp:event", "CALLBACK": callback, "TIMEOUT": "Second-300"},
+            ),
+        )
+        while not events and flood.popen.poll() is None:
+            time.sleep(0.05)
+        event_during_flood = bool(events) and flood.popen.poll() is None
+        stats = agent.command("stats", timeout=30)
+        stats_during_flood = flood.popen.poll() is None
+    flood.wait_for_output(r"done \d+", timeout=30)
+    assert status(got) == 200
+    assert b"urn:upnp-guard-org:device:Agent:1" in got
+    assert status(subscribed) == 200
+    assert events and events[0].startswith(b"NOTIFY /n HTTP/1.1")
+    # Served while the flood was still running, not after it ended.
+    assert desc_during_flood, flood.output()
+    assert event_during_flood, flood.output()
+    assert stats_during_flood, flood.output()  # the control channel task ran too
+    assert stats["ssdp_bytes_in"] > 0
