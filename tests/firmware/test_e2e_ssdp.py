@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.firmware.e2e import (
+    assert_still_serves,
     description,
     exchange,
     msearch_datagram,
@@ -23,6 +24,10 @@ from tests.firmware.e2e import (
 )
 from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
 from tests.lan.agent import Agent, start_agent
+
+# firmware/upnpguard/limits.py (the tests do not import the firmware package)
+SSDP_FIRST_CONTACT_BYTES = 8000
+SSDP_SOURCES_MAX = 16
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
@@ -63,7 +68,9 @@ def test_search_for_each_target_kind(lan: Lan, agent: Agent) -> None:
     assert search(pc, msearch_datagram("urn:schemas-upnp-org:device:BinaryLight:2"), wait=3) == []
     services = search(pc, msearch_datagram("urn:schemas-upnp-org:service:SwitchPower:1"))
     assert len(services) == 2  # relay and lamp
-    everything = search(pc, msearch_datagram("ssdp:all"), expect=21)
+    # Another host: these five answers and a full ssdp:all answer (26 replies, 8.6 KB)
+    # are more than one host's first-contact allowance in a budget window.
+    everything = search(lan.add_host("pc2"), msearch_datagram("ssdp:all"), expect=21)
     assert len(everything) == 21
     for reply in everything:
         assert b"BOOTID.UPNP.ORG: 1\r\n" in reply
@@ -141,9 +148,8 @@ def test_flood_sends_fewer_bytes_than_it_receives(lan: Lan, agent: Agent) -> Non
     assert 0 < received <= sent, (received, sent)
     stats = agent.stats()
     assert stats["ssdp_dropped_budget"] + stats["ssdp_dropped_busy"] > 0
-    # The budget refills: a normal search is answered again afterwards.
-    time.sleep(4)
-    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+    # The flooder's budget is its own: another host is answered in full at once.
+    assert len(search(lan.add_host("pc2"), msearch_datagram("ssdp:all"), expect=21)) == 21
 
 
 FLOOD = str(Path(__file__).with_name("ssdp_flood.py"))
@@ -158,7 +164,7 @@ def test_flood_does_not_starve_http_and_gena(lan: Lan, agent: Agent) -> None:
     pc = lan.add_host("pc")
     path = url_of(description(pc, agent), "eventSubURL", "SwitchPower")
     flood = attacker.start(
-        sys.executable, FLOOD, agent.ip, str(FLOOD_S), str(FLOOD_MAX), label="flood"
+        sys.executable, FLOOD, agent.ip, str(FLOOD_S), str(FLOOD_MAX), "0", label="flood"
     )
     flood.wait_for_output("flooding")
     time.sleep(0.5)  # the agent's receive queue is full by now
@@ -191,3 +197,86 @@ def test_flood_does_not_starve_http_and_gena(lan: Lan, agent: Agent) -> None:
     assert event_during_flood, flood.output()
     assert stats_during_flood, flood.output()  # the control channel task ran too
     assert stats["ssdp_bytes_in"] > 0
+
+
+def replies_to(sock: socket.socket, until: float) -> int:
+    """Bytes of the replies arriving on `sock` until the monotonic time `until`."""
+    received = 0
+    while (left := until - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            received += len(sock.recv(2048))
+        except TimeoutError:
+            break
+    return received
+
+
+def test_single_search_gets_full_answer_repeats_only_what_they_pay(
+    lan: Lan, agent: Agent
+) -> None:
+    pc = lan.add_host("pc")
+    # Discovery: the first ssdp:all of a host is answered in full (the allowance).
+    assert len(search(pc, msearch_datagram("ssdp:all"), expect=21)) == 21
+    # The same host asking again and again (unicast: answered at once) over 4 s gets back
+    # no more than max(allowance, what it sent) in all.
+    datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    sent = len(msearch_datagram("ssdp:all"))
+    received = 6967  # the full answer above (21 replies)
+    with pc.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((pc.ip, 0))
+        for _ in range(20):
+            sock.sendto(datagram, (agent.ip, SSDP_PORT))
+            sent += len(datagram)
+            received += replies_to(sock, time.monotonic() + 0.2)
+        received += replies_to(sock, time.monotonic() + 2)
+    assert received <= max(SSDP_FIRST_CONTACT_BYTES, sent), (received, sent)
+
+
+def test_one_second_burst_gets_back_no_more_than_it_sent(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    sent = received = 0
+    with pc.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((pc.ip, 0))
+        sock.setblocking(False)
+        started = time.monotonic()
+        for i in range(100):  # 100 ssdp:all in 1 s, more bytes than the allowance
+            sock.sendto(datagram, (agent.ip, SSDP_PORT))
+            sent += len(datagram)
+            time.sleep(max(0.0, started + (i + 1) / 100 - time.monotonic()))
+        received = replies_to(sock, time.monotonic() + 3)
+    assert sent > SSDP_FIRST_CONTACT_BYTES
+    assert received > 0  # the first search was answered
+    assert received <= sent, (received, sent)  # amplification <= 1.0
+    assert agent.stats()["ssdp_dropped_budget"] > 0
+
+
+def test_many_spoofed_sources_do_not_starve_a_searcher(lan: Lan, agent: Agent) -> None:
+    attacker = lan.add_host("attacker")
+    pc = lan.add_host("pc")
+    spoofed = [str(lan.lan_net.network_address + 200 + i) for i in range(40)]
+    for address in spoofed:
+        attacker.run("ip", "addr", "add", f"{address}/32", "dev", "eth0")
+    # 40 on-subnet addresses, 400 ssdp:all a second in all (what the agent can read on
+    # this machine: a faster flood only fills the kernel's queue and drops there).
+    flood = attacker.start(
+        sys.executable, FLOOD, agent.ip, "20", "8000", "400", *spoofed, label="flood"
+    )
+    flood.wait_for_output("flooding")
+    time.sleep(1.0)
+    answers = []
+    for _ in range(5):  # a control point repeats its search
+        replies = search(pc, msearch_datagram("ssdp:all"), expect=21, wait=3)
+        answers.append(len(replies))
+        if len(replies) == 21:
+            break
+    stats = agent.stats()
+    still_flooding = flood.popen.poll() is None
+    flood.stop()
+    assert still_flooding, flood.output()
+    assert 21 in answers, answers
+    assert stats.get("ssdp_sources", 0) <= SSDP_SOURCES_MAX
+    assert stats["ssdp_dropped_budget"] + stats["ssdp_dropped_busy"] > 0
+    assert stats["heap_peak"] < 56 * 1024
+    assert len(search(pc, msearch_datagram("upnp:rootdevice", mx=1), wait=3)) <= 1
+    assert_still_serves(pc, agent)
