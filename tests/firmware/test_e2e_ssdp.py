@@ -3,6 +3,7 @@ the per-source reply budget (amplification), and a flood that must not starve HT
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import sys
@@ -22,7 +23,7 @@ from tests.firmware.e2e import (
     status,
     url_of,
 )
-from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
+from tests.lan import SSDP_GROUP, SSDP_PORT, UPNP_CLIENT, Lan
 from tests.lan.agent import Agent, start_agent
 
 # firmware/upnpguard/limits.py (the tests do not import the firmware package)
@@ -280,3 +281,34 @@ def test_many_spoofed_sources_do_not_starve_a_searcher(lan: Lan, agent: Agent) -
     assert stats["heap_peak"] < 56 * 1024
     assert len(search(pc, msearch_datagram("upnp:rootdevice", mx=1), wait=3)) <= 1
     assert_still_serves(pc, agent)
+
+
+def test_control_points_discover_everything_on_first_contact(lan: Lan, agent: Agent) -> None:
+    """What Home Assistant's SSDP scanner sends (ssdp:all, MX 4, to the group and to the
+    broadcast address from one socket) and async-upnp-client's ssdp:all search both get
+    the full answer: the allowance covers one."""
+    ha = lan.add_host("ha")
+    with ha.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        sock.bind((ha.ip, 0))
+        sock.sendto(msearch_datagram("ssdp:all", mx=4), (SSDP_GROUP, SSDP_PORT))
+        broadcast = msearch_datagram("ssdp:all", mx=4, host=f"255.255.255.255:{SSDP_PORT}")
+        sock.sendto(broadcast, ("255.255.255.255", SSDP_PORT))
+        usns = set()
+        deadline = time.monotonic() + 7
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                reply = sock.recv(2048)
+            except TimeoutError:
+                break
+            usns.add(re.search(rb"USN: (\S+)", reply).group(1))
+    assert len(usns) == 21
+    pc = lan.add_host("pc")
+    result = pc.run(*UPNP_CLIENT, "--timeout", "6", "search", "--bind", pc.ip, timeout=60)
+    found = {
+        json.loads(line)["USN"]
+        for line in result.stdout.splitlines()
+        if line.startswith("{") and agent.description_url in line
+    }
+    assert len(found) == 21, result.stdout + result.stderr
