@@ -90,7 +90,9 @@ def run(name: str, scenario: Callable[[Lan, Host, str], list[Source]]) -> None:
 
 def single_unicast(lan: Lan, host: Host, agent_ip: str) -> list[Source]:
     source = Source(host.ip)
-    source.send(msearch_datagram("ssdp:all", mx=None, host=f"{agent_ip}:{SSDP_PORT}"), (agent_ip, SSDP_PORT))
+    source.send(
+        msearch_datagram("ssdp:all", mx=None, host=f"{agent_ip}:{SSDP_PORT}"), (agent_ip, SSDP_PORT)
+    )
     return [source]
 
 

@@ -17,9 +17,9 @@ def main() -> None:
     target, seconds, count = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     rate = float(sys.argv[4])
     datagram = (
-        "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
-        'MAN: "ssdp:discover"\r\nST: ssdp:all\r\nMX: 1\r\n\r\n'
-    ).encode()
+        b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+        b'MAN: "ssdp:discover"\r\nST: ssdp:all\r\nMX: 1\r\n\r\n'
+    )
     socks = []
     for source in sys.argv[5:] or [""]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -192,7 +192,8 @@ def test_flood_does_not_starve_http_and_gena(lan: Lan, agent: Agent) -> None:
     assert status(got) == 200
     assert b"urn:upnp-guard-org:device:Agent:1" in got
     assert status(subscribed) == 200
-    assert events and events[0].startswith(b"NOTIFY /n HTTP/1.1")
+    assert events
+    assert events[0].startswith(b"NOTIFY /n HTTP/1.1")
     # Served while the flood was still running, not after it ended.
     assert desc_during_flood, flood.output()
     assert event_during_flood, flood.output()
@@ -212,9 +213,7 @@ def replies_to(sock: socket.socket, until: float) -> int:
     return received
 
 
-def test_single_search_gets_full_answer_repeats_only_what_they_pay(
-    lan: Lan, agent: Agent
-) -> None:
+def test_single_search_gets_full_answer_repeats_only_what_they_pay(lan: Lan, agent: Agent) -> None:
     pc = lan.add_host("pc")
     # Discovery: the first ssdp:all of a host is answered in full (the allowance).
     assert len(search(pc, msearch_datagram("ssdp:all"), expect=21)) == 21
