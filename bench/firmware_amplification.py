@@ -4,7 +4,8 @@ measured at the sender's sockets on the simulated LAN (32-bit frozen build, 64 K
 Scenarios, each against a freshly started agent (no budget state carried over):
 
 - single:  one 81-byte unicast `ssdp:all` (HOST = the agent), and one multicast one (MX 1)
-- burst:   one host sends 100 multicast `ssdp:all` (MX 1) within 1 s, from one socket
+- burst:   one host sends 100 `ssdp:all` within 1 s from one socket: multicast (MX 1),
+           then unicast (answered at once)
 - flood:   one host sends `ssdp:all` at 100/s for FLOOD_S seconds, from one socket
 - spoof:   one host sends `ssdp:all` from SPOOFED on-subnet addresses for SPOOF_S seconds
            (what a spoofing attacker does); reported as the worst single source and in all
@@ -102,15 +103,22 @@ def single_multicast(lan: Lan, host: Host, agent_ip: str) -> list[Source]:
     return [source]
 
 
-def burst(lan: Lan, host: Host, agent_ip: str) -> list[Source]:
-    source = Source(host.ip)
-    datagram = msearch_datagram("ssdp:all", mx=1)
-    started = time.monotonic()
-    for i in range(BURST):
-        source.send(datagram, (SSDP_GROUP, SSDP_PORT))
-        source.drain()
-        time.sleep(max(0.0, started + (i + 1) / BURST - time.monotonic()))
-    return [source]
+def burst(unicast: bool) -> Callable[[Lan, Host, str], list[Source]]:
+    def scenario(lan: Lan, host: Host, agent_ip: str) -> list[Source]:
+        source = Source(host.ip)
+        if unicast:
+            datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent_ip}:{SSDP_PORT}")
+            target = (agent_ip, SSDP_PORT)
+        else:
+            datagram, target = msearch_datagram("ssdp:all", mx=1), (SSDP_GROUP, SSDP_PORT)
+        started = time.monotonic()
+        for i in range(BURST):
+            source.send(datagram, target)
+            source.drain()
+            time.sleep(max(0.0, started + (i + 1) / BURST - time.monotonic()))
+        return [source]
+
+    return scenario
 
 
 def flood(seconds: int) -> Callable[[Lan, Host, str], list[Source]]:
@@ -147,7 +155,8 @@ def main() -> None:
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     run("single unicast", single_unicast)
     run("single multicast", single_multicast)
-    run(f"burst {BURST} in 1 s", burst)
+    run(f"burst {BURST} in 1 s", burst(unicast=False))
+    run(f"burst {BURST} unicast 1 s", burst(unicast=True))
     run(f"flood {seconds} s at 100/s", flood(seconds))
     run(f"spoof {SPOOFED} x 10/s {SPOOF_S} s", spoof)
 
