@@ -299,7 +299,7 @@ class Responder:
                 self._granted[byte] |= bit
                 src.credit = src.owed = limits.SSDP_FIRST_CONTACT_BYTES
             else:
-                src.owed = 0
+                src.credit = src.owed = 0
         src.seen = now
         return src
 
