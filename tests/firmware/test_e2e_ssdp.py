@@ -26,9 +26,18 @@ from tests.firmware.e2e import (
 from tests.lan import SSDP_GROUP, SSDP_PORT, UPNP_CLIENT, Lan
 from tests.lan.agent import Agent, start_agent
 
-# firmware/upnpguard/limits.py (the tests do not import the firmware package)
-SSDP_FIRST_CONTACT_BYTES = 8000
-SSDP_SOURCES_MAX = 16
+
+def _limit(name: str) -> int:
+    """A constant of firmware/upnpguard/limits.py (this process does not import the
+    firmware package: it runs under MicroPython)."""
+    text = (Path(__file__).parents[2] / "firmware" / "upnpguard" / "limits.py").read_text()
+    match = re.search(rf"^{name} = const\(([\d_]+)\)", text, re.M)
+    assert match, name
+    return int(match.group(1))
+
+
+SSDP_FIRST_CONTACT_BYTES = _limit("SSDP_FIRST_CONTACT_BYTES")
+SSDP_SOURCES_MAX = _limit("SSDP_SOURCES_MAX")
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
