@@ -14,13 +14,24 @@ SSDP_ALIVE_REPEAT = const(2)  # UDA 1.1 advises sending each announcement more t
 SSDP_ALIVE_SPACING_MS = const(200)
 MX_MIN = const(1)
 MX_MAX = const(5)
-# Global reply budget in bytes (token bucket). A full ssdp:all answer of a board with
-# four services is ~6 KB, so the burst allows one; the refill keeps a flood's
-# bytes-out far below its bytes-in (DESIGN: amplification <= 1.0).
-SSDP_REPLY_BURST_BYTES = const(8192)
-SSDP_REPLY_BYTES_PER_S = const(2048)
-SSDP_MAX_PENDING_SOURCES = const(8)  # one pending search per source, this many sources
-SSDP_MAX_ST_PER_SOURCE = const(4)  # distinct STs merged into one source's pending search
+# M-SEARCH replies: a byte budget per source (IPv4 address). Over a budget window, replies
+# to a source never exceed max(first-contact allowance, bytes of its searches), so a
+# single search gets a full answer and a flood gets back less than it sent (DESIGN:
+# amplification <= 1.0 after a small first-contact allowance). The allowance is one full
+# ssdp:all answer of the reference board (21 replies, 6 967 B) plus about three replies;
+# a board with more targets answers ssdp:all partly on first contact (root device first).
+SSDP_FIRST_CONTACT_BYTES = const(8000)
+# Allowance once per source per window; earned credit is capped at the allowance.
+SSDP_BUDGET_WINDOW_MS = const(60_000)
+# Sources tracked at once (~0.2 KB each with their pending searches). When full, a new
+# source evicts an idle entry, else the heaviest sender among those paying their own way;
+# a first answer still pending is never evicted (the newcomer is dropped, that answer
+# sent at once to free the slot). Spoofing many addresses cannot grow memory.
+SSDP_SOURCES_MAX = const(16)
+SSDP_MAX_ST_PER_SOURCE = const(4)  # distinct (port, ST) merged into one source's pending reply
+# Datagrams read per turn of the receive loop before it yields to the other tasks: a
+# flood keeps the socket readable forever. Eight ssdp:all searches take a few ms on a board.
+SSDP_RECEIVE_BATCH = const(8)
 SSDP_MULTICAST_TTL = const(2)  # UDA 1.1 default TTL for SSDP multicast
 
 # --- HTTP ---------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class Shell:
             "ssdp_dropped_invalid": responder.dropped_invalid,
             "ssdp_dropped_busy": responder.dropped_busy,
             "ssdp_dropped_budget": responder.dropped_budget,
+            "ssdp_sources": len(responder.sources),
         }
 
     # -- SSDP ------------------------------------------------------------------------
@@ -148,7 +149,10 @@ class Shell:
         responder = self.agent.responder
         while True:
             await _wait_readable(sock)
-            while True:
+            # A bounded batch, then back to the poller: under a flood the socket never runs
+            # dry, and a loop that reads until it does starves HTTP, GENA and the watchdog
+            # feed (an ESP32 would reboot, and write BOOTID to flash, over and over).
+            for _ in range(limits.SSDP_RECEIVE_BATCH):
                 try:
                     data, raw = sock.recvfrom(limits.SSDP_DATAGRAM_MAX + 1)
                 except OSError:
@@ -160,8 +164,13 @@ class Shell:
     async def _ssdp_replier(self):
         responder = self.agent.responder
         while True:
+            sent = 0
             for ip, port, datagram in responder.due():
                 self._send(datagram, socket.getaddrinfo(ip, port)[0][-1])
+                datagram = None
+                sent += 1
+                if sent % limits.SSDP_RECEIVE_BATCH == 0:
+                    await asyncio.sleep_ms(0)  # up to 16 full answers are due at once
             wait = responder.next_due_ms()
             await asyncio.sleep_ms(50 if wait is None else max(5, min(wait, 50)))
 

@@ -1,17 +1,43 @@
 """SSDP on the running agent: announcements seen by gssdp, search rules, subnet filter,
-and the amplification bound under a flood."""
+the per-source reply budget (amplification), and a flood that must not starve HTTP/GENA."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.firmware.e2e import msearch_datagram, search
-from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
+from tests.firmware.e2e import (
+    assert_still_serves,
+    description,
+    exchange,
+    msearch_datagram,
+    notify_server,
+    request,
+    search,
+    status,
+    url_of,
+)
+from tests.lan import SSDP_GROUP, SSDP_PORT, UPNP_CLIENT, Lan
 from tests.lan.agent import Agent, start_agent
+
+
+def _limit(name: str) -> int:
+    """A constant of firmware/upnpguard/limits.py (this process does not import the
+    firmware package: it runs under MicroPython)."""
+    text = (Path(__file__).parents[2] / "firmware" / "upnpguard" / "limits.py").read_text()
+    match = re.search(rf"^{name} = const\(([\d_]+)\)", text, re.M)
+    assert match, name
+    return int(match.group(1))
+
+
+SSDP_FIRST_CONTACT_BYTES = _limit("SSDP_FIRST_CONTACT_BYTES")
+SSDP_SOURCES_MAX = _limit("SSDP_SOURCES_MAX")
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
@@ -52,7 +78,9 @@ def test_search_for_each_target_kind(lan: Lan, agent: Agent) -> None:
     assert search(pc, msearch_datagram("urn:schemas-upnp-org:device:BinaryLight:2"), wait=3) == []
     services = search(pc, msearch_datagram("urn:schemas-upnp-org:service:SwitchPower:1"))
     assert len(services) == 2  # relay and lamp
-    everything = search(pc, msearch_datagram("ssdp:all"), expect=21)
+    # Another host: these five answers and a full ssdp:all answer (26 replies, 8.6 KB)
+    # are more than one host's first-contact allowance in a budget window.
+    everything = search(lan.add_host("pc2"), msearch_datagram("ssdp:all"), expect=21)
     assert len(everything) == 21
     for reply in everything:
         assert b"BOOTID.UPNP.ORG: 1\r\n" in reply
@@ -130,6 +158,166 @@ def test_flood_sends_fewer_bytes_than_it_receives(lan: Lan, agent: Agent) -> Non
     assert 0 < received <= sent, (received, sent)
     stats = agent.stats()
     assert stats["ssdp_dropped_budget"] + stats["ssdp_dropped_busy"] > 0
-    # The budget refills: a normal search is answered again afterwards.
-    time.sleep(4)
-    assert len(search(pc, msearch_datagram("upnp:rootdevice"), expect=1)) == 1
+    # The flooder's budget is its own: another host is answered in full at once.
+    assert len(search(lan.add_host("pc2"), msearch_datagram("ssdp:all"), expect=21)) == 21
+
+
+FLOOD = str(Path(__file__).with_name("ssdp_flood.py"))
+FLOOD_S = 8  # the flood outlasts what the test waits for by seconds
+FLOOD_MAX = 2_000_000  # datagrams; bounds the flood on a fast machine
+
+
+def test_flood_does_not_starve_http_and_gena(lan: Lan, agent: Agent) -> None:
+    """A datagram flood keeps the SSDP socket readable all the time; the receive loop
+    must still yield so HTTP, GENA and the housekeeping task (watchdog) run."""
+    attacker = lan.add_host("attacker")
+    pc = lan.add_host("pc")
+    path = url_of(description(pc, agent), "eventSubURL", "SwitchPower")
+    flood = attacker.start(
+        sys.executable, FLOOD, agent.ip, str(FLOOD_S), str(FLOOD_MAX), "0", label="flood"
+    )
+    flood.wait_for_output("flooding")
+    time.sleep(0.5)  # the agent's receive queue is full by now
+    with notify_server(pc) as events:
+        got = exchange(pc, agent, request(agent, "GET", "/desc.xml"))
+        desc_during_flood = flood.popen.poll() is None
+        callback = f"<http://{pc.ip}:8123/n>"
+        subscribed = exchange(
+            pc,
+            agent,
+            request(
+                agent,
+                "SUBSCRIBE",
+                path,
+                {"NT": "upnp:event", "CALLBACK": callback, "TIMEOUT": "Second-300"},
+            ),
+        )
+        while not events and flood.popen.poll() is None:
+            time.sleep(0.05)
+        event_during_flood = bool(events) and flood.popen.poll() is None
+        stats = agent.command("stats", timeout=30)
+        stats_during_flood = flood.popen.poll() is None
+    flood.wait_for_output(r"done \d+", timeout=30)
+    assert status(got) == 200
+    assert b"urn:upnp-guard-org:device:Agent:1" in got
+    assert status(subscribed) == 200
+    assert events
+    assert events[0].startswith(b"NOTIFY /n HTTP/1.1")
+    # Served while the flood was still running, not after it ended.
+    assert desc_during_flood, flood.output()
+    assert event_during_flood, flood.output()
+    assert stats_during_flood, flood.output()  # the control channel task ran too
+    assert stats["ssdp_bytes_in"] > 0
+
+
+def replies_to(sock: socket.socket, until: float) -> int:
+    """Bytes of the replies arriving on `sock` until the monotonic time `until`."""
+    received = 0
+    while (left := until - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            received += len(sock.recv(2048))
+        except TimeoutError:
+            break
+    return received
+
+
+def test_single_search_gets_full_answer_repeats_only_what_they_pay(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    # Discovery: the first ssdp:all of a host is answered in full (the allowance).
+    first = search(pc, msearch_datagram("ssdp:all"), expect=21)
+    assert len(first) == 21
+    # The same host asking again and again (unicast: answered at once) over 4 s gets back
+    # no more than max(allowance, what it sent) in all.
+    datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    sent = len(msearch_datagram("ssdp:all"))
+    received = sum(len(reply) for reply in first)
+    with pc.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((pc.ip, 0))
+        for _ in range(20):
+            sock.sendto(datagram, (agent.ip, SSDP_PORT))
+            sent += len(datagram)
+            received += replies_to(sock, time.monotonic() + 0.2)
+        received += replies_to(sock, time.monotonic() + 2)
+    assert received <= max(SSDP_FIRST_CONTACT_BYTES, sent), (received, sent)
+
+
+def test_one_second_burst_gets_back_no_more_than_it_sent(lan: Lan, agent: Agent) -> None:
+    pc = lan.add_host("pc")
+    datagram = msearch_datagram("ssdp:all", mx=None, host=f"{agent.ip}:{SSDP_PORT}")
+    sent = received = 0
+    with pc.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((pc.ip, 0))
+        sock.setblocking(False)
+        started = time.monotonic()
+        for i in range(100):  # 100 ssdp:all in 1 s, more bytes than the allowance
+            sock.sendto(datagram, (agent.ip, SSDP_PORT))
+            sent += len(datagram)
+            time.sleep(max(0.0, started + (i + 1) / 100 - time.monotonic()))
+        received = replies_to(sock, time.monotonic() + 3)
+    assert sent > SSDP_FIRST_CONTACT_BYTES
+    assert received > 0  # the first search was answered
+    assert received <= sent, (received, sent)  # amplification <= 1.0
+    assert agent.stats()["ssdp_dropped_budget"] > 0
+
+
+def test_many_spoofed_sources_do_not_starve_a_searcher(lan: Lan, agent: Agent) -> None:
+    attacker = lan.add_host("attacker")
+    pc = lan.add_host("pc")
+    spoofed = [str(lan.lan_net.network_address + 200 + i) for i in range(40)]
+    for address in spoofed:
+        attacker.run("ip", "addr", "add", f"{address}/32", "dev", "eth0")
+    # 40 on-subnet addresses, 400 ssdp:all a second in all (what the agent can read on
+    # this machine: a faster flood only fills the kernel's queue and drops there).
+    flood = attacker.start(
+        sys.executable, FLOOD, agent.ip, "20", "8000", "400", *spoofed, label="flood"
+    )
+    flood.wait_for_output("flooding")
+    time.sleep(1.0)
+    answers = []
+    for _ in range(5):  # a control point repeats its search
+        replies = search(pc, msearch_datagram("ssdp:all"), expect=21, wait=3)
+        answers.append(len(replies))
+        if len(replies) == 21:
+            break
+    stats = agent.stats()
+    still_flooding = flood.popen.poll() is None
+    flood.stop()
+    assert still_flooding, flood.output()
+    assert 21 in answers, answers
+    assert stats.get("ssdp_sources", 0) <= SSDP_SOURCES_MAX
+    assert stats["ssdp_dropped_budget"] + stats["ssdp_dropped_busy"] > 0
+    assert stats["heap_peak"] < 56 * 1024
+    assert len(search(pc, msearch_datagram("upnp:rootdevice", mx=1), wait=3)) <= 1
+    assert_still_serves(pc, agent)
+
+
+def test_control_points_discover_everything_on_first_contact(lan: Lan, agent: Agent) -> None:
+    """What Home Assistant's SSDP scanner sends (ssdp:all, MX 4, to the group and to the
+    broadcast address from one socket) and async-upnp-client's ssdp:all search both get
+    the full answer: the allowance covers one."""
+    ha = lan.add_host("ha")
+    with ha.entered(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        sock.bind((ha.ip, 0))
+        sock.sendto(msearch_datagram("ssdp:all", mx=4), (SSDP_GROUP, SSDP_PORT))
+        broadcast = msearch_datagram("ssdp:all", mx=4, host=f"255.255.255.255:{SSDP_PORT}")
+        sock.sendto(broadcast, ("255.255.255.255", SSDP_PORT))
+        usns = set()
+        deadline = time.monotonic() + 7
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                reply = sock.recv(2048)
+            except TimeoutError:
+                break
+            usns.add(re.search(rb"USN: (\S+)", reply).group(1))
+    assert len(usns) == 21
+    pc = lan.add_host("pc")
+    result = pc.run(*UPNP_CLIENT, "--timeout", "6", "search", "--bind", pc.ip, timeout=60)
+    found = {
+        json.loads(line)["USN"]
+        for line in result.stdout.splitlines()
+        if line.startswith("{") and agent.description_url in line
+    }
+    assert len(found) == 21, result.stdout + result.stderr

@@ -1,5 +1,6 @@
 # SSDP: M-SEARCH parsing (MAN exact, MX clamp), matching (all target kinds, lower
-# versions), subnet filter, coalescing, reply budget, announcements.
+# versions), subnet filter, coalescing, the per-source reply budget and its bounded
+# source table, announcements.
 from upnpguard import limits, ssdp
 
 from corehelpers import AGENT_IP, CLIENT_IP, make_agent
@@ -64,10 +65,10 @@ def test_reply_after_random_delay_within_mx():
     agent = make_agent()
     responder = agent.responder
     responder.datagram(msearch("upnp:rootdevice", mx="3"), CLIENT_IP, 50000)
-    assert responder.due() == []
+    assert list(responder.due()) == []
     assert responder.next_due_ms() == 1500  # the fake random source returns limit // 2
     agent.clock.advance(1500)
-    replies = responder.due()
+    replies = list(responder.due())
     assert len(replies) == 1
     ip, port, datagram = replies[0]
     assert (ip, port) == (CLIENT_IP, 50000)
@@ -87,7 +88,7 @@ def test_reply_after_random_delay_within_mx():
 def test_unicast_search_answered_at_once():
     agent = make_agent()
     agent.responder.datagram(msearch("ssdp:all", mx=None, host=AGENT_IP + ":1900"), CLIENT_IP, 1900)
-    assert len(agent.responder.due()) == len(agent.announcer.targets)
+    assert len(list(agent.responder.due())) == len(agent.announcer.targets)
 
 
 def test_foreign_sources_are_dropped_and_counted():
@@ -95,11 +96,11 @@ def test_foreign_sources_are_dropped_and_counted():
     responder = agent.responder
     for source in ("10.1.3.30", "172.16.0.5", "10.1.2.0", "10.1.2.255", AGENT_IP, "bogus"):
         responder.datagram(msearch("ssdp:all"), source, 1900)
-    assert responder.pending == []
+    assert responder.sources == []
     assert responder.dropped_foreign == 5  # the agent's own looped-back multicast is ignored
     responder.datagram(msearch("ssdp:all", mx="1"), CLIENT_IP, 1900)
     agent.clock.advance(1000)
-    assert responder.due()
+    assert list(responder.due())
 
 
 def test_duplicates_from_one_source_are_coalesced():
@@ -110,18 +111,136 @@ def test_duplicates_from_one_source_are_coalesced():
     responder.datagram(
         msearch("urn:schemas-upnp-org:device:BinaryLight:1", mx="1"), CLIENT_IP, 1900
     )
-    assert len(responder.pending) == 1
+    assert len(responder.sources) == 1
     agent.clock.advance(1000)
-    assert len(responder.due()) == 2
+    assert len(list(responder.due())) == 2
 
 
-def test_pending_sources_are_bounded():
+def spoofed(i):
+    """On-subnet addresses an attacker can spoof (10.1.2.0/24 minus the test's own)."""
+    return "10.1.2." + str(40 + i % 200)
+
+
+def answer(responder, per_ip=None):
+    """Send what is due; count bytes per destination address in `per_ip`."""
+    replies = list(responder.due())
+    if per_ip is not None:
+        for ip, _, datagram in replies:
+            per_ip[ip] = per_ip.get(ip, 0) + len(datagram)
+    return replies
+
+
+def test_source_table_is_bounded():
     agent = make_agent()
     responder = agent.responder
-    for i in range(limits.SSDP_MAX_PENDING_SOURCES + 5):
-        responder.datagram(msearch("upnp:rootdevice"), f"10.1.2.{100 + i}", 1900)
-    assert len(responder.pending) == limits.SSDP_MAX_PENDING_SOURCES
+    for i in range(limits.SSDP_SOURCES_MAX + 5):
+        responder.datagram(msearch("upnp:rootdevice"), spoofed(i), 1900)
+    assert len(responder.sources) == limits.SSDP_SOURCES_MAX
+    # Every entry holds a first answer still pending: the newcomers are dropped, and the
+    # entries they would have evicted are answered at once to free their slots.
     assert responder.dropped_busy == 5
+    assert len(answer(responder)) == 5
+    responder.datagram(msearch("upnp:rootdevice"), CLIENT_IP, 1900)
+    assert len(responder.sources) == limits.SSDP_SOURCES_MAX
+    assert any(src.addr == CLIENT_IP for src in responder.sources)
+
+
+def test_first_search_gets_full_answer_then_only_what_it_pays_for():
+    agent = make_agent()
+    responder = agent.responder
+    full = sum(len(agent.announcer.response(nt, usn)) for nt, usn in agent.announcer.targets)
+    assert full <= limits.SSDP_FIRST_CONTACT_BYTES  # one ssdp:all answer is the allowance
+    search = msearch("ssdp:all", mx=None, host=AGENT_IP + ":1900")
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert sum(len(d) for _, _, d in answer(responder)) == full
+    # Searching again and again: replies never exceed max(allowance, bytes sent).
+    sent = len(search)
+    for _ in range(400):
+        responder.datagram(search, CLIENT_IP, 1900)
+        sent += len(search)
+        answer(responder)
+        agent.clock.advance(10)
+        assert responder.bytes_out <= max(limits.SSDP_FIRST_CONTACT_BYTES, sent)
+    assert responder.bytes_out > limits.SSDP_FIRST_CONTACT_BYTES  # it paid: answered again
+    assert responder.bytes_out > sent // 2  # ...for about what it sent
+    assert responder.dropped_budget > 0
+
+
+def test_allowance_comes_back_after_the_budget_window():
+    agent = make_agent()
+    responder = agent.responder
+    search = msearch("ssdp:all", mx=None, host=AGENT_IP + ":1900")
+    everything = len(agent.announcer.targets)
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert len(answer(responder)) == everything
+    agent.clock.advance(limits.SSDP_BUDGET_WINDOW_MS - 10)
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert len(answer(responder)) < everything
+    agent.clock.advance(10)
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert len(answer(responder)) == everything
+
+
+def test_one_flooding_host_does_not_starve_another():
+    agent = make_agent()
+    responder = agent.responder
+    for step in range(500):
+        responder.datagram(msearch("ssdp:all", mx="1"), "10.1.2.66", 1900 + step % 50)
+        agent.clock.advance(10)
+        answer(responder)
+    responder.datagram(msearch("ssdp:all", mx="1"), CLIENT_IP, 1900)
+    agent.clock.advance(1000)
+    mine = [r for r in answer(responder) if r[0] == CLIENT_IP]
+    assert len(mine) == len(agent.announcer.targets)
+
+
+def test_many_spoofed_sources_cannot_grow_memory_or_starve_a_searcher():
+    agent = make_agent()
+    responder = agent.responder
+    received = {}
+    answered = {}
+    searcher_replies = 0
+    targets = len(agent.announcer.targets)
+    # 200 spoofed on-subnet sources, each searching 10 times a second for 20 s; the real
+    # searcher searches once in a while (a fresh socket each time, like a control point).
+    for step in range(400):
+        for i in range(10):
+            source = spoofed(step * 10 + i)
+            data = msearch("ssdp:all", mx="5")
+            received[source] = received.get(source, 0) + len(data)
+            responder.datagram(data, source, 1900)
+        if step % 50 == 25:
+            responder.datagram(msearch("ssdp:all", mx="2"), CLIENT_IP, 40000 + step)
+        assert len(responder.sources) <= limits.SSDP_SOURCES_MAX
+        for ip, _, _ in answer(responder, answered):
+            if ip == CLIENT_IP:
+                searcher_replies += 1
+        agent.clock.advance(50)
+    # Each of its searches but the first comes within the window after its full answer.
+    assert searcher_replies >= targets
+    for source, out in answered.items():
+        if source != CLIENT_IP:
+            assert out <= max(limits.SSDP_FIRST_CONTACT_BYTES, received[source]), source
+    # In all: what they sent plus one allowance per address (a 256-bit map of the host
+    # part bounds the allowances of any flood to 256 per window).
+    flood_out = sum(v for k, v in answered.items() if k != CLIENT_IP)
+    assert flood_out <= sum(received.values()) + len(received) * limits.SSDP_FIRST_CONTACT_BYTES
+
+
+def test_evicted_source_gets_no_second_allowance_in_the_window():
+    agent = make_agent()
+    responder = agent.responder
+    search = msearch("ssdp:all", mx=None, host=AGENT_IP + ":1900")
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert len(answer(responder)) == len(agent.announcer.targets)
+    # Push it out of the table with answered, idle entries of other sources.
+    for i in range(limits.SSDP_SOURCES_MAX):
+        responder.datagram(search, spoofed(i), 1900)
+        answer(responder)
+    assert all(src.addr != CLIENT_IP for src in responder.sources)
+    responder.datagram(search, CLIENT_IP, 1900)
+    assert answer(responder) == []
+    assert responder.dropped_budget >= 1
 
 
 def test_flood_sends_fewer_bytes_than_it_receives():
@@ -132,16 +251,14 @@ def test_flood_sends_fewer_bytes_than_it_receives():
         for i in range(8):
             responder.datagram(msearch("ssdp:all", mx="1"), f"10.1.2.{50 + i}", 1900 + step)
         agent.clock.advance(50)
-        responder.due()
+        answer(responder)
     assert responder.bytes_in > 0
     assert responder.bytes_out <= responder.bytes_in
     assert responder.dropped_budget > 0
-    # After the flood, the budget refills and a normal search is answered again.
-    agent.clock.advance(10_000)
-    responder.due()
+    # After the flood a normal search from another host is answered.
     responder.datagram(msearch("upnp:rootdevice", mx="1"), CLIENT_IP, 1234)
     agent.clock.advance(1000)
-    assert len(responder.due()) == 1
+    assert len(answer(responder)) == 1
 
 
 def test_alive_and_byebye():
