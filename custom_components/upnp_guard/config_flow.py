@@ -161,7 +161,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             else:
                 device, error = await self._async_describe(location)
                 if device is not None:
-                    await self.async_set_unique_id(device.udn)
+                    # The user's choice wins over a discovery flow still waiting.
+                    await self.async_set_unique_id(device.udn, raise_on_progress=False)
                     self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
                     return self.async_create_entry(
                         title=device.friendly_name, data=self._entry_data(device, location)
@@ -246,6 +247,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             assert error is not None
             errors["base"] = error
             return None
-        await self.async_set_unique_id(device.udn)
+        # Another device's discovery flow in progress must not hide that it is another one.
+        await self.async_set_unique_id(device.udn, raise_on_progress=False)
         self._abort_if_unique_id_mismatch(reason="wrong_device")
-        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})
+        return self.async_update_location_and_abort(entry, location)

@@ -89,6 +89,20 @@ class RouterFlowMixin(_FlowBase):
             },
         )
 
+    def async_update_location_and_abort(
+        self, entry: ConfigEntry, location: str
+    ) -> ConfigFlowResult:
+        """Store a checked new location (reauth, reconfigure) and finish the flow.
+
+        A loaded router entry has an update listener that reconnects when its location
+        changes: it does the reload. Home Assistant stops reloading such entries from
+        `async_update_reload_and_abort` in 2026.12 (it reports the use until then).
+        Entries without a listener (appliances, a router not loaded) are reloaded here.
+        """
+        if entry.update_listeners:
+            return self.async_update_and_abort(entry, data_updates={CONF_LOCATION: location})
+        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})
+
 
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
     return vol.Schema(
