@@ -46,9 +46,11 @@ from .const import (
     CONF_LOCATION,
     CONF_UDN,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     IGD_DEVICE_TYPES,
     EntryKind,
-    entry_kind,
+    is_router_entry,
 )
 from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, router_options_flow
@@ -71,7 +73,8 @@ def describe_error(err: Exception) -> str:
 class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing discovered."""
@@ -84,7 +87,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """Routers have a port-mapping policy; appliances have no options yet."""
-        if entry_kind(dict(config_entry.data)) is EntryKind.ROUTER:
+        if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
         raise NotImplementedError
 
@@ -92,7 +95,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only router entries have options."""
-        return entry_kind(dict(config_entry.data)) is EntryKind.ROUTER
+        return is_router_entry(config_entry.data)
 
     async def _async_describe(self, location: str) -> tuple[UpnpDevice | None, str | None]:
         """Fetch the description; return the device or an error key."""

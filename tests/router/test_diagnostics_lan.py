@@ -65,9 +65,7 @@ async def test_router_diagnostics_are_redacted(  # noqa: PLR0917
 ) -> None:
     router = lan.add_router()
     # The router chooses its own strings: a MAC in the friendly name, a serial number.
-    router.start_miniupnpd(
-        extra_options={"friendly_name": f"Home router {MAC}", "serial": SERIAL}
-    )
+    router.start_miniupnpd(extra_options={"friendly_name": f"Home router {MAC}", "serial": SERIAL})
     laptop = lan.add_host("laptop")
     upnpc_add(laptop, router, 4444, description=f"backdoor {MAC.replace(':', '-')}")
     # A device tracker names the host behind the mapping (the mapping's owner).

@@ -13,7 +13,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
-  ConfigEntry,
+    ConfigEntry,
     ConfigEntryState,
 )
 from homeassistant.core import HomeAssistant
@@ -114,7 +114,9 @@ async def test_reconfigure_router_refuses_bad_input_and_keeps_the_entry(
         assert result["errors"] == {"base": error}
 
     # Another router (a new UDN) at the new location is not this entry's device.
-    await hass.async_add_executor_job(_move, router, "uuid:ffffffff-0000-4000-8000-000000000001", MOVED_PORT)
+    await hass.async_add_executor_job(
+        _move, router, "uuid:ffffffff-0000-4000-8000-000000000001", MOVED_PORT
+    )
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_LOCATION: router.description_url}
     )
