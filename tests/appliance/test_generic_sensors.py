@@ -46,6 +46,7 @@ async def metered_light(
     aioclient_mock: AiohttpClientMocker,
     socket_enabled: None,
     enable_custom_integrations: None,
+    entity_registry_enabled_by_default: None,
 ) -> AsyncGenerator[tuple[FakeUpnpDevice, MockConfigEntry]]:
     spec = dimmable_light()
     spec.services.append(meter())
@@ -107,6 +108,7 @@ async def test_float_reading_and_non_finite_is_unknown(
     aioclient_mock: AiohttpClientMocker,
     socket_enabled: None,
     enable_custom_integrations: None,
+    entity_registry_enabled_by_default: None,
 ) -> None:
     spec = dimmable_light()
     spec.services.append(ServiceSpec(METER, METER_ID, {"Volts": ("r8", True, "229.5")}, {}))
@@ -119,4 +121,33 @@ async def test_float_reading_and_non_finite_is_unknown(
     assert hass.states.get(volts).state == STATE_UNKNOWN
     await device.change(hass, spec.udn, METER, Volts="-0.25")
     assert hass.states.get(volts).state == "-0.25"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_generic_sensors_start_disabled_and_work_once_enabled(
+    hass: HomeAssistant,
+    ssdp_hub: SsdpHub,
+    aioclient_mock: AiohttpClientMocker,
+    socket_enabled: None,
+    enable_custom_integrations: None,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    spec = dimmable_light()
+    spec.services.append(meter())
+    device = FakeUpnpDevice(aioclient_mock, spec)
+    entry = await setup_device(hass, device)
+    watts = entity_registry.async_get(WATTS)
+    assert watts is not None
+    assert watts.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(WATTS) is None
+    # The light the device is for is enabled as always.
+    assert hass.states.get("light.hall_light") is not None
+
+    entity_registry.async_update_entity(WATTS, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await device.initial_events(hass)
+    state = hass.states.get(WATTS)
+    assert state is not None
+    assert state.state == "120"
     await hass.config_entries.async_unload(entry.entry_id)
