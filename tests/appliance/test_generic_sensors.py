@@ -46,7 +46,6 @@ async def metered_light(
     aioclient_mock: AiohttpClientMocker,
     socket_enabled: None,
     enable_custom_integrations: None,
-    entity_registry_enabled_by_default: None,
 ) -> AsyncGenerator[tuple[FakeUpnpDevice, MockConfigEntry]]:
     spec = dimmable_light()
     spec.services.append(meter())
@@ -56,6 +55,7 @@ async def metered_light(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_one_sensor_per_evented_numeric_variable(
     hass: HomeAssistant,
     metered_light: tuple[FakeUpnpDevice, MockConfigEntry],
@@ -81,6 +81,7 @@ async def test_one_sensor_per_evented_numeric_variable(
     assert state.attributes["friendly_name"] == "Hall light Watts"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_events_update_and_garbage_is_unknown(
     hass: HomeAssistant, metered_light: tuple[FakeUpnpDevice, MockConfigEntry]
 ) -> None:
@@ -102,13 +103,13 @@ async def test_events_update_and_garbage_is_unknown(
     assert hass.states.get(WATTS).state == "7"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_float_reading_and_non_finite_is_unknown(
     hass: HomeAssistant,
     ssdp_hub: SsdpHub,
     aioclient_mock: AiohttpClientMocker,
     socket_enabled: None,
     enable_custom_integrations: None,
-    entity_registry_enabled_by_default: None,
 ) -> None:
     spec = dimmable_light()
     spec.services.append(ServiceSpec(METER, METER_ID, {"Volts": ("r8", True, "229.5")}, {}))
@@ -124,12 +125,11 @@ async def test_float_reading_and_non_finite_is_unknown(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
 async def test_generic_sensors_start_disabled_and_work_once_enabled(
     hass: HomeAssistant,
     ssdp_hub: SsdpHub,
     aioclient_mock: AiohttpClientMocker,
-    socket_enabled: None,
-    enable_custom_integrations: None,
     entity_registry: er.EntityRegistry,
 ) -> None:
     spec = dimmable_light()
