@@ -20,7 +20,6 @@ from .const import (
     CONF_KIND,
     DOMAIN,
     ENTRY_MINOR_VERSION,
-    ENTRY_VERSION,
     EntryKind,
     entry_kind,
     inferred_kind,
@@ -40,10 +39,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
-    """1.1 -> 1.2: store the entry's kind. An entry from a newer version (a downgrade)
-    is left alone and not set up."""
-    if entry.version > ENTRY_VERSION:
-        return False
+    """1.1 -> 1.2: store the entry's kind. (Home Assistant itself refuses an entry of a
+    newer major version, a downgrade, before calling this.)"""
     if entry.minor_version < ENTRY_MINOR_VERSION:
         data = dict(entry.data)
         if CONF_KIND not in data:

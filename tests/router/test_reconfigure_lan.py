@@ -27,17 +27,22 @@ pytestmark = pytest.mark.lan
 MOVED_PORT = 5001
 
 
-async def _add_by_url(hass: HomeAssistant, location: str) -> ConfigEntry:
+async def _add_by_url(hass: HomeAssistant, router: Router) -> ConfigEntry:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_LOCATION: location}
+        result["flow_id"], {CONF_LOCATION: router.description_url}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     assert result["data"][CONF_KIND] == "router"
     await hass.async_block_till_done()
     entry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
+    # The unique id is the router's UDN, as its miniupnpd.conf sets it.
+    conf = dict(
+        line.split("=", 1) for line in router.conf_path.read_text().splitlines() if "=" in line
+    )
+    assert entry.unique_id == f"uuid:{conf['uuid']}"
     return entry
 
 
@@ -50,7 +55,7 @@ def _move(router: Router, udn: str, port: int) -> None:
 async def test_reconfigure_router_to_a_new_location(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    entry = await _add_by_url(hass, router.description_url)
+    entry = await _add_by_url(hass, router)
     old_runtime = entry.runtime_data
     udn = entry.unique_id
     assert udn is not None
@@ -96,7 +101,7 @@ async def test_reconfigure_router_refuses_bad_input_and_keeps_the_entry(
     hass: HomeAssistant,
     enable_custom_integrations: None,
 ) -> None:
-    entry = await _add_by_url(hass, router.description_url)
+    entry = await _add_by_url(hass, router)
     location = router.description_url
     runtime = entry.runtime_data
 
@@ -131,7 +136,7 @@ async def test_reconfigure_router_refuses_bad_input_and_keeps_the_entry(
 async def test_user_step_with_a_configured_router_updates_its_location(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    entry = await _add_by_url(hass, router.description_url)
+    entry = await _add_by_url(hass, router)
     old_runtime = entry.runtime_data
     # Another spelling of the same description URL (the fragment is never sent): the
     # router does not announce it, so no SSDP discovery updates the entry first.

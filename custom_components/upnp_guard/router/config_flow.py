@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import probatio as vol
 from aiohttp import ClientError
-from async_upnp_client.exceptions import UpnpError
+from async_upnp_client.exceptions import UpnpError, UpnpResponseError
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -66,8 +66,8 @@ class RouterFlowMixin(_FlowBase):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask before watching a router (nothing is changed on it by adding it)."""
-        if self._router_location is None:
-            return self.async_abort(reason="incomplete_discovery")
+        # Only router_ssdp leads here, and it set the location or aborted.
+        assert self._router_location is not None
         if user_input is None:
             return self.async_show_form(
                 step_id="router_confirm",
@@ -75,6 +75,10 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
+        except UpnpResponseError:
+            # An HTTP error status is an answer (async-upnp-client makes it a ClientError
+            # too): whatever is there is no UPnP description, as in the user step.
+            return self.async_abort(reason="not_upnp")
         except ClientError, OSError, TimeoutError:
             return self.async_abort(reason="cannot_connect")
         except UpnpError:
