@@ -53,7 +53,7 @@ from .const import (
     is_router_entry,
 )
 from .discovery import async_claim_discovery, discovery_identity
-from .router.config_flow import RouterFlowMixin, router_options_flow
+from .router.config_flow import RouterFlowMixin, offers_wan_connection, router_options_flow
 
 CONF_DISCOVERED = "discovered"
 # Bound on the description URL a user may enter (longer ones are not UPnP locations).
@@ -108,7 +108,10 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             device = await async_load_appliance(self.hass, location)
         except (UpnpError, ClientError, OSError, TimeoutError) as err:
             return None, describe_error(err)
-        if device.device_type not in IGD_DEVICE_TYPES and not is_supported(device):
+        if device.device_type in IGD_DEVICE_TYPES:
+            if not offers_wan_connection(device):
+                return None, "not_igd"
+        elif not is_supported(device):
             return None, "not_supported"
         return device, None
 

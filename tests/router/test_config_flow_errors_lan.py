@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_SSDP
+from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
 from tests.lan import Host, Router
 
 pytestmark = pytest.mark.lan
@@ -77,3 +77,52 @@ async def test_router_location_serving_no_xml_aborts_not_upnp(
         await runner.cleanup()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "not_upnp"
+
+
+# A description that calls itself IGD:2 but has no WAN connection service.
+FAKE_IGD = f"""<?xml version="1.0"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0">
+  <specVersion><major>1</major><minor>1</minor></specVersion>
+  <device>
+    <deviceType>{IGD2}</deviceType>
+    <friendlyName>Not a router</friendlyName>
+    <manufacturer>Nobody</manufacturer>
+    <modelName>Fake</modelName>
+    <UDN>uuid:fake-igd</UDN>
+  </device>
+</root>
+"""
+
+
+async def test_igd_without_wan_connection_is_refused_in_every_step(
+    ha_host: Host, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Its setup could never succeed: discovery aborts, the user step shows an error."""
+
+    async def description(_request: web.Request) -> web.Response:
+        return web.Response(text=FAKE_IGD, content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_get("/rootDesc.xml", description)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, ha_host.ip, 0)
+    await site.start()
+    try:
+        location = f"http://{ha_host.ip}:{runner.addresses[0][1]}/rootDesc.xml"
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(location, "uuid:fake-igd")
+        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "not_igd"
+
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_LOCATION: location}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "not_igd"}
+    finally:
+        await runner.cleanup()
+    assert not hass.config_entries.async_entries(DOMAIN)

@@ -35,7 +35,7 @@ def _examples() -> dict[str, dict[str, Any]]:
     return {automation["alias"]: automation for automation in automations}
 
 
-async def test_documented_automations_run(  # noqa: PLR0917
+async def test_documented_automations_run(
     ha_host: Host,
     lan: Lan,
     hass: HomeAssistant,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import probatio as vol
 from aiohttp import ClientError
+from async_upnp_client.client import UpnpDevice
 from async_upnp_client.exceptions import UpnpError, UpnpResponseError
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
@@ -36,6 +37,7 @@ from .const import (
     MODE_ENFORCE,
     MODE_MONITOR,
 )
+from .igd import IgdClient, NotAnIgd
 from .policy import InvalidRule, parse_clients, parse_rules
 
 if TYPE_CHECKING:
@@ -46,6 +48,15 @@ else:
     _FlowBase = object
 
 CONF_ROUTER_LOCATION = "router_location"
+
+
+def offers_wan_connection(device: UpnpDevice) -> bool:
+    """Whether a router's description has what a router entry watches (its setup needs it)."""
+    try:
+        IgdClient(device)
+    except NotAnIgd:
+        return False
+    return True
 
 
 class RouterFlowMixin(_FlowBase):
@@ -83,6 +94,9 @@ class RouterFlowMixin(_FlowBase):
             return self.async_abort(reason="cannot_connect")
         except UpnpError:
             return self.async_abort(reason="not_upnp")
+        if not offers_wan_connection(device):
+            # Its setup could never succeed (router_not_igd): say so now.
+            return self.async_abort(reason="not_igd")
         return self.async_create_entry(
             title=device.friendly_name,
             data={
