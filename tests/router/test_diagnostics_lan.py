@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -89,3 +90,26 @@ async def test_router_diagnostics_are_redacted(  # noqa: PLR0917
     assert laptop.ip in text  # internal clients are private addresses: they stay
     addresses = {router.ip: "<router>", ha_host.ip: "<home-assistant>", laptop.ip: "<laptop>"}
     assert _stable(result, addresses) == snapshot
+
+
+async def test_diagnostics_of_a_router_that_cannot_be_set_up(
+    ha_host: Host,
+    lan: Lan,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    enable_custom_integrations: None,
+) -> None:
+    """The case diagnostics are for: the entry waits to retry; the download still works."""
+    router = lan.add_router()
+    router.start_miniupnpd()
+    entry = await async_setup_router(hass, router)
+    await hass.async_add_executor_job(router.stop_miniupnpd)
+    assert await hass.config_entries.async_reload(entry.entry_id) is False
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    result = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert result["state"] == "setup_retry"
+    assert router.ip in result["reason"]
+    assert result["entry"]["data"]["location"] == router.description_url
+    assert result["entry"]["data"]["udn"] == "**REDACTED**"

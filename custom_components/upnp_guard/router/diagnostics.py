@@ -16,6 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_UDN
@@ -49,10 +50,23 @@ def _mask_macs(value: Any) -> Any:
     return value
 
 
+def _redacted(data: dict[str, Any]) -> dict[str, Any]:
+    redacted: dict[str, Any] = _mask_macs(async_redact_data(data, TO_REDACT))
+    return redacted
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: RouterConfigEntry
 ) -> dict[str, Any]:
     """Entry data and policy, the router as described, what the last poll saw."""
+    if entry.state is not ConfigEntryState.LOADED:
+        # Diagnostics matter most when setup fails: report why, and what is stored.
+        not_loaded = {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "state": entry.state.value,
+            "reason": entry.reason,
+        }
+        return _redacted(not_loaded)
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     client = coordinator.client
@@ -102,5 +116,4 @@ async def async_get_config_entry_diagnostics(
             ],
         },
     }
-    redacted: dict[str, Any] = _mask_macs(async_redact_data(data, TO_REDACT))
-    return redacted
+    return _redacted(data)
