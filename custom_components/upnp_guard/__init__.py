@@ -16,7 +16,15 @@ from homeassistant.helpers.typing import ConfigType
 
 from . import appliance, router
 from .appliance.services import async_setup_services as async_setup_appliance_services
-from .const import DOMAIN, EntryKind, entry_kind
+from .const import (
+    CONF_KIND,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    EntryKind,
+    entry_kind,
+    inferred_kind,
+    is_router_entry,
+)
 from .router.services import async_setup_services as async_setup_router_services
 from .runtime import is_described
 
@@ -27,6 +35,17 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (they exist even with no entry loaded)."""
     async_setup_appliance_services(hass)
     async_setup_router_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """1.1 -> 1.2: store the entry's kind. (Home Assistant itself refuses an entry of a
+    newer major version, a downgrade, before calling this.)"""
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        data = dict(entry.data)
+        if CONF_KIND not in data:
+            data[CONF_KIND] = inferred_kind(data).value
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=ENTRY_MINOR_VERSION)
     return True
 
 
@@ -55,8 +74,8 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """Delete what a removed entry stored."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    """Delete what a removed entry stored (also of an entry never migrated)."""
+    if is_router_entry(entry.data):
         await router.async_remove_entry(hass, entry)
     else:
         await appliance.async_remove_entry(hass, entry)

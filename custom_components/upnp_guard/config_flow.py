@@ -46,12 +46,14 @@ from .const import (
     CONF_LOCATION,
     CONF_UDN,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     IGD_DEVICE_TYPES,
     EntryKind,
-    entry_kind,
+    is_router_entry,
 )
 from .discovery import async_claim_discovery, discovery_identity
-from .router.config_flow import RouterFlowMixin, router_options_flow
+from .router.config_flow import RouterFlowMixin, offers_wan_connection, router_options_flow
 
 CONF_DISCOVERED = "discovered"
 # Bound on the description URL a user may enter (longer ones are not UPnP locations).
@@ -71,7 +73,8 @@ def describe_error(err: Exception) -> str:
 class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Start with nothing discovered."""
@@ -84,7 +87,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
         """Routers have a port-mapping policy; appliances have no options yet."""
-        if entry_kind(dict(config_entry.data)) is EntryKind.ROUTER:
+        if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
         raise NotImplementedError
 
@@ -92,7 +95,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only router entries have options."""
-        return entry_kind(dict(config_entry.data)) is EntryKind.ROUTER
+        return is_router_entry(config_entry.data)
 
     async def _async_describe(self, location: str) -> tuple[UpnpDevice | None, str | None]:
         """Fetch the description; return the device or an error key."""
@@ -105,7 +108,10 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             device = await async_load_appliance(self.hass, location)
         except (UpnpError, ClientError, OSError, TimeoutError) as err:
             return None, describe_error(err)
-        if device.device_type not in IGD_DEVICE_TYPES and not is_supported(device):
+        if device.device_type in IGD_DEVICE_TYPES:
+            if not offers_wan_connection(device):
+                return None, "not_igd"
+        elif not is_supported(device):
             return None, "not_supported"
         return device, None
 
@@ -161,7 +167,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             else:
                 device, error = await self._async_describe(location)
                 if device is not None:
-                    await self.async_set_unique_id(device.udn)
+                    # The user's choice wins over a discovery flow still waiting.
+                    await self.async_set_unique_id(device.udn, raise_on_progress=False)
                     self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
                     return self.async_create_entry(
                         title=device.friendly_name, data=self._entry_data(device, location)
@@ -246,6 +253,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             assert error is not None
             errors["base"] = error
             return None
-        await self.async_set_unique_id(device.udn)
+        # Another device's discovery flow in progress must not hide that it is another one.
+        await self.async_set_unique_id(device.udn, raise_on_progress=False)
         self._abort_if_unique_id_mismatch(reason="wrong_device")
-        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})
+        return self.async_update_location_and_abort(entry, location)

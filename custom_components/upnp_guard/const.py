@@ -1,5 +1,6 @@
 """Constants for UPnP Guard."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -27,6 +28,25 @@ IGD_DEVICE_TYPES: Final = (
 )
 
 
-def entry_kind(data: dict[str, object]) -> EntryKind:
-    """Kind of an entry from its data (entries without one are appliances)."""
-    return EntryKind(str(data.get(CONF_KIND, EntryKind.APPLIANCE)))
+# Config entry version: 1.2 stores the kind in every entry (async_migrate_entry adds it).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
+
+
+def entry_kind(data: Mapping[str, object]) -> EntryKind:
+    """Kind of an entry from its data: required (a missing one raises KeyError)."""
+    return EntryKind(str(data[CONF_KIND]))
+
+
+def is_router_entry(data: Mapping[str, object]) -> bool:
+    """Whether an entry is a router's, for code that may meet entries not migrated yet
+    (a disabled entry is migrated only when it is set up)."""
+    return data.get(CONF_KIND) == EntryKind.ROUTER
+
+
+def inferred_kind(data: Mapping[str, object]) -> EntryKind:
+    """The kind of a 1.1 entry stored without one: an IGD device type is a router; any
+    other entry was set up as an appliance, and stays one."""
+    if data.get(CONF_DEVICE_TYPE) in IGD_DEVICE_TYPES:
+        return EntryKind.ROUTER
+    return EntryKind.APPLIANCE

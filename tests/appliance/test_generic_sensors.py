@@ -55,6 +55,7 @@ async def metered_light(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_one_sensor_per_evented_numeric_variable(
     hass: HomeAssistant,
     metered_light: tuple[FakeUpnpDevice, MockConfigEntry],
@@ -80,6 +81,7 @@ async def test_one_sensor_per_evented_numeric_variable(
     assert state.attributes["friendly_name"] == "Hall light Watts"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_events_update_and_garbage_is_unknown(
     hass: HomeAssistant, metered_light: tuple[FakeUpnpDevice, MockConfigEntry]
 ) -> None:
@@ -101,6 +103,7 @@ async def test_events_update_and_garbage_is_unknown(
     assert hass.states.get(WATTS).state == "7"
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_float_reading_and_non_finite_is_unknown(
     hass: HomeAssistant,
     ssdp_hub: SsdpHub,
@@ -119,4 +122,32 @@ async def test_float_reading_and_non_finite_is_unknown(
     assert hass.states.get(volts).state == STATE_UNKNOWN
     await device.change(hass, spec.udn, METER, Volts="-0.25")
     assert hass.states.get(volts).state == "-0.25"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_generic_sensors_start_disabled_and_work_once_enabled(
+    hass: HomeAssistant,
+    ssdp_hub: SsdpHub,
+    aioclient_mock: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    spec = dimmable_light()
+    spec.services.append(meter())
+    device = FakeUpnpDevice(aioclient_mock, spec)
+    entry = await setup_device(hass, device)
+    watts = entity_registry.async_get(WATTS)
+    assert watts is not None
+    assert watts.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(WATTS) is None
+    # The light the device is for is enabled as always.
+    assert hass.states.get("light.hall_light") is not None
+
+    entity_registry.async_update_entity(WATTS, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await device.initial_events(hass)
+    state = hass.states.get(WATTS)
+    assert state is not None
+    assert state.state == "120"
     await hass.config_entries.async_unload(entry.entry_id)

@@ -25,6 +25,7 @@ from async_upnp_client.server import (
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -229,7 +230,11 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
         assert coordinator.dns_baseline == gateway_ip
         assert not [i for (d, i) in issues.issues if d == DOMAIN]
         # Only what the router offers: no traffic counters without WANCommonInterfaceConfig.
-        assert hass.states.get("sensor.dns_test_router_data_received") is None
+        assert not [
+            e
+            for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+            if e.translation_key == "bytes_received"
+        ]
         assert hass.states.get("sensor.dns_test_router_port_mappings").state == "0"
         assert hass.states.get("binary_sensor.dns_test_router_wan_connected").state == "on"
 

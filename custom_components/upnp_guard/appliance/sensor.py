@@ -136,6 +136,8 @@ def generic_sensors(device: UpnpDevice) -> Iterator[tuple[UpnpDevice, UpnpSensor
 
     UPnP carries no unit or meaning for a variable, so these get neither device class nor
     unit; only events update them, so non-evented variables get none (use get_variables).
+    A device may event dozens of such variables: each starts disabled; the user enables
+    the ones that mean something.
     """
     for node in device.all_devices:
         for service in node.services.values():
@@ -153,6 +155,7 @@ def generic_sensors(device: UpnpDevice) -> Iterator[tuple[UpnpDevice, UpnpSensor
                         translation_placeholders={"variable": variable.name},
                         service_type=service.service_type,
                         state_class=SensorStateClass.MEASUREMENT,
+                        entity_registry_enabled_default=False,
                         value_fn=_generic_value(service.service_type, variable.name),
                     ),
                 )

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import probatio as vol
 from aiohttp import ClientError
-from async_upnp_client.exceptions import UpnpError
+from async_upnp_client.client import UpnpDevice
+from async_upnp_client.exceptions import UpnpError, UpnpResponseError
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -36,6 +37,7 @@ from .const import (
     MODE_ENFORCE,
     MODE_MONITOR,
 )
+from .igd import IgdClient, NotAnIgd
 from .policy import InvalidRule, parse_clients, parse_rules
 
 if TYPE_CHECKING:
@@ -46,6 +48,15 @@ else:
     _FlowBase = object
 
 CONF_ROUTER_LOCATION = "router_location"
+
+
+def offers_wan_connection(device: UpnpDevice) -> bool:
+    """Whether a router's description has what a router entry watches (its setup needs it)."""
+    try:
+        IgdClient(device)
+    except NotAnIgd:
+        return False
+    return True
 
 
 class RouterFlowMixin(_FlowBase):
@@ -66,8 +77,8 @@ class RouterFlowMixin(_FlowBase):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask before watching a router (nothing is changed on it by adding it)."""
-        if self._router_location is None:
-            return self.async_abort(reason="incomplete_discovery")
+        # Only router_ssdp leads here, and it set the location or aborted.
+        assert self._router_location is not None
         if user_input is None:
             return self.async_show_form(
                 step_id="router_confirm",
@@ -75,10 +86,17 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
+        except UpnpResponseError:
+            # An HTTP error status is an answer (async-upnp-client makes it a ClientError
+            # too): whatever is there is no UPnP description, as in the user step.
+            return self.async_abort(reason="not_upnp")
         except ClientError, OSError, TimeoutError:
             return self.async_abort(reason="cannot_connect")
         except UpnpError:
             return self.async_abort(reason="not_upnp")
+        if not offers_wan_connection(device):
+            # Its setup could never succeed (router_not_igd): say so now.
+            return self.async_abort(reason="not_igd")
         return self.async_create_entry(
             title=device.friendly_name,
             data={
@@ -88,6 +106,20 @@ class RouterFlowMixin(_FlowBase):
                 CONF_DEVICE_TYPE: device.device_type,
             },
         )
+
+    def async_update_location_and_abort(
+        self, entry: ConfigEntry, location: str
+    ) -> ConfigFlowResult:
+        """Store a checked new location (reauth, reconfigure) and finish the flow.
+
+        A loaded router entry has an update listener that reconnects when its location
+        changes: it does the reload. Home Assistant stops reloading such entries from
+        `async_update_reload_and_abort` in 2026.12 (it reports the use until then).
+        Entries without a listener (appliances, a router not loaded) are reloaded here.
+        """
+        if entry.update_listeners:
+            return self.async_update_and_abort(entry, data_updates={CONF_LOCATION: location})
+        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})
 
 
 def _options_schema(options: dict[str, Any]) -> vol.Schema:

@@ -42,6 +42,9 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
     RouterSensorDescription(
         key="bytes_received",
         translation_key="bytes_received",
+        # Traffic figures change at every poll and fill the recorder: like the generic
+        # appliance sensors they start disabled (entity-disabled-by-default).
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DATA_SIZE,
         native_unit_of_measurement=UnitOfInformation.BYTES,
         suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
@@ -52,6 +55,7 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
     RouterSensorDescription(
         key="bytes_sent",
         translation_key="bytes_sent",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DATA_SIZE,
         native_unit_of_measurement=UnitOfInformation.BYTES,
         suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
@@ -62,6 +66,7 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
     RouterSensorDescription(
         key="download_rate",
         translation_key="download_rate",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DATA_RATE,
         native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
         suggested_unit_of_measurement=UnitOfDataRate.KILOBYTES_PER_SECOND,
@@ -72,6 +77,7 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
     RouterSensorDescription(
         key="upload_rate",
         translation_key="upload_rate",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DATA_RATE,
         native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
         suggested_unit_of_measurement=UnitOfDataRate.KILOBYTES_PER_SECOND,

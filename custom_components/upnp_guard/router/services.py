@@ -18,8 +18,9 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.service import async_register_admin_service
 
-from ..const import DOMAIN, EntryKind, entry_kind
+from ..const import DOMAIN, is_router_entry
 from .const import ERR_CONFLICT, ERR_NOT_AUTHORIZED, ERR_ONLY_PERMANENT_LEASES, MAX_LEASE, MIN_LEASE
 from .coordinator import RouterCoordinator
 from .igd import upnp_error_code
@@ -87,9 +88,7 @@ REMOVE_SCHEMA = vol.Schema(
 def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RouterCoordinator:
     """The loaded router entry the call names, or the only one there is."""
     routers: list[ConfigEntry[Any]] = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry_kind(dict(entry.data)) is EntryKind.ROUTER
+        entry for entry in hass.config_entries.async_entries(DOMAIN) if is_router_entry(entry.data)
     ]
     wanted = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if wanted is not None:
@@ -182,14 +181,21 @@ async def _async_remove(call: ServiceCall) -> ServiceResponse:
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the router actions."""
+    """Register the router actions: listing is open to every user; adding and removing
+    mappings changes what the internet reaches, so only administrators may."""
     hass.services.async_register(
         DOMAIN, SERVICE_LIST, _async_list, LIST_SCHEMA, supports_response=SupportsResponse.ONLY
     )
-    hass.services.async_register(
-        DOMAIN, SERVICE_ADD, _async_add, ADD_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+    async_register_admin_service(
+        hass,
+        DOMAIN,
+        SERVICE_ADD,
+        _async_add,
+        ADD_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(
+    async_register_admin_service(
+        hass,
         DOMAIN,
         SERVICE_REMOVE,
         _async_remove,
