@@ -1,0 +1,99 @@
+"""Hostile LAN hosts against the router entry, on the real miniupnpd with upnpc.
+
+A host may map ports to itself (secure mode allows it) with any description it likes;
+miniupnpd writes that description raw into GetListOfPortMappings' CDATA and into
+GetGenericPortMappingEntry's answer. The entry must keep auditing the whole table,
+show the hostile rows flagged, and render every LAN string inert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from markdown_it import MarkdownIt
+from pytest_homeassistant_custom_component.common import async_capture_events
+
+from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.router.const import EVENT_PORT_MAPPING
+from custom_components.upnp_guard.router.coordinator import policy_issue_id, table_issue_id
+from tests.lan import Host, Lan, Router
+
+from .conftest import async_setup_router, upnpc_add
+
+pytestmark = pytest.mark.lan
+
+RDP = 3389
+# `]]>` ends miniupnpd's CDATA early (the whole SOAP answer breaks) and is no
+# well-formed character data in GetGenericPortMappingEntry's answer either.
+CDATA_END = "]]>"
+# miniupnpd's request parser honours CDATA: the description stored is `a&b<c>`, which
+# breaks the listing's inner XML and the per-index answer alike.
+RAW_MARKUP = "<![CDATA[a&b<c>]]>"
+
+
+async def _list(hass: HomeAssistant) -> dict[int, dict[str, Any]]:
+    response = await hass.services.async_call(
+        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    return {m["external_port"]: m for m in response["port_mappings"]}  # type: ignore[union-attr,index]
+
+
+async def _add(hass: HomeAssistant, host: Host, router: Router, port: int, **kwargs: Any) -> None:
+    await hass.async_add_executor_job(lambda: upnpc_add(host, router, port, **kwargs))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("igd_v1", [False, True], ids=["igd2-listing", "igd1-walk"])
+async def test_hostile_descriptions_do_not_blind_the_router_entry(
+    ha_host: Host,
+    lan: Lan,
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+    igd_v1: bool,
+) -> None:
+    router = lan.add_router()
+    await hass.async_add_executor_job(
+        lambda: router.start_miniupnpd(secure_mode=True, igd_v1=igd_v1)
+    )
+    attacker = lan.add_host("attacker")
+    # The attacker's own RDP, exposed, hidden behind a description that breaks XML.
+    await _add(hass, attacker, router, 13389, internal_port=RDP, description=CDATA_END)
+    await _add(hass, attacker, router, 14000, description=RAW_MARKUP)
+    await _add(hass, attacker, router, 15000, description="benign")
+
+    # Setup succeeds: the table is read whatever the descriptions hold.
+    entry = await async_setup_router(hass, router)
+    coordinator = entry.runtime_data.coordinator
+    rows = await _list(hass)
+    assert set(rows) == {13389, 14000, 15000}
+    rdp = rows[13389]
+    assert (rdp["internal_client"], rdp["internal_port"]) == (attacker.ip, RDP)
+    assert rdp["description"] == CDATA_END
+    assert {"malformed_entry", "dangerous_service"} <= set(rdp["risk_flags"])
+    assert rdp["violates_policy"]
+    assert 0 < rdp["lease_remaining"] <= 3600
+    assert rows[14000]["description"] == "a&b<c>"
+    assert "malformed_entry" in rows[14000]["risk_flags"]
+    assert "malformed_entry" not in rows[15000]["risk_flags"]
+    # ... and reported: an ERROR repair for the hidden RDP, no unreadable-table issue
+    # (every row was recovered).
+    registry = ir.async_get(hass)
+    issue = registry.async_get_issue(DOMAIN, policy_issue_id(entry.entry_id, ("", 13389, "TCP")))
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert registry.async_get_issue(DOMAIN, table_issue_id(entry.entry_id)) is None
+
+    # A later poll: a new hostile row appears and is audited, the poll does not fail.
+    await _add(hass, attacker, router, 16000, internal_port=RDP, description=f"x{CDATA_END}y")
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    rows = await _list(hass)
+    assert set(rows) == {13389, 14000, 15000, 16000}
+    assert rows[16000]["description"] == f"x{CDATA_END}y"
+    assert registry.async_get_issue(
+        DOMAIN, policy_issue_id(entry.entry_id, ("", 16000, "TCP"))
+    ) is not None
