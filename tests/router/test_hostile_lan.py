@@ -8,6 +8,9 @@ show the hostile rows flagged, and render every LAN string inert.
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,6 +97,87 @@ async def test_hostile_descriptions_do_not_blind_the_router_entry(
     rows = await _list(hass)
     assert set(rows) == {13389, 14000, 15000, 16000}
     assert rows[16000]["description"] == f"x{CDATA_END}y"
-    assert registry.async_get_issue(
-        DOMAIN, policy_issue_id(entry.entry_id, ("", 16000, "TCP"))
-    ) is not None
+    assert (
+        registry.async_get_issue(DOMAIN, policy_issue_id(entry.entry_id, ("", 16000, "TCP")))
+        is not None
+    )
+
+
+STRINGS = json.loads(
+    (Path(__file__).parents[2] / "custom_components/upnp_guard/strings.json").read_text()
+)
+RENDER = MarkdownIt("commonmark")
+PHISHING = "[login](http://evil.example/login)"
+BEACON = "![](http://x/beacon)"
+FORGED_LINE = "ok\nERROR upnp_guard: all clear"
+BACKTICKS = "a`b``c"
+
+
+def _render(template: str, placeholders: dict[str, str]) -> str:
+    text = template
+    for name, value in placeholders.items():
+        text = text.replace("{" + name + "}", value)
+    return RENDER.render(text)
+
+
+async def test_lan_strings_are_inert_in_repairs_events_and_logs(
+    ha_host: Host,
+    lan: Lan,
+    router: Router,
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    attacker = lan.add_host("attacker")
+    # The DHCP host name Home Assistant's device tracker learnt: the owner of the rows.
+    hass.states.async_set(
+        "device_tracker.attacker", "home", {"ip": attacker.ip, "host_name": f"{BEACON}\nx"}
+    )
+    descriptions = {21000: PHISHING, 21001: BEACON, 21002: FORGED_LINE, 21003: BACKTICKS}
+    for port, description in descriptions.items():
+        await _add(hass, attacker, router, port, description=description)
+    events = async_capture_events(hass, EVENT_PORT_MAPPING)
+    entry = await async_setup_router(hass, router)
+
+    registry = ir.async_get(hass)
+    template = STRINGS["issues"]["port_mapping_policy"]["fix_flow"]["step"]["init"]
+    title = STRINGS["issues"]["port_mapping_policy"]["title"]
+    for port, description in descriptions.items():
+        issue = registry.async_get_issue(DOMAIN, policy_issue_id(entry.entry_id, ("", port, "TCP")))
+        assert issue is not None
+        placeholders = issue.translation_placeholders or {}
+        html = _render(template["description"], placeholders) + _render(title, placeholders)
+        assert "<a " not in html
+        assert "<img" not in html
+        assert "\n" not in placeholders["description"]
+        assert "\n" not in placeholders["owner"]
+        # The text is still there for the user to read, as code.
+        assert "<code>" in html
+    # Backticks inside a description do not close the code span early.
+    issue = registry.async_get_issue(DOMAIN, policy_issue_id(entry.entry_id, ("", 21003, "TCP")))
+    assert issue is not None
+    assert "<code>a`b``c</code>" in _render(
+        template["description"], issue.translation_placeholders or {}
+    )
+
+    # Events: data for automations, so the text is kept but clean and single-line.
+    by_port = {
+        e.data["external_port"]: e.data for e in events if e.data["type"] == "policy_violation"
+    }
+    assert set(by_port) == set(descriptions)
+    assert by_port[21002]["description"] == "ok ERROR upnp_guard: all clear"
+    assert by_port[21000]["description"] == PHISHING
+    assert by_port[21000]["owner"] == f"{BEACON} x"
+
+    # Logs: no record of the integration carries a raw line break or escape.
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="custom_components.upnp_guard"):
+        await _add(hass, attacker, router, 21004, description="]]>\n\x1b[2J")
+        await entry.runtime_data.coordinator.async_refresh()
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.upnp_guard")]
+    # The row's description is in the log, escaped.
+    assert any("]]>\\x0a\\x1b[2J" in r.getMessage() for r in ours)
+    for record in ours:
+        message = record.getMessage()
+        assert "\n" not in message
+        assert "\x1b" not in message

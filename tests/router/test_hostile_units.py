@@ -127,7 +127,10 @@ def test_a_row_whose_description_breaks_xml_is_recovered_and_marked(description:
 
 def test_recovery_refuses_entity_expansion_and_junk() -> None:
     bomb = '<!DOCTYPE x [<!ENTITY a "aaaa">]>' + ENVELOPE.format(description="&a;")
-    assert recover_entry(bomb.replace('<?xml version="1.0"?>', ""), "NewPortMappingDescription") is None
+    assert (
+        recover_entry(bomb.replace('<?xml version="1.0"?>', ""), "NewPortMappingDescription")
+        is None
+    )
     assert recover_entry("<<<not xml", "NewPortMappingDescription") is None
     assert recover_entry("", "NewPortMappingDescription") is None
 

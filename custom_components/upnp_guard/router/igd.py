@@ -332,6 +332,19 @@ def _parse_chunk(chunk: str, prefix: str | None) -> PortMapping | None:
     return None if mapping is None or mapping.malformed else mapping
 
 
+def _log_malformed(mapping: PortMapping) -> None:
+    # The logger's filter (lan_text) shows the description's line breaks and escapes as
+    # text: it can neither forge a log line nor drive a terminal.
+    _LOGGER.warning(
+        "Port mapping %s/%s to %s:%s has a description that breaks the router's XML: '%s'",
+        mapping.external_port,
+        mapping.protocol,
+        mapping.internal_client,
+        mapping.internal_port,
+        mapping.description,
+    )
+
+
 class IgdClient:
     """The port-mapping, WAN status and DNS side of one router."""
 
@@ -518,7 +531,10 @@ class IgdClient:
         except UpnpError:
             return None
         fields = recover_entry(body, "NewPortMappingDescription")
-        return None if fields is None else mapping_from_fields(fields, malformed=True)
+        mapping = None if fields is None else mapping_from_fields(fields, malformed=True)
+        if mapping is not None:
+            _log_malformed(mapping)
+        return mapping
 
     async def async_get_port_mapping(
         self, remote_host: str, external_port: int, protocol: str
@@ -550,6 +566,8 @@ class IgdClient:
         mapping = mapping_from_fields({**result, **args}, malformed=malformed)
         if mapping is None:
             raise UnreadableListing(f"unreadable port mapping {external_port}/{protocol}")
+        if mapping.malformed:
+            _log_malformed(mapping)
         return mapping
 
     # -- management ---------------------------------------------------------------------
