@@ -120,7 +120,7 @@ def _render(template: str, placeholders: dict[str, str]) -> str:
     return RENDER.render(text)
 
 
-async def test_lan_strings_are_inert_in_repairs_events_and_logs(
+async def test_lan_strings_are_inert_in_repairs_events_and_logs(  # noqa: PLR0917
     ha_host: Host,
     lan: Lan,
     router: Router,
@@ -142,7 +142,7 @@ async def test_lan_strings_are_inert_in_repairs_events_and_logs(
     registry = ir.async_get(hass)
     template = STRINGS["issues"]["port_mapping_policy"]["fix_flow"]["step"]["init"]
     title = STRINGS["issues"]["port_mapping_policy"]["title"]
-    for port, description in descriptions.items():
+    for port in descriptions:
         issue = registry.async_get_issue(DOMAIN, policy_issue_id(entry.entry_id, ("", port, "TCP")))
         assert issue is not None
         placeholders = issue.translation_placeholders or {}
