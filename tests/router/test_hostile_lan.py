@@ -10,21 +10,37 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from markdown_it import MarkdownIt
-from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.upnp_guard.const import DOMAIN
-from custom_components.upnp_guard.router.const import EVENT_PORT_MAPPING
-from custom_components.upnp_guard.router.coordinator import policy_issue_id, table_issue_id
+from custom_components.upnp_guard.router.const import (
+    EVENT_PORT_MAPPING,
+    MAX_EVENTS_PER_REFRESH,
+    MAX_POLICY_ISSUES,
+)
+from custom_components.upnp_guard.router.coordinator import (
+    owned_missing_issue_id,
+    policy_issue_id,
+    table_issue_id,
+)
 from tests.lan import Host, Lan, Router
 
-from .conftest import async_setup_router, upnpc_add
+from .bulk_leases import start_router_with_leases
+from .conftest import async_setup_router, upnpc_add, upnpc_mappings
 
 pytestmark = pytest.mark.lan
 
@@ -181,3 +197,117 @@ async def test_lan_strings_are_inert_in_repairs_events_and_logs(  # noqa: PLR091
         message = record.getMessage()
         assert "\n" not in message
         assert "\x1b" not in message
+
+
+async def test_a_flood_of_mappings_gets_bounded_issues_and_events(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    bulk = lan.add_host("bulk")
+    count = MAX_POLICY_ISSUES + 5
+    assert count > MAX_EVENTS_PER_REFRESH
+    router = await hass.async_add_executor_job(
+        lambda: start_router_with_leases(lan, bulk, 22000, count)
+    )
+    events = async_capture_events(hass, EVENT_PORT_MAPPING)
+    entry = await async_setup_router(hass, router)
+    registry = ir.async_get(hass)
+
+    def ours(key: str) -> list[ir.IssueEntry]:
+        return [
+            issue
+            for (domain, _id), issue in registry.issues.items()
+            if domain == DOMAIN and issue.translation_key == key
+        ]
+
+    assert len(ours("port_mapping_policy")) == MAX_POLICY_ISSUES
+    (summary,) = ours("port_mapping_policy_summary")
+    assert summary.translation_placeholders == {
+        "router": "Test router",
+        "count": str(count - MAX_POLICY_ISSUES),
+        "limit": str(MAX_POLICY_ISSUES),
+    }
+    violations = [e for e in events if e.data["type"] == "policy_violation"]
+    suppressed = [e for e in events if e.data["type"] == "events_suppressed"]
+    assert len(violations) == MAX_EVENTS_PER_REFRESH
+    assert [e.data["count"] for e in suppressed] == [count - MAX_EVENTS_PER_REFRESH]
+    # Nothing is lost: every mapping is listed and counted as a violation.
+    response = await hass.services.async_call(
+        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert len(response["port_mappings"]) == count  # type: ignore[arg-type]
+    assert hass.states.get(
+        "sensor.upnp_guard_test_router_port_mappings_breaking_the_policy"
+    ).state == str(count)
+
+    # The next poll announces nothing again.
+    events.clear()
+    await entry.runtime_data.coordinator.async_refresh()
+    assert events == []
+    assert len(ours("port_mapping_policy")) == MAX_POLICY_ISSUES
+
+
+async def test_an_owned_mapping_deleted_on_the_router_is_not_readded_unasked(
+    ha_host: Host,
+    router: Router,
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+) -> None:
+    assert await async_setup_component(hass, "repairs", {})
+    entry = await async_setup_router(hass, router)
+    coordinator = entry.runtime_data.coordinator
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    registry = ir.async_get(hass)
+    key = ("", 8443, "TCP")
+    issue_id = owned_missing_issue_id(entry.entry_id, key)
+
+    async def add() -> None:
+        await hass.services.async_call(
+            DOMAIN,
+            "add_port_mapping",
+            {"external_port": 8443, "protocol": "TCP", "lease_duration": 60},
+            blocking=True,
+        )
+
+    async def delete_on_router() -> None:
+        # What the router's own interface does: the mapping goes, the router keeps running.
+        await hass.async_add_executor_job(
+            lambda: ha_host.run("upnpc", "-u", router.description_url, "-d", "8443", "TCP")
+        )
+
+    async def on_router() -> bool:
+        rows = await hass.async_add_executor_job(upnpc_mappings, ha_host, router)
+        return any(row["external_port"] == 8443 for row in rows)
+
+    await add()
+    await delete_on_router()
+    # Neither the renewal (at half the lease) nor the poll adds it back.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await coordinator.async_refresh()
+    assert not await on_router()
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+
+    # The user says: add it back.
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["menu_options"] == ["readd", "forget"]
+    result = await manager.async_configure(result["flow_id"], {"next_step_id": "readd"})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert await on_router()
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    assert key in coordinator.owned
+
+    # Deleted again; this time the user says: forget it.
+    await delete_on_router()
+    await coordinator.async_refresh()
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    result = await manager.async_configure(result["flow_id"], {"next_step_id": "forget"})
+    assert result["type"] == "create_entry"
+    assert key not in coordinator.owned
+    await coordinator.async_refresh()
+    assert not await on_router()
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
