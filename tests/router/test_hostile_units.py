@@ -7,19 +7,36 @@ pin down each parser decision and each sink's answer.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
+from aiohttp import ClientConnectionError
+from async_upnp_client.exceptions import UpnpActionResponseError
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from markdown_it import MarkdownIt
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.upnp_guard.const import MAX_LAN_TEXT, MAX_LOG_ARG
+from custom_components.upnp_guard.const import (
+    CONF_KIND,
+    CONF_LOCATION,
+    DOMAIN,
+    MAX_LAN_TEXT,
+    MAX_LOG_ARG,
+    EntryKind,
+)
 from custom_components.upnp_guard.lan_text import clean, code, get_logger, log, markdown
+from custom_components.upnp_guard.router.const import MAX_UNREADABLE_ROWS
+from custom_components.upnp_guard.router.coordinator import RouterCoordinator, table_issue_id
 from custom_components.upnp_guard.router.igd import (
+    IgdClient,
     UnreadableListing,
     mapping_from_fields,
     parse_port_listing,
     recover_entry,
     split_port_listing,
 )
+from custom_components.upnp_guard.router.models import PortMappingTable, WanStatus
 
 RENDER = MarkdownIt("commonmark")
 
@@ -229,3 +246,138 @@ def test_a_row_without_even_a_key_is_counted() -> None:
 def test_a_listing_row_with_a_non_numeric_port_is_unreadable_not_a_crash() -> None:
     with pytest.raises(UnreadableListing):
         parse_port_listing(listing((4000, "ok")).replace(">4000<", ">four<", 1))
+
+
+# -- the walk and the coordinator, with a scripted router ---------------------------------
+
+
+class FakeAction:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.calls = 0
+
+    async def async_call(self, **args: Any) -> Any:
+        self.calls += 1
+        return self.answer(**args)
+
+
+class FakeService:
+    service_type = "urn:schemas-upnp-org:service:WANIPConnection:1"
+
+    def __init__(self, actions: dict[str, FakeAction]) -> None:
+        self.actions = actions
+
+
+class FakeDevice:
+    device_type = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
+    friendly_name = "router"
+
+    def __init__(self, actions: dict[str, FakeAction]) -> None:
+        self.all_services = [FakeService(actions)]
+
+
+def generic(index: int, port: object) -> dict[str, Any]:
+    if index >= 5:
+        raise UpnpActionResponseError(status=500, error_code=713)
+    return {
+        "NewRemoteHost": "",
+        "NewExternalPort": port,
+        "NewProtocol": "TCP",
+        "NewInternalPort": 80,
+        "NewInternalClient": "10.1.2.3",
+        "NewEnabled": True,
+        "NewPortMappingDescription": "x",
+        "NewLeaseDuration": 60,
+    }
+
+
+async def test_walk_counts_a_bad_row_and_keeps_the_others() -> None:
+    action = FakeAction(
+        lambda NewPortMappingIndex: generic(
+            NewPortMappingIndex, "junk" if NewPortMappingIndex == 2 else 1000 + NewPortMappingIndex
+        )
+    )
+    table = await IgdClient(
+        FakeDevice({"GetGenericPortMappingEntry": action})
+    ).async_list_port_mappings()  # type: ignore[arg-type]
+    assert [m.external_port for m in table] == [1000, 1001, 1003, 1004]
+    assert table.unreadable == 1
+
+
+async def test_walk_stops_after_max_unreadable_rows_of_junk() -> None:
+    action = FakeAction(lambda NewPortMappingIndex: {"NewExternalPort": "junk"})
+    client = IgdClient(FakeDevice({"GetGenericPortMappingEntry": action}))  # type: ignore[arg-type]
+    table = await client.async_list_port_mappings()
+    assert (list(table), table.unreadable) == ([], MAX_UNREADABLE_ROWS)
+    assert action.calls == MAX_UNREADABLE_ROWS
+
+
+class ScriptedClient:
+    """The IgdClient surface the coordinator uses, answering from attributes."""
+
+    def __init__(self) -> None:
+        self.table = PortMappingTable()
+        self.error: Exception | None = None
+
+    async def async_wan_status(self) -> WanStatus:
+        return WanStatus()
+
+    async def async_list_port_mappings(self) -> PortMappingTable:
+        if self.error is not None:
+            raise self.error
+        return self.table
+
+    async def async_dns_servers(self) -> None:
+        return None
+
+
+async def test_an_unreadable_table_is_an_error_repair_never_a_silent_failure(
+    hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Router",
+        data={
+            CONF_KIND: EntryKind.ROUTER.value,
+            CONF_LOCATION: "http://10.0.0.1:5000/rootDesc.xml",
+        },
+    )
+    entry.add_to_hass(hass)
+    client = ScriptedClient()
+    coordinator = RouterCoordinator(hass, entry, client, "10.0.0.2")  # type: ignore[arg-type]
+    registry = ir.async_get(hass)
+    issue_id = table_issue_id(entry.entry_id)
+
+    # The whole table: the router answers, but nothing of it parses.
+    client.error = UnreadableListing("<![CDATA[ junk\n[x](http://y)")
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["rows"] == "all"
+    assert "<a" not in RENDER.renderInline(issue.translation_placeholders["error"])
+
+    # Some rows: the rest is audited, and the issue says how many are missing.
+    client.error = None
+    client.table = PortMappingTable([mapping_from_fields(generic(0, 4000))])  # type: ignore[list-item]
+    client.table.unreadable = 3
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert len(coordinator.data.reports) == 1
+    issue = registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders["rows"] == "3"  # type: ignore[index]
+
+    # All readable again: the issue goes.
+    client.table.unreadable = 0
+    await coordinator.async_refresh()
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+
+    # Unreachable is no table issue.
+    client.error = ClientConnectionError("no route")
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert registry.async_get_issue(DOMAIN, issue_id) is None
+    await coordinator.async_shutdown()
