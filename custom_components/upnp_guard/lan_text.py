@@ -60,8 +60,11 @@ def _bound(text: str, limit: int) -> str:
 
 
 def clean(text: object, limit: int = MAX_LAN_TEXT) -> str:
-    """Plain text: no control or format characters, single spaces, at most `limit` chars."""
-    raw = str(text)[: limit * 4]  # a hostile megabyte is not walked char by char
+    """Plain text: no control or format characters, single spaces, at most `limit` chars.
+
+    None (a value the device did not send) is the empty text.
+    """
+    raw = ("" if text is None else str(text))[: limit * 4]  # a hostile megabyte is not walked
     visible = "".join(_plain(char) for char in raw)
     return _bound(_SPACES.sub(" ", visible).strip(), limit)
 

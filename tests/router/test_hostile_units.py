@@ -72,7 +72,7 @@ def test_markdown_placeholders_render_as_literal_text(text: str) -> None:
 def test_inert_text_stays_plain_and_empty_is_a_dash() -> None:
     for text in ("Hall light", "FRITZ!Box 7590", "10.0.0.5", "1.1.1.1,8.8.8.8", "Skype (TCP)"):
         assert markdown(text) == text
-    assert markdown("") == markdown(None if False else "") == "-"
+    assert markdown("") == markdown(None) == code(None) == "-"
     assert markdown("[x](y)") != "[x](y)"
 
 
