@@ -50,3 +50,13 @@ def inferred_kind(data: Mapping[str, object]) -> EntryKind:
     if data.get(CONF_DEVICE_TYPE) in IGD_DEVICE_TYPES:
         return EntryKind.ROUTER
     return EntryKind.APPLIANCE
+
+
+# Strings from the LAN (mapping descriptions, friendly names, host names, DNS lists) are
+# cut to this many characters wherever they are shown: repairs, events, logs (lan_text.py).
+# miniupnpd keeps 64 bytes of a description; friendly names are "< 64 characters" in UDA
+# 2.0 (2.3); four times that leaves room for multi-byte text and still bounds a hostile one.
+MAX_LAN_TEXT: Final = 256
+# A log argument (a LAN string, or an error whose text may quote a device's answer) is
+# cut to this many characters: one hostile answer must not flood the log.
+MAX_LOG_ARG: Final = 1024

@@ -106,6 +106,7 @@ def test_risk_flags() -> None:
             lease_duration=0,
             description="Galleta Silenciosa",
             remote_host="192.0.2.1",
+            malformed=True,
         ),
         client_known=False,
     )

@@ -43,6 +43,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
+from ..lan_text import markdown
 from .const import (
     AGENT_INFO,
     BINARY_INPUT,
@@ -473,7 +474,8 @@ class ApplianceConnection:
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key="agent_open_mode",
-            translation_placeholders={"name": self.device.friendly_name},
+            # The friendly name is the device's to choose: inert in the markdown.
+            translation_placeholders={"name": markdown(self.device.friendly_name)},
         )
 
     # -- liveness -----------------------------------------------------------------------

@@ -22,6 +22,9 @@ SUPPORTED_SERVICE_TYPES: Final = frozenset(
 NUMERIC_DATA_TYPES: Final = frozenset(
     {"ui1", "ui2", "ui4", "i1", "i2", "i4", "int", "r4", "r8", "number", "fixed.14.4", "float"}
 )
+# A description chooses how many evented numeric variables it declares: at most this
+# many become generic sensors per entry (the rest stay reachable via get_variables).
+MAX_GENERIC_SENSORS: Final = 32
 
 # Device types offered in the "pick a discovered device" list of the user step; they
 # mirror the SSDP matchers in manifest.json.

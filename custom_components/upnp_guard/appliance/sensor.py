@@ -22,15 +22,19 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
+from ..lan_text import get_logger
 from .connection import ApplianceConfigEntry, ApplianceConnection
 from .const import (
     AGENT_INFO,
     HUMIDITY_SENSOR,
+    MAX_GENERIC_SENSORS,
     NUMERIC_DATA_TYPES,
     SUPPORTED_SERVICE_TYPES,
     TEMPERATURE_SENSOR,
 )
 from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
+
+_LOGGER = get_logger(__name__)
 
 # TemperatureSensor:1 reports hundredths of a degree Celsius; our HumiditySensor:1
 # hundredths of a percent of relative humidity (see the agent contract).
@@ -138,7 +142,9 @@ def generic_sensors(device: UpnpDevice) -> Iterator[tuple[UpnpDevice, UpnpSensor
     unit; only events update them, so non-evented variables get none (use get_variables).
     A device may event dozens of such variables: each starts disabled; the user enables
     the ones that mean something.
+    The description decides how many there are: at most MAX_GENERIC_SENSORS.
     """
+    count = 0
     for node in device.all_devices:
         for service in node.services.values():
             if service.service_type in SUPPORTED_SERVICE_TYPES:
@@ -146,6 +152,15 @@ def generic_sensors(device: UpnpDevice) -> Iterator[tuple[UpnpDevice, UpnpSensor
             for variable in service.state_variables.values():
                 if not _is_generic_numeric(variable):
                     continue
+                if count >= MAX_GENERIC_SENSORS:
+                    _LOGGER.warning(
+                        "%s declares more than %s evented numeric variables; the others "
+                        "get no sensor (read them with get_variables)",
+                        device.friendly_name,
+                        MAX_GENERIC_SENSORS,
+                    )
+                    return
+                count += 1
                 yield (
                     node,
                     UpnpSensorEntityDescription(

@@ -40,6 +40,12 @@ MAX_PORT_MAPPINGS: Final = 4096
 LIST_PAGE_SIZE: Final = 1000
 # NewPortListing is XML inside a string argument; refuse to parse beyond this.
 MAX_PORT_LISTING_BYTES: Final = 2 * 1024 * 1024
+# Rows of one listing that nothing could be read from (no port, no protocol, a router
+# answering junk for every index): past this many the walk stops and the table is
+# reported unreadable, instead of spending MAX_PORT_MAPPINGS requests on junk.
+MAX_UNREADABLE_ROWS: Final = 64
+# The protocols a port mapping can have (IGD:1/IGD:2 PortMappingProtocol).
+MAPPING_PROTOCOLS: Final = frozenset({"TCP", "UDP"})
 # IGD:2 (WANIPConnection:2 spec 2.3.16): leases are capped at one week; 0 means "a week".
 IGD2_MAX_LEASE: Final = 604800
 # Mappings created through UPnP Guard must expire on their own if Home Assistant is gone.
@@ -49,6 +55,18 @@ MAX_LEASE: Final = IGD2_MAX_LEASE
 RENEW_FRACTION: Final = 0.5
 
 UPDATE_INTERVAL: Final = timedelta(seconds=30)
+# A router (or the LAN hosts behind it) decides how many mappings break the policy: at
+# most this many get a repair issue each; the rest share one summary issue (the service
+# list_port_mappings lists them all).
+MAX_POLICY_ISSUES: Final = 20
+# Events (upnp_guard_port_mapping) one refresh may fire; past it, one "events_suppressed"
+# event carries the count.
+MAX_EVENTS_PER_REFRESH: Final = 20
+# An owned mapping that vanished is re-added silently only when the router restarted
+# since it was last seen (its uptime is shorter than the time since); the uptime is in
+# whole seconds, so this much slack keeps a router that started just before from
+# passing for one that restarted.
+UPTIME_SLACK: Final = 2
 DEFAULT_GRACE_PERIOD: Final = 300
 MAX_GRACE_PERIOD: Final = 86400
 MAX_ALLOW_RULES: Final = 200

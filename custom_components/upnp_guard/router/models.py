@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..lan_text import clean
 from .const import NATPMP_DESCRIPTION_PREFIX, PCP_DESCRIPTION_PREFIX
 
 type MappingKey = tuple[str, int, str]  # (remote host or "", external port, protocol)
@@ -29,6 +30,9 @@ class RiskFlag(StrEnum):
     MALICIOUS_DESCRIPTION = "malicious_description"
     UNKNOWN_CLIENT = "unknown_client"
     REMOTE_HOST_SET = "remote_host_set"
+    # The router's answer for this row did not parse (a description crafted to break
+    # XML, a field that is no number or address): what is shown was recovered from it.
+    MALFORMED_ENTRY = "malformed_entry"
 
 
 class RemovalResult(StrEnum):
@@ -51,6 +55,9 @@ class PortMapping:
     enabled: bool
     description: str
     lease_duration: int  # seconds remaining; 0 is a permanent mapping
+    # True when the row had to be recovered from an answer that did not parse: its
+    # description (and any field after it) is untrusted.
+    malformed: bool = False
 
     @property
     def key(self) -> MappingKey:
@@ -64,6 +71,12 @@ class PortMapping:
         if self.description.startswith(PCP_DESCRIPTION_PREFIX):
             return Origin.PCP
         return Origin.UPNP
+
+
+class PortMappingTable(list[PortMapping]):
+    """The rows of one listing, and how many rows the router had that could not be read."""
+
+    unreadable: int = 0
 
 
 def key_id(key: MappingKey) -> str:
@@ -138,11 +151,11 @@ class MappingReport:
             "internal_client": m.internal_client,
             "internal_port": m.internal_port,
             "remote_host": m.remote_host,
-            "description": m.description,
+            "description": clean(m.description),
             "enabled": m.enabled,
             "lease_remaining": m.lease_duration,
             "first_seen": self.first_seen,
-            "owner": self.owner,
+            "owner": None if self.owner is None else clean(self.owner),
             "origin": self.origin.value,
             "owned": self.owned,
             "risk_flags": sorted(flag.value for flag in self.flags),

@@ -59,7 +59,10 @@ class AllowRule:
             return False
         if self.protocol is not None and mapping.protocol != self.protocol:
             return False
-        return self.description is None or fnmatchcase(mapping.description, self.description)
+        if self.description is None:
+            return True
+        # The description of a malformed row is whatever a LAN host made the parser see.
+        return not mapping.malformed and fnmatchcase(mapping.description, self.description)
 
     @classmethod
     def parse(cls, text: str) -> AllowRule:
@@ -185,4 +188,6 @@ def risk_flags(mapping: PortMapping, *, client_known: bool) -> frozenset[RiskFla
         flags.add(RiskFlag.UNKNOWN_CLIENT)
     if mapping.remote_host:
         flags.add(RiskFlag.REMOTE_HOST_SET)
+    if mapping.malformed:
+        flags.add(RiskFlag.MALFORMED_ENTRY)
     return frozenset(flags)

@@ -1,4 +1,5 @@
-"""Repair flows of router issues: remove or allow a mapping, accept new DNS servers.
+"""Repair flows of router issues: remove or allow a mapping, accept new DNS servers,
+re-add or forget an owned mapping that vanished from the router.
 
 Home Assistant looks for `async_create_fix_flow` in the integration's root `repairs.py`,
 which re-exports the one here.
@@ -98,6 +99,35 @@ class DnsChangedRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class OwnedMissingRepairFlow(RepairsFlow):
+    """An owned mapping vanished while the router kept running: re-add it, or forget it."""
+
+    def __init__(self, entry_id: str, mapping: str) -> None:
+        self._entry_id = entry_id
+        self._key = key_from_id(mapping)
+
+    async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        return self.async_show_menu(step_id="init", menu_options=["readd", "forget"])
+
+    async def async_step_readd(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
+        coordinator = _coordinator(self.hass, self._entry_id)
+        if coordinator is None:
+            return self.async_abort(reason="router_not_loaded")
+        if self._key not in coordinator.owned:
+            return self.async_abort(reason="router_mapping_not_owned")
+        await coordinator.async_readd_owned(self._key)
+        return self.async_create_entry(data={})
+
+    async def async_step_forget(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        coordinator = _coordinator(self.hass, self._entry_id)
+        if coordinator is None:
+            return self.async_abort(reason="router_not_loaded")
+        await coordinator.async_forget_owned(self._key)
+        return self.async_create_entry(data={})
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
@@ -105,4 +135,6 @@ async def async_create_fix_flow(
     data = data or {}
     if issue_id.startswith("router_dns_changed_"):
         return DnsChangedRepairFlow(str(data["entry_id"]), str(data["servers"]))
+    if issue_id.startswith("router_owned_missing_"):
+        return OwnedMissingRepairFlow(str(data["entry_id"]), str(data["mapping"]))
     return PortMappingRepairFlow(str(data["entry_id"]), str(data["mapping"]))
