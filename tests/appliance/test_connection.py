@@ -385,7 +385,7 @@ async def test_setup_failures_retry(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert reason in (entry.reason or "")
     # Nothing half-made stays behind: the notify server was released.
-    from custom_components.upnp_guard.appliance.connection import NOTIFY_SERVERS  # noqa: PLC0415
+    from custom_components.upnp_guard.notify import NOTIFY_SERVERS  # noqa: PLC0415
 
     pool = hass.data.get(NOTIFY_SERVERS)
     assert pool is None or not pool._servers

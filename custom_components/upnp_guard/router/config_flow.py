@@ -26,6 +26,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
 from ..discovery import async_claim_discovery
 from ..runtime import async_load_device
+from ..transport import LocationRefused
 from .const import (
     CONF_ADD_CLIENTS,
     CONF_ALLOW_RULES,
@@ -75,6 +76,8 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
+        except LocationRefused:
+            return self.async_abort(reason="location_refused")
         except ClientError, OSError, TimeoutError:
             return self.async_abort(reason="cannot_connect")
         except UpnpError:
