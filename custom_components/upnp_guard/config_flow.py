@@ -53,6 +53,7 @@ from .const import (
 )
 from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, router_options_flow
+from .runtime import trust_typed_host
 from .transport import LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
@@ -258,6 +259,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, location: str, errors: dict[str, str], *, typed: bool = False
     ) -> ConfigFlowResult | None:
         """Update and reload `entry` if `location` describes its device; else fill errors."""
+        trust_typed_host(self.hass, entry)
         device, error = await self._async_describe(location, typed=typed)
         if device is None:
             assert error is not None

@@ -103,6 +103,11 @@ def is_lan_host(host: str) -> bool:
     return any(plain.version == network.version and plain in network for network in _LAN)
 
 
+def _content_length(value: str | None) -> int | None:
+    """Content-Length as a number (None when absent or not a number: the stream cap holds)."""
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
 def response_cap(method: str) -> int:
     """The body cap of a response to `method` (GET: description or SCPD)."""
     return MAX_DESCRIPTION_BYTES if method.upper() == "GET" else MAX_CONTROL_RESPONSE_BYTES
@@ -175,7 +180,7 @@ class DeviceRequester(UpnpRequester):
                         http_request.url,
                         response.status,
                     )
-                length = response.content_length
+                length = _content_length(response.headers.get("Content-Length"))
                 if length is not None and length > cap:
                     raise self._too_large(http_request, f"Content-Length {length}", cap)
                 body = bytearray()
