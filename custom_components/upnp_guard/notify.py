@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from http import HTTPStatus
+from time import monotonic
 from typing import Any, override
 from xml.etree.ElementTree import ParseError
 
@@ -78,7 +78,7 @@ def same_address(host: str, peer: str | None) -> bool:
 class _Backlogged:
     request: HttpRequest
     peer: str
-    at: float  # time.monotonic()
+    at: float  # monotonic()
 
 
 class GuardedEventHandler(UpnpEventHandler):
@@ -97,11 +97,12 @@ class GuardedEventHandler(UpnpEventHandler):
         self._server.subscribing[host] += 1
         try:
             sid, granted = await super().async_subscribe(service, timeout)
+            await self._server.async_replay(sid, host)
         finally:
             self._server.subscribing[host] -= 1
             if self._server.subscribing[host] <= 0:
                 del self._server.subscribing[host]
-        await self._server.async_replay(sid, host)
+            self._server.purge()
         return sid, granted
 
 
@@ -202,8 +203,9 @@ class GuardedNotifyServer(UpnpNotifyServer):
             return HTTPStatus.BAD_REQUEST
 
     # -- the backlog of NOTIFYs that overtook their SUBSCRIBE answer -------------------
-    def _purge(self) -> None:
-        now = time.monotonic()
+    def purge(self) -> None:
+        """Drop early NOTIFYs too old, or from a host no longer being subscribed to."""
+        now = monotonic()
         for sid, entry in list(self._backlog.items()):
             if now - entry.at > NOTIFY_BACKLOG_MAX_AGE_S or not any(
                 same_address(host, entry.peer) for host in self.subscribing
@@ -211,8 +213,13 @@ class GuardedNotifyServer(UpnpNotifyServer):
                 del self._backlog[sid]
                 self._counters.backlog_dropped += 1
 
+    @property
+    def backlog_size(self) -> int:
+        """NOTIFYs waiting for their SUBSCRIBE answer."""
+        return len(self._backlog)
+
     def _may_backlog(self, peer: str) -> bool:
-        self._purge()
+        self.purge()
         return any(same_address(host, peer) for host in self.subscribing) and (
             len(self._backlog) < NOTIFY_BACKLOG_MAX
         )
@@ -221,18 +228,18 @@ class GuardedNotifyServer(UpnpNotifyServer):
         if sid not in self._backlog and len(self._backlog) >= NOTIFY_BACKLOG_MAX:
             self._counters.unknown_sid += 1  # the backlog filled while this one was read
             return
-        self._backlog[sid] = _Backlogged(http_request, peer, time.monotonic())
+        self._backlog[sid] = _Backlogged(http_request, peer, monotonic())
         self._counters.backlogged += 1
 
     async def async_replay(self, sid: str, host: str) -> None:
         """The SUBSCRIBE answer named `sid`: deliver its early NOTIFY if `host` sent one."""
+        self.purge()
         entry = self._backlog.pop(sid, None)
         if entry is not None and same_address(host, entry.peer):
             self._counters.backlog_replayed += 1
             await self._async_deliver(entry.request)
         elif entry is not None:
             self._counters.wrong_source += 1
-        self._purge()
 
 
 class NotifyServerPool:
@@ -274,6 +281,10 @@ class NotifyServerPool:
             self._servers.clear()
             self._users.clear()
         await asyncio.gather(*(server.async_stop_server() for server in servers))
+
+    def server_for(self, local_ip: str) -> GuardedNotifyServer | None:
+        """The server listening on `local_ip`, if one is."""
+        return self._servers.get(local_ip)
 
     def diagnostics(self) -> dict[str, Any]:
         """Drop counters for diagnostics."""
