@@ -130,7 +130,9 @@ class GuardedNotifyServer(UpnpNotifyServer):
     @override
     async def async_start_server(self) -> None:
         """Listen on the local address (a free port)."""
-        self._web = aiohttp.web.Server(self._async_handle)
+        # No lingering: a body we refused unread is not drained (up to 10 s by
+        # default, any size); the connection is closed instead.
+        self._web = aiohttp.web.Server(self._async_handle, lingering_time=0)
         self._server = await asyncio.get_running_loop().create_server(self._web, self._local_ip, 0)
         self._port = self._server.sockets[0].getsockname()[1]
 
