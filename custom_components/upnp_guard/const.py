@@ -69,3 +69,7 @@ MAX_NOTIFY_BYTES: Final = 64 * 1024
 # subscribing to at that moment, at most this many, for at most this long.
 NOTIFY_BACKLOG_MAX: Final = 8
 NOTIFY_BACKLOG_MAX_AGE_S: Final = 15.0
+# A device added by a typed host name: events must come from an address the name
+# resolved to when we subscribed (at most this many kept; resolving waits this long).
+MAX_RESOLVED_ADDRESSES: Final = 8
+NAME_RESOLVE_TIMEOUT_S: Final = 5

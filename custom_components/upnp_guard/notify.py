@@ -9,7 +9,8 @@ keeps a NOTIFY for an unknown SID in a backlog that is never purged, so any LAN 
 could fill Home Assistant's memory. Here, before the body is read:
 
 - the SID must be one of our subscriptions, and the NOTIFY must come from the address of
-  the device that holds it (the host of its event URL); else 412, counted;
+  the device that holds it (the host of its event URL; for a host name the user typed,
+  an address it resolved to when we subscribed); else 412, counted;
 - the body may be at most MAX_NOTIFY_BYTES (Content-Length, then while reading); else 413;
 - a NOTIFY for a SID we do not know yet is kept only while we are subscribing to a
   service of the sender (the initial event may overtake the SUBSCRIBE answer, UDA 1.1
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from http import HTTPStatus
@@ -38,7 +40,14 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, MAX_NOTIFY_BYTES, NOTIFY_BACKLOG_MAX, NOTIFY_BACKLOG_MAX_AGE_S
+from .const import (
+    DOMAIN,
+    MAX_NOTIFY_BYTES,
+    MAX_RESOLVED_ADDRESSES,
+    NAME_RESOLVE_TIMEOUT_S,
+    NOTIFY_BACKLOG_MAX,
+    NOTIFY_BACKLOG_MAX_AGE_S,
+)
 from .transport import DeviceRequester, device_requester, ip_literal, url_host
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,19 +68,29 @@ class NotifyCounters:
     backlog_dropped: int = 0
 
 
-def same_address(host: str, peer: str | None) -> bool:
-    """Whether a NOTIFY from `peer` comes from `host` (an IP literal or a name).
+def same_address(host: str, peer: str | None, names: Mapping[str, frozenset[str]]) -> bool:
+    """Whether a NOTIFY from `peer` comes from `host`, the host of the event URL.
 
-    A typed host name is compared as it was typed: events of a device added by name must
-    come from an address that spells the same (UDA devices send from the address they are
-    reached at; a name is only allowed for a URL the user typed).
+    `host` is an IP literal, or a name the user typed, compared with the addresses it
+    resolved to when we subscribed (`names`).
     """
-    if peer is None:
+    if not peer:
         return False
-    peer_ip, host_ip = ip_literal(peer.split("%", 1)[0]), ip_literal(host.split("%", 1)[0])
-    if peer_ip is None or host_ip is None:
-        return host == peer.lower()
+    peer_ip = ip_literal(peer.split("%", 1)[0])
+    host_ip = ip_literal(host.split("%", 1)[0])
+    if host_ip is None:
+        return peer_ip is not None and str(peer_ip) in names.get(host, frozenset())
     return peer_ip == host_ip
+
+
+async def async_resolve(host: str) -> frozenset[str]:
+    """The addresses a typed host name stands for (empty when it does not resolve)."""
+    try:
+        async with asyncio.timeout(NAME_RESOLVE_TIMEOUT_S):
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError, TimeoutError:
+        return frozenset()
+    return frozenset(str(info[4][0]) for info in infos[:MAX_RESOLVED_ADDRESSES])
 
 
 @dataclass(slots=True)
@@ -94,6 +113,8 @@ class GuardedEventHandler(UpnpEventHandler):
     ) -> tuple[ServiceId, timedelta]:
         """Subscribe; an early NOTIFY for the new SID from the device is replayed after."""
         host = url_host(service.event_sub_url)
+        if ip_literal(host) is None:
+            self._server.names[host] = await async_resolve(host)
         self._server.subscribing[host] += 1
         try:
             sid, granted = await super().async_subscribe(service, timeout)
@@ -117,6 +138,8 @@ class GuardedNotifyServer(UpnpNotifyServer):
         self._server: asyncio.Server | None = None
         # Hosts with a SUBSCRIBE in flight, and NOTIFYs waiting for its answer.
         self.subscribing: Counter[str] = Counter()
+        # Typed host names of event URLs -> the addresses they resolved to.
+        self.names: dict[str, frozenset[str]] = {}
         self._backlog: dict[str, _Backlogged] = {}
         self.event_handler = GuardedEventHandler(self, requester)
 
@@ -179,7 +202,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
             if not peer or not self._may_backlog(peer):
                 self._counters.unknown_sid += 1
                 return HTTPStatus.PRECONDITION_FAILED
-        elif not same_address(url_host(service.event_sub_url), peer):
+        elif not same_address(url_host(service.event_sub_url), peer, self.names):
             self._counters.wrong_source += 1
             return HTTPStatus.PRECONDITION_FAILED
         return None
@@ -210,7 +233,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
         now = monotonic()
         for sid, entry in list(self._backlog.items()):
             if now - entry.at > NOTIFY_BACKLOG_MAX_AGE_S or not any(
-                same_address(host, entry.peer) for host in self.subscribing
+                same_address(host, entry.peer, self.names) for host in self.subscribing
             ):
                 del self._backlog[sid]
                 self._counters.backlog_dropped += 1
@@ -222,7 +245,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
 
     def _may_backlog(self, peer: str) -> bool:
         self.purge()
-        return any(same_address(host, peer) for host in self.subscribing) and (
+        return any(same_address(host, peer, self.names) for host in self.subscribing) and (
             len(self._backlog) < NOTIFY_BACKLOG_MAX
         )
 
@@ -237,7 +260,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
         """The SUBSCRIBE answer named `sid`: deliver its early NOTIFY if `host` sent one."""
         self.purge()
         entry = self._backlog.pop(sid, None)
-        if entry is not None and same_address(host, entry.peer):
+        if entry is not None and same_address(host, entry.peer, self.names):
             self._counters.backlog_replayed += 1
             await self._async_deliver(entry.request)
         elif entry is not None:

@@ -6,6 +6,7 @@ NOTIFYs are sent over real HTTP, from 127.0.0.1 (the device) or 127.0.0.2 (anoth
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 from xml.sax.saxutils import escape
@@ -24,10 +25,16 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.upnp_guard import notify
 from custom_components.upnp_guard.const import (
     MAX_NOTIFY_BYTES,
+    MAX_RESOLVED_ADDRESSES,
     NOTIFY_BACKLOG_MAX,
     NOTIFY_BACKLOG_MAX_AGE_S,
 )
-from custom_components.upnp_guard.notify import GuardedNotifyServer, notify_server_pool
+from custom_components.upnp_guard.notify import (
+    GuardedNotifyServer,
+    async_resolve,
+    notify_server_pool,
+    same_address,
+)
 
 from .conftest import SWITCH_POWER, FakeUpnpDevice, entry_for
 
@@ -254,3 +261,28 @@ async def test_backlog_ages(
     assert notify_server_pool(hass).counters.backlog_replayed == 0
     assert notify_server_pool(hass).counters.backlog_dropped == 1
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_device_added_by_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typed host name: events must come from an address it resolved to."""
+    names = {"lamp.home": frozenset({"192.168.1.30"})}
+    assert same_address("lamp.home", "192.168.1.30", names)
+    assert not same_address("lamp.home", "192.168.1.31", names)
+    assert not same_address("other.home", "192.168.1.30", names)  # never resolved
+    assert same_address("fe80::1%eth0", "fe80::1", names)
+    assert not same_address("192.168.1.30", None, names)
+    # Tests resolve no names: the loop's resolver answers as a LAN's DNS would.
+    loop = asyncio.get_running_loop()
+
+    async def getaddrinfo(host: str, *_: Any) -> list[tuple[Any, ...]]:
+        if host != "lamp.home":
+            raise OSError("no such name")
+        return [
+            (2, 1, 6, "", (f"192.168.1.{30 + n}", 0)) for n in range(MAX_RESOLVED_ADDRESSES + 3)
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+    resolved = await async_resolve("lamp.home")
+    assert "192.168.1.30" in resolved
+    assert len(resolved) == MAX_RESOLVED_ADDRESSES
+    assert await async_resolve("name.invalid") == frozenset()
