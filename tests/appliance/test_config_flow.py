@@ -277,6 +277,9 @@ async def test_reauth(hass: HomeAssistant, light_device: FakeUpnpDevice) -> None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    # The entry reloads in the background: let it finish before the test ends.
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_reconfigure(
