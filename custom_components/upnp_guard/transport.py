@@ -108,6 +108,16 @@ def _content_length(value: str | None) -> int | None:
     return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
+def _scope_free_host(url: str) -> dict[str, str]:
+    """A Host header without the IPv6 zone (fe80::1%eth0 means nothing to the device)."""
+    host = url_host(url)
+    if "%" not in host:
+        return {}
+    port = urlsplit(url).port
+    bare = f"[{host.split('%', 1)[0]}]"
+    return {"Host": f"{bare}:{port}" if port else bare}
+
+
 def response_cap(method: str) -> int:
     """The body cap of a response to `method` (GET: description or SCPD)."""
     return MAX_DESCRIPTION_BYTES if method.upper() == "GET" else MAX_CONTROL_RESPONSE_BYTES
@@ -167,7 +177,7 @@ class DeviceRequester(UpnpRequester):
             async with self._session.request(
                 http_request.method,
                 http_request.url,
-                headers=dict(http_request.headers or {}),
+                headers={**_scope_free_host(http_request.url), **(http_request.headers or {})},
                 data=http_request.body,
                 timeout=self._timeout,
                 allow_redirects=False,

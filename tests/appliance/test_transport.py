@@ -33,6 +33,7 @@ from custom_components.upnp_guard.transport import (
     DeviceRequester,
     LocationRefused,
     ResponseTooLarge,
+    _scope_free_host,
     device_requester,
     is_lan_host,
 )
@@ -300,3 +301,9 @@ async def test_discovered_location_redirecting_to_loopback_is_refused(
             with pytest.raises(UpnpResponseError):
                 await async_load_appliance(hass, f"{device.url}/d.xml")
     assert inside.requests == []
+
+
+def test_host_header_drops_the_ipv6_zone() -> None:
+    assert _scope_free_host("http://[fe80::1%25eth0]:8080/d.xml") == {"Host": "[fe80::1]:8080"}
+    assert _scope_free_host("http://[fe80::1%eth0]/d.xml") == {"Host": "[fe80::1]"}
+    assert _scope_free_host("http://192.168.1.2/d.xml") == {}
