@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from unittest.mock import patch
+
 import pytest
 import pytest_socket
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_SSDP, SOURCE_USER
@@ -36,13 +39,21 @@ def discovery(device: FakeUpnpDevice, location: str | None = None) -> SsdpServic
 
 
 @pytest.fixture
-def lan_light(aioclient_mock: AiohttpClientMocker) -> FakeUpnpDevice:
+def lan_setup_skipped() -> Generator[None]:
+    """Entries of LAN_BASE_URL devices are not set up: only the flow is under test (the
+    setup would look for a route to an address that exists nowhere here)."""
+    with patch("custom_components.upnp_guard.async_setup_entry", return_value=True):
+        yield
+
+
+@pytest.fixture
+def lan_light(aioclient_mock: AiohttpClientMocker, lan_setup_skipped: None) -> FakeUpnpDevice:
     """The light as SSDP finds it: on a LAN address (only its description is fetched)."""
     return FakeUpnpDevice(aioclient_mock, dimmable_light(), base_url=LAN_BASE_URL)
 
 
 @pytest.fixture
-def lan_agent(aioclient_mock: AiohttpClientMocker) -> FakeUpnpDevice:
+def lan_agent(aioclient_mock: AiohttpClientMocker, lan_setup_skipped: None) -> FakeUpnpDevice:
     """An agent as SSDP finds it: on a LAN address."""
     return FakeUpnpDevice(aioclient_mock, agent(), base_url=LAN_BASE_URL)
 

@@ -102,6 +102,16 @@ async def test_event_from_the_device_arrives(
 
 
 @pytest.mark.usefixtures("init_light")
+async def test_only_notify_is_served(hass: HomeAssistant) -> None:
+    pytest_socket.socket_allow_hosts([DEVICE_ADDRESS])
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(server_of(hass).callback_url) as response,
+    ):
+        assert response.status == 405
+
+
+@pytest.mark.usefixtures("init_light")
 async def test_unknown_sids_are_refused_and_not_kept(
     hass: HomeAssistant, light_device: FakeUpnpDevice
 ) -> None:
