@@ -10,9 +10,6 @@ CONF_LOCATION: Final = "location"
 CONF_UDN: Final = "udn"
 CONF_DEVICE_TYPE: Final = "device_type"
 
-# Seconds to wait for a device description before giving up.
-DESCRIPTION_TIMEOUT: Final = 10
-
 
 class EntryKind(StrEnum):
     """What a config entry stands for; each kind lives in its own subpackage."""
