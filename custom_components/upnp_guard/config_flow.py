@@ -44,6 +44,7 @@ from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
     CONF_LOCATION,
+    CONF_TYPED_HOST,
     CONF_UDN,
     DOMAIN,
     ENTRY_MINOR_VERSION,
@@ -54,6 +55,8 @@ from .const import (
 )
 from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, offers_wan_connection, router_options_flow
+from .runtime import trust_typed_host
+from .transport import LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
 # Bound on the description URL a user may enter (longer ones are not UPnP locations).
@@ -62,6 +65,8 @@ MAX_LOCATION_LENGTH = 512
 
 def describe_error(err: Exception) -> str:
     """The form error for a description that could not be loaded."""
+    if isinstance(err, LocationRefused):
+        return "location_refused"
     # A non-200 answer or a body that is not XML: whatever is there is not UPnP.
     if isinstance(err, UpnpResponseError | UpnpXmlParseError):
         return "not_upnp"
@@ -80,6 +85,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         """Start with nothing discovered."""
         self._location: str | None = None
         self._name: str | None = None
+        # Host of the description URL the user typed in this flow, if any.
+        self._typed_host: str | None = None
         # Discovered, not yet configured devices offered by the user step: UDN -> info.
         self._discoveries: dict[str, SsdpServiceInfo] = {}
 
@@ -97,13 +104,20 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         """Only router entries have options."""
         return is_router_entry(config_entry.data)
 
-    async def _async_describe(self, location: str) -> tuple[UpnpDevice | None, str | None]:
-        """Fetch the description; return the device or an error key."""
+    async def _async_describe(
+        self, location: str, *, typed: bool = False
+    ) -> tuple[UpnpDevice | None, str | None]:
+        """Fetch the description; return the device or an error key.
+
+        `typed`: the user typed `location`, so its host may be off the LAN (the entry
+        remembers it, CONF_TYPED_HOST); discovered locations must be on the LAN.
+        """
         if len(location) > MAX_LOCATION_LENGTH or urlsplit(location).scheme not in (
             "http",
             "https",
         ):
             return None, "invalid_url"
+        self._typed_host = async_trust_typed_location(self.hass, location) if typed else None
         try:
             device = await async_load_appliance(self.hass, location)
         except (UpnpError, ClientError, OSError, TimeoutError) as err:
@@ -117,12 +131,15 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
 
     def _entry_data(self, device: UpnpDevice, location: str) -> dict[str, Any]:
         kind = EntryKind.ROUTER if device.device_type in IGD_DEVICE_TYPES else EntryKind.APPLIANCE
-        return {
+        data = {
             CONF_KIND: kind.value,
             CONF_LOCATION: location,
             CONF_UDN: device.udn,
             CONF_DEVICE_TYPE: device.device_type,
         }
+        if self._typed_host is not None:
+            data[CONF_TYPED_HOST] = self._typed_host
+        return data
 
     async def _async_discovered_devices(self) -> dict[str, SsdpServiceInfo]:
         """Devices SSDP has seen that we support and that are not configured yet."""
@@ -159,17 +176,18 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             self._discoveries = await self._async_discovered_devices()
         else:
             location = (user_input.get(CONF_LOCATION) or "").strip()
+            typed = bool(location)
             picked = user_input.get(CONF_DISCOVERED)
             if not location and picked in self._discoveries:
                 location = self._discoveries[picked].ssdp_location or ""
             if not location:
                 errors["base"] = "no_device"
             else:
-                device, error = await self._async_describe(location)
+                device, error = await self._async_describe(location, typed=typed)
                 if device is not None:
                     # The user's choice wins over a discovery flow still waiting.
                     await self.async_set_unique_id(device.udn, raise_on_progress=False)
-                    self._abort_if_unique_id_configured(updates={CONF_LOCATION: location})
+                    self._abort_if_unique_id_configured(updates=self._entry_data(device, location))
                     return self.async_create_entry(
                         title=device.friendly_name, data=self._entry_data(device, location)
                     )
@@ -231,7 +249,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             location = user_input[CONF_LOCATION].strip()
-            result = await self._async_check_same_device(entry, location, errors)
+            result = await self._async_check_same_device(entry, location, errors, typed=True)
             if result is not None:
                 return result
         return self.async_show_form(
@@ -245,10 +263,11 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_check_same_device(
-        self, entry: ConfigEntry, location: str, errors: dict[str, str]
+        self, entry: ConfigEntry, location: str, errors: dict[str, str], *, typed: bool = False
     ) -> ConfigFlowResult | None:
         """Update and reload `entry` if `location` describes its device; else fill errors."""
-        device, error = await self._async_describe(location)
+        trust_typed_host(self.hass, entry)
+        device, error = await self._async_describe(location, typed=typed)
         if device is None:
             assert error is not None
             errors["base"] = error
@@ -256,4 +275,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         # Another device's discovery flow in progress must not hide that it is another one.
         await self.async_set_unique_id(device.udn, raise_on_progress=False)
         self._abort_if_unique_id_mismatch(reason="wrong_device")
-        return self.async_update_location_and_abort(entry, location)
+        updates: dict[str, Any] = {}
+        if self._typed_host is not None:
+            updates[CONF_TYPED_HOST] = self._typed_host
+        return self.async_update_location_and_abort(entry, location, updates)

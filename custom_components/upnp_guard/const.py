@@ -11,9 +11,6 @@ CONF_LOCATION: Final = "location"
 CONF_UDN: Final = "udn"
 CONF_DEVICE_TYPE: Final = "device_type"
 
-# Seconds to wait for a device description before giving up.
-DESCRIPTION_TIMEOUT: Final = 10
-
 
 class EntryKind(StrEnum):
     """What a config entry stands for; each kind lives in its own subpackage."""
@@ -60,3 +57,45 @@ MAX_LAN_TEXT: Final = 256
 # A log argument (a LAN string, or an error whose text may quote a device's answer) is
 # cut to this many characters: one hostile answer must not flood the log.
 MAX_LOG_ARG: Final = 1024
+
+# Every request to a device (transport.py). A LAN device answers in milliseconds; this
+# bounds one that accepts the connection and then trickles or never answers.
+DEVICE_REQUEST_TIMEOUT: Final = 10
+# Attempts per request when the device closed the connection under us (an idle
+# keep-alive connection may be closed at any time, RFC 9112 section 9.6).
+DEVICE_REQUEST_ATTEMPTS: Final = 3
+# Cap of a description or SCPD (any GET), checked on Content-Length and while reading.
+# The largest we know are a few tens of KB (DLNA renderers' AVTransport SCPD, TR-064
+# routers); 256 KiB leaves room and bounds a device that sends a gigabyte.
+MAX_DESCRIPTION_BYTES: Final = 256 * 1024
+# Cap of any other answer (SOAP, GENA): a full IGD:2 port listing page of 1000 entries,
+# XML-escaped inside the SOAP envelope, stays well below it (router/const.py caps the
+# unescaped listing at MAX_PORT_LISTING_BYTES).
+MAX_CONTROL_RESPONSE_BYTES: Final = 4 * 1024 * 1024
+# Where devices live: private (RFC 1918, ULA) and link-local ranges. A device URL on any
+# other host (loopback, public, multicast...) is refused unless the user typed it.
+LAN_NETWORKS: Final = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+)
+# Link-local, but the cloud instance metadata service, never a UPnP device.
+REFUSED_ADDRESSES: Final = ("169.254.169.254",)
+# Entry data: the host of a description URL the user typed (trusted off the LAN too).
+CONF_TYPED_HOST: Final = "typed_host"
+
+# GENA NOTIFYs we accept (appliance/notify.py). Events of our agent, a light or a router
+# are well under 4 KB; a media renderer's LastChange can reach tens of KB.
+MAX_NOTIFY_BYTES: Final = 64 * 1024
+# NOTIFYs that arrive before the SUBSCRIBE answer told us their SID (UDA 1.1 section 4.2.1
+# allows the initial event right after the answer): kept only from a device we are
+# subscribing to at that moment, at most this many, for at most this long.
+NOTIFY_BACKLOG_MAX: Final = 8
+NOTIFY_BACKLOG_MAX_AGE_S: Final = 15.0
+# A device added by a typed host name: events must come from an address the name
+# resolved to when we subscribed (at most this many kept; resolving waits this long).
+MAX_RESOLVED_ADDRESSES: Final = 8
+NAME_RESOLVE_TIMEOUT_S: Final = 5

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import ClientError
-from async_upnp_client.aiohttp import AiohttpSessionRequester
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.exceptions import UpnpError
@@ -13,9 +13,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .const import CONF_LOCATION, DESCRIPTION_TIMEOUT, DOMAIN
+from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN
+from .transport import device_requester
 
 
 @dataclass(slots=True)
@@ -30,16 +30,14 @@ type UpnpGuardConfigEntry = ConfigEntry[RuntimeData]
 
 async def async_load_device(hass: HomeAssistant, location: str) -> UpnpDevice:
     """Fetch and parse a device description (raises UpnpError and aiohttp errors)."""
-    requester = AiohttpSessionRequester(
-        async_get_clientsession(hass), with_sleep=True, timeout=DESCRIPTION_TIMEOUT
-    )
-    factory = UpnpFactory(requester, non_strict=True)
+    factory = UpnpFactory(device_requester(hass), non_strict=True)
     return await factory.async_create_device(location)
 
 
 async def async_connect(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> RuntimeData:
     """Load the entry's device; not ready while it cannot be reached."""
     location: str = entry.data[CONF_LOCATION]
+    trust_typed_host(hass, entry)
     try:
         device = await async_load_device(hass, location)
     except (UpnpError, ClientError, OSError, TimeoutError) as err:
@@ -49,6 +47,12 @@ async def async_connect(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> Run
             translation_placeholders={"location": location},
         ) from err
     return RuntimeData(device=device)
+
+
+def trust_typed_host(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """An entry made from a URL the user typed may reach that host off the LAN too."""
+    if host := entry.data.get(CONF_TYPED_HOST):
+        device_requester(hass).trust_host(str(host))
 
 
 def is_described(device: UpnpDevice, device_entry: dr.DeviceEntry) -> bool:

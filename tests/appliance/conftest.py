@@ -30,11 +30,15 @@ from custom_components.upnp_guard.const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
     CONF_LOCATION,
+    CONF_TYPED_HOST,
     CONF_UDN,
     DOMAIN,
 )
+from custom_components.upnp_guard.transport import url_host
 
 BASE_URL = "http://127.0.0.1:49152"
+# A device as SSDP discovers it: on a LAN address (only the description is fetched).
+LAN_BASE_URL = "http://192.168.1.20:49152"
 SWITCH_POWER = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 TEMPERATURE = "urn:schemas-upnp-org:service:TemperatureSensor:1"
@@ -508,6 +512,9 @@ def entry_for(device: FakeUpnpDevice) -> MockConfigEntry:
             CONF_LOCATION: device.location,
             CONF_UDN: device.spec.udn,
             CONF_DEVICE_TYPE: device.spec.device_type,
+            # These devices live on loopback (aioclient_mock), which is no LAN address:
+            # the entries are made as if the user had typed the URL (transport.py).
+            CONF_TYPED_HOST: url_host(device.location),
         },
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from unittest.mock import patch
+
 import pytest
 import pytest_socket
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_SSDP, SOURCE_USER
@@ -14,7 +17,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.upnp_guard.config_flow import UpnpGuardConfigFlow
 from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
 
-from .conftest import FakeUpnpDevice, SsdpHub, entry_for
+from .conftest import LAN_BASE_URL, FakeUpnpDevice, SsdpHub, agent, dimmable_light, entry_for
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "ssdp_hub", "socket_enabled")
 
@@ -35,6 +38,26 @@ def discovery(device: FakeUpnpDevice, location: str | None = None) -> SsdpServic
     )
 
 
+@pytest.fixture
+def lan_setup_skipped() -> Generator[None]:
+    """Entries of LAN_BASE_URL devices are not set up: only the flow is under test (the
+    setup would look for a route to an address that exists nowhere here)."""
+    with patch("custom_components.upnp_guard.async_setup_entry", return_value=True):
+        yield
+
+
+@pytest.fixture
+def lan_light(aioclient_mock: AiohttpClientMocker, lan_setup_skipped: None) -> FakeUpnpDevice:
+    """The light as SSDP finds it: on a LAN address (only its description is fetched)."""
+    return FakeUpnpDevice(aioclient_mock, dimmable_light(), base_url=LAN_BASE_URL)
+
+
+@pytest.fixture
+def lan_agent(aioclient_mock: AiohttpClientMocker, lan_setup_skipped: None) -> FakeUpnpDevice:
+    """An agent as SSDP finds it: on a LAN address."""
+    return FakeUpnpDevice(aioclient_mock, agent(), base_url=LAN_BASE_URL)
+
+
 async def test_user_enters_url(hass: HomeAssistant, light_device: FakeUpnpDevice) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
@@ -50,19 +73,21 @@ async def test_user_enters_url(hass: HomeAssistant, light_device: FakeUpnpDevice
         "location": light_device.location,
         "udn": light_device.spec.udn,
         "device_type": "urn:schemas-upnp-org:device:DimmableLight:1",
+        # Typed by the user: this host is trusted although loopback is no LAN address.
+        "typed_host": "127.0.0.1",
     }
 
 
 async def test_user_picks_discovered_device(
-    hass: HomeAssistant, ssdp_hub: SsdpHub, agent_device: FakeUpnpDevice
+    hass: HomeAssistant, ssdp_hub: SsdpHub, lan_agent: FakeUpnpDevice
 ) -> None:
-    ssdp_hub.discoveries[AGENT_ST] = [discovery(agent_device)]
+    ssdp_hub.discoveries[AGENT_ST] = [discovery(lan_agent)]
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     schema_keys = [str(key) for key in result["data_schema"].schema]
     assert schema_keys == ["discovered", "location"]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"discovered": agent_device.spec.udn}
+        result["flow_id"], {"discovered": lan_agent.spec.udn}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Garage agent"
@@ -159,31 +184,31 @@ async def test_user_already_configured_updates_location(
     assert entry.data[CONF_LOCATION] == light_device.location
 
 
-async def test_ssdp_confirm(hass: HomeAssistant, light_device: FakeUpnpDevice) -> None:
+async def test_ssdp_confirm(hass: HomeAssistant, lan_light: FakeUpnpDevice) -> None:
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(light_device)
+        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(lan_light)
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "confirm"
     assert result["description_placeholders"] == {"name": "Hall light"}
     # A second announcement (an embedded device of the same root) joins the same flow.
     again = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(light_device)
+        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(lan_light)
     )
     assert again["type"] is FlowResultType.ABORT
     assert again["reason"] == "already_in_progress"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].unique_id == light_device.spec.udn
+    assert result["result"].unique_id == lan_light.spec.udn
 
 
 async def test_ssdp_device_gone_before_confirm(
-    hass: HomeAssistant, light_device: FakeUpnpDevice
+    hass: HomeAssistant, lan_light: FakeUpnpDevice
 ) -> None:
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(light_device)
+        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(lan_light)
     )
-    light_device.offline = True
+    lan_light.offline = True
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
@@ -263,6 +288,9 @@ async def test_reauth(hass: HomeAssistant, light_device: FakeUpnpDevice) -> None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    # The entry reloads in the background: let it finish before the test ends.
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_reconfigure(

@@ -23,7 +23,7 @@ from custom_components.upnp_guard.appliance.const import (
     SUBSCRIPTION_TIMEOUT_S,
 )
 
-from .conftest import SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
+from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
 
 LIGHT = "light.hall_light"
 
@@ -385,7 +385,7 @@ async def test_setup_failures_retry(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert reason in (entry.reason or "")
     # Nothing half-made stays behind: the notify server was released.
-    from custom_components.upnp_guard.appliance.connection import NOTIFY_SERVERS  # noqa: PLC0415
+    from custom_components.upnp_guard.notify import NOTIFY_SERVERS  # noqa: PLC0415
 
     pool = hass.data.get(NOTIFY_SERVERS)
     assert pool is None or not pool._servers
@@ -423,11 +423,12 @@ async def test_service_urls_change_with_the_description(
         async_load_appliance,
     )
 
-    first = await async_load_appliance(hass, light_device.location)
-    again = await async_load_appliance(hass, light_device.location)
+    lan = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url=LAN_BASE_URL)
+    first = await async_load_appliance(hass, lan.location)
+    again = await async_load_appliance(hass, lan.location)
     assert service_urls(first) == service_urls(again)
     # The same device behind another address (or with new paths) is a new description.
-    moved = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url="http://127.0.0.9:1")
+    moved = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url="http://192.168.1.9:1")
     elsewhere = await async_load_appliance(hass, moved.location)
     assert elsewhere.udn == first.udn
     assert service_urls(elsewhere) != service_urls(first)

@@ -13,10 +13,12 @@ from custom_components.upnp_guard.const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
     CONF_LOCATION,
+    CONF_TYPED_HOST,
     CONF_UDN,
     DOMAIN,
     EntryKind,
 )
+from custom_components.upnp_guard.transport import url_host
 
 from .conftest import FakeUpnpDevice
 
@@ -31,6 +33,7 @@ def router_entry(location: str) -> MockConfigEntry:
             CONF_LOCATION: location,
             CONF_UDN: "uuid:router-units",
             CONF_DEVICE_TYPE: "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+            CONF_TYPED_HOST: url_host(location),  # loopback: as if the user typed it
         },
     )
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from homeassistant.core import HomeAssistant
 
-from custom_components.upnp_guard.appliance.connection import NOTIFY_SERVERS
+from custom_components.upnp_guard.notify import NOTIFY_SERVERS
 from custom_components.upnp_guard.router.events import RouterEvents
 from tests.lan import Host, Router
 

@@ -9,13 +9,13 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from ..const import CONF_LOCATION, DOMAIN
-from ..runtime import is_described
+from ..notify import notify_server_pool
+from ..runtime import is_described, trust_typed_host
 from .connection import (
     TRANSPORT_ERRORS,
     ApplianceConfigEntry,
     ApplianceConnection,
     async_local_ip_for,
-    notify_server_pool,
     open_mode_issue_id,
 )
 from .description import async_load_appliance
@@ -33,6 +33,7 @@ PLATFORMS: list[Platform] = [
 async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
     """Load the description, subscribe to the device's events, set up its platforms."""
     location: str = entry.data[CONF_LOCATION]
+    trust_typed_host(hass, entry)
     try:
         device = await async_load_appliance(hass, location)
         local_ip = await async_local_ip_for(location, hass)

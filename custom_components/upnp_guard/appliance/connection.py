@@ -25,7 +25,6 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import ClientError
-from async_upnp_client.aiohttp import AiohttpNotifyServer, AiohttpSessionRequester
 from async_upnp_client.client import UpnpAction, UpnpDevice, UpnpService, UpnpStateVariable
 from async_upnp_client.const import HttpRequest
 from async_upnp_client.event_handler import UpnpEventHandler
@@ -34,16 +33,14 @@ from async_upnp_client.utils import async_get_local_ip
 from homeassistant.components import ssdp
 from homeassistant.components.ssdp.scanner import SsdpChange
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
-from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
 from ..lan_text import markdown
+from ..notify import notify_server_pool
 from .const import (
     AGENT_INFO,
     BINARY_INPUT,
@@ -86,60 +83,6 @@ SUBSCRIBE_PRIORITY: tuple[str, ...] = (
     TEMPERATURE_SENSOR,
     HUMIDITY_SENSOR,
 )
-
-NOTIFY_SERVERS: HassKey[NotifyServerPool] = HassKey(f"{DOMAIN}_notify_servers")
-
-
-class NotifyServerPool:
-    """One GENA notify server per local address, shared by the devices routed through it."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        self._hass = hass
-        self._lock = asyncio.Lock()
-        self._servers: dict[str, AiohttpNotifyServer] = {}
-        self._users: dict[str, int] = {}
-        self._requester = AiohttpSessionRequester(
-            async_get_clientsession(hass), with_sleep=True, timeout=REQUEST_TIMEOUT_S
-        )
-        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop_all)
-
-    async def async_acquire(self, local_ip: str) -> UpnpEventHandler:
-        """The event handler whose callback URL is on `local_ip` (started on first use)."""
-        async with self._lock:
-            server = self._servers.get(local_ip)
-            if server is None:
-                server = AiohttpNotifyServer(
-                    requester=self._requester, source=(local_ip, 0), loop=self._hass.loop
-                )
-                await server.async_start_server()
-                self._servers[local_ip] = server
-                _LOGGER.debug("GENA notify server listening at %s", server.callback_url)
-            self._users[local_ip] = self._users.get(local_ip, 0) + 1
-            return server.event_handler
-
-    async def async_release(self, local_ip: str) -> None:
-        """Stop the server on `local_ip` once its last device is gone."""
-        async with self._lock:
-            self._users[local_ip] -= 1
-            if self._users[local_ip] > 0:
-                return
-            del self._users[local_ip]
-            server = self._servers.pop(local_ip)
-            await server.async_stop_server()
-
-    async def _async_stop_all(self, _event: Event) -> None:
-        async with self._lock:
-            servers = list(self._servers.values())
-            self._servers.clear()
-            self._users.clear()
-        await asyncio.gather(*(server.async_stop_server() for server in servers))
-
-
-def notify_server_pool(hass: HomeAssistant) -> NotifyServerPool:
-    """The integration's notify server pool (created when the first device connects)."""
-    if (pool := hass.data.get(NOTIFY_SERVERS)) is None:
-        pool = hass.data[NOTIFY_SERVERS] = NotifyServerPool(hass)
-    return pool
 
 
 @dataclass(slots=True)

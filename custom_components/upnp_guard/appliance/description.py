@@ -11,14 +11,12 @@ from __future__ import annotations
 from typing import override
 from xml.etree import ElementTree as ET
 
-from async_upnp_client.aiohttp import AiohttpSessionRequester
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.const import NS
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from ..const import DESCRIPTION_TIMEOUT
+from ..transport import device_requester
 from .const import SUPPORTED_SERVICE_TYPES
 
 
@@ -47,10 +45,9 @@ class UdnKeyedFactory(UpnpFactory):
 
 async def async_load_appliance(hass: HomeAssistant, location: str) -> UpnpDevice:
     """Fetch and parse a description (raises UpnpError and aiohttp errors)."""
-    requester = AiohttpSessionRequester(
-        async_get_clientsession(hass), with_sleep=True, timeout=DESCRIPTION_TIMEOUT
+    return await UdnKeyedFactory(device_requester(hass), non_strict=True).async_create_device(
+        location
     )
-    return await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
 
 
 def is_supported(device: UpnpDevice) -> bool:

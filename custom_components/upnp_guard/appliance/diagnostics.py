@@ -13,6 +13,8 @@ from async_upnp_client.client import UpnpDevice
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from ..notify import notify_server_pool
+from ..transport import device_requester
 from .connection import ApplianceConfigEntry
 
 TO_REDACT = {
@@ -76,5 +78,8 @@ async def async_get_config_entry_diagnostics(
             "polled_services": [s.service_id for s in connection.polled_services],
         },
         "device": _device(connection.device),
+        # Home Assistant-wide: what the device transport and notify servers refused.
+        "transport": device_requester(hass).diagnostics(),
+        "notify_drops": notify_server_pool(hass).diagnostics(),
     }
     return async_redact_data(data, TO_REDACT)

@@ -27,6 +27,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
 from ..discovery import async_claim_discovery
 from ..runtime import async_load_device
+from ..transport import LocationRefused
 from .const import (
     CONF_ADD_CLIENTS,
     CONF_ALLOW_RULES,
@@ -86,6 +87,8 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
+        except LocationRefused:
+            return self.async_abort(reason="location_refused")
         except UpnpResponseError:
             # An HTTP error status is an answer (async-upnp-client makes it a ClientError
             # too): whatever is there is no UPnP description, as in the user step.
@@ -108,7 +111,7 @@ class RouterFlowMixin(_FlowBase):
         )
 
     def async_update_location_and_abort(
-        self, entry: ConfigEntry, location: str
+        self, entry: ConfigEntry, location: str, extra: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Store a checked new location (reauth, reconfigure) and finish the flow.
 
@@ -117,9 +120,10 @@ class RouterFlowMixin(_FlowBase):
         `async_update_reload_and_abort` in 2026.12 (it reports the use until then).
         Entries without a listener (appliances, a router not loaded) are reloaded here.
         """
+        updates = {CONF_LOCATION: location, **(extra or {})}
         if entry.update_listeners:
-            return self.async_update_and_abort(entry, data_updates={CONF_LOCATION: location})
-        return self.async_update_reload_and_abort(entry, data_updates={CONF_LOCATION: location})
+            return self.async_update_and_abort(entry, data_updates=updates)
+        return self.async_update_reload_and_abort(entry, data_updates=updates)
 
 
 def _options_schema(options: dict[str, Any]) -> vol.Schema:

@@ -6,7 +6,8 @@ traffic counters are never evented, so the poll stays for them). An event applie
 values it carries and, when they changed (or the mapping count differs from the
 inventory), asks the coordinator for a (debounced) refresh so the inventory and the
 policy run now rather than at the next poll.
-The notify server is the one appliance entries use, shared per local address.
+The notify server is the one appliance entries use, shared per local address
+(notify.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from async_upnp_client.exceptions import UpnpError
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
-from ..appliance.connection import notify_server_pool
+from ..notify import notify_server_pool
 from .const import (
     MIN_SUBSCRIPTION_RENEW_DELAY,
     RESUBSCRIBE_RETRY_DELAY,
