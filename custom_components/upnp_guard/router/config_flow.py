@@ -87,16 +87,8 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
-        except LocationRefused:
-            return self.async_abort(reason="location_refused")
-        except UpnpResponseError:
-            # An HTTP error status is an answer (async-upnp-client makes it a ClientError
-            # too): whatever is there is no UPnP description, as in the user step.
-            return self.async_abort(reason="not_upnp")
-        except ClientError, OSError, TimeoutError:
-            return self.async_abort(reason="cannot_connect")
-        except UpnpError:
-            return self.async_abort(reason="not_upnp")
+        except (LocationRefused, ClientError, OSError, TimeoutError, UpnpError) as err:
+            return self.async_abort(reason=_load_error_reason(err))
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.
             return self.async_abort(reason="not_igd")
@@ -124,6 +116,19 @@ class RouterFlowMixin(_FlowBase):
         if entry.update_listeners:
             return self.async_update_and_abort(entry, data_updates=updates)
         return self.async_update_reload_and_abort(entry, data_updates=updates)
+
+
+def _load_error_reason(err: Exception) -> str:
+    """The abort reason for a description that could not be loaded."""
+    if isinstance(err, LocationRefused):
+        return "location_refused"
+    # An HTTP error status is an answer (async-upnp-client makes it a ClientError too):
+    # whatever is there is no UPnP description, as in the user step.
+    if isinstance(err, UpnpResponseError) or not isinstance(
+        err, ClientError | OSError | TimeoutError
+    ):
+        return "not_upnp"
+    return "cannot_connect"
 
 
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
