@@ -87,7 +87,7 @@ REFUSED_ADDRESSES: Final = ("169.254.169.254",)
 # Entry data: the host of a description URL the user typed (trusted off the LAN too).
 CONF_TYPED_HOST: Final = "typed_host"
 
-# GENA NOTIFYs we accept (appliance/notify.py). Events of our agent, a light or a router
+# GENA NOTIFYs we accept (notify.py). Events of our agent, a light or a router
 # are well under 4 KB; a media renderer's LastChange can reach tens of KB.
 MAX_NOTIFY_BYTES: Final = 64 * 1024
 # NOTIFYs that arrive before the SUBSCRIBE answer told us their SID (UDA 1.1 section 4.2.1
@@ -95,6 +95,14 @@ MAX_NOTIFY_BYTES: Final = 64 * 1024
 # subscribing to at that moment, at most this many, for at most this long.
 NOTIFY_BACKLOG_MAX: Final = 8
 NOTIFY_BACKLOG_MAX_AGE_S: Final = 15.0
+# Connections to a notify server: a NOTIFY is one small request a device sends within a
+# second, so a connection lives at most NOTIFY_CONNECTION_MAX_S (headers trickled one
+# byte at a time, or a body never finished, are cut then); at most
+# NOTIFY_CONNECTIONS_PER_PEER at once from one address (a device with several services
+# notifies them together) and NOTIFY_CONNECTIONS_MAX in all; beyond, closed at once.
+NOTIFY_CONNECTION_MAX_S: Final = 10.0
+NOTIFY_CONNECTIONS_PER_PEER: Final = 8
+NOTIFY_CONNECTIONS_MAX: Final = 64
 # A device added by a typed host name: events must come from an address the name
 # resolved to when we subscribed (at most this many kept; resolving waits this long).
 MAX_RESOLVED_ADDRESSES: Final = 8
