@@ -68,6 +68,8 @@ MAX_EVENTS_PER_REFRESH: Final = 20
 # passing for one that restarted.
 UPTIME_SLACK: Final = 2
 DEFAULT_GRACE_PERIOD: Final = 300
+# Mappings listed by the options flow's preview of enforce mode (the count is exact).
+MAX_ENFORCE_PREVIEW: Final = 20
 MAX_GRACE_PERIOD: Final = 86400
 MAX_ALLOW_RULES: Final = 200
 MAX_DESCRIPTION_LENGTH: Final = 256
