@@ -266,7 +266,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, location: str, errors: dict[str, str], *, typed: bool = False
     ) -> ConfigFlowResult | None:
         """Update and reload `entry` if `location` describes its device; else fill errors."""
-        trust_typed_host(self.hass, entry)
+        trust_typed_host(self.hass, entry.data)
         device, error = await self._async_describe(location, typed=typed)
         if device is None:
             assert error is not None

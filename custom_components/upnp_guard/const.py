@@ -30,11 +30,6 @@ ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
 
-def entry_kind(data: Mapping[str, object]) -> EntryKind:
-    """Kind of an entry from its data: required (a missing one raises KeyError)."""
-    return EntryKind(str(data[CONF_KIND]))
-
-
 def is_router_entry(data: Mapping[str, object]) -> bool:
     """Whether an entry is a router's, for code that may meet entries not migrated yet
     (a disabled entry is migrated only when it is set up)."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError
 from async_upnp_client.exceptions import UpnpCommunicationError, UpnpError
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_FRIENDLY_NAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -44,6 +43,9 @@ from .models import (
     key_id,
 )
 from .policy import Policy, risk_flags
+
+if TYPE_CHECKING:
+    from .data import RouterConfigEntry
 
 _LOGGER = get_logger(__name__)
 
@@ -99,10 +101,10 @@ def router_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 class RouterCoordinator(DataUpdateCoordinator[RouterState]):
     """One router: its table, its WAN, its DNS, and the mappings we own on it."""
 
-    config_entry: ConfigEntry[Any]
+    config_entry: RouterConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: IgdClient, ha_ip: str
+        self, hass: HomeAssistant, entry: RouterConfigEntry, client: IgdClient, ha_ip: str
     ) -> None:
         super().__init__(
             hass,

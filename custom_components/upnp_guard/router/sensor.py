@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import RouterCoordinator
+from .data import RouterConfigEntry
 from .entity import RouterEntity
 from .models import RouterState
 
@@ -102,11 +102,11 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: Any,
+    entry: RouterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the router offers."""
-    coordinator: RouterCoordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinator
     async_add_entities(
         RouterSensor(coordinator, description)
         for description in SENSORS
