@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeIs
 
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
-from async_upnp_client.exceptions import UpnpError
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN, is_router_entry
-from .transport import device_requester
+from .transport import TRANSPORT_ERRORS, device_requester
 
 if TYPE_CHECKING:
     from .appliance.connection import ApplianceConfigEntry
@@ -51,7 +49,7 @@ async def async_connect(hass: HomeAssistant, data: Mapping[str, Any]) -> UpnpDev
     trust_typed_host(hass, data)
     try:
         return await async_load_device(hass, location)
-    except (UpnpError, ClientError, OSError, TimeoutError) as err:
+    except TRANSPORT_ERRORS as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="device_unreachable",

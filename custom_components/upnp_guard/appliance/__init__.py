@@ -11,8 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import CONF_LOCATION, DOMAIN
 from ..notify import notify_server_pool
 from ..runtime import is_described, trust_typed_host
+from ..transport import TRANSPORT_ERRORS
 from .connection import (
-    TRANSPORT_ERRORS,
     ApplianceConfigEntry,
     ApplianceConnection,
     async_local_ip_for,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import probatio as vol
 from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
-from async_upnp_client.exceptions import UpnpError, UpnpResponseError
+from async_upnp_client.exceptions import UpnpResponseError
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -27,7 +27,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
 from ..discovery import async_claim_discovery
 from ..runtime import async_load_device
-from ..transport import LocationRefused
+from ..transport import TRANSPORT_ERRORS, LocationRefused
 from .const import (
     CONF_ADD_CLIENTS,
     CONF_ALLOW_RULES,
@@ -87,7 +87,7 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
-        except (LocationRefused, ClientError, OSError, TimeoutError, UpnpError) as err:
+        except TRANSPORT_ERRORS as err:
             return self.async_abort(reason=_load_error_reason(err))
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.

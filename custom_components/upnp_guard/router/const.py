@@ -112,12 +112,3 @@ MODE_MONITOR: Final = "monitor"
 MODE_ENFORCE: Final = "enforce"
 
 STORAGE_VERSION: Final = 1
-
-# GENA on the router: the subscription we ask for, renewed at this fraction of what the
-# router grants, and how long to wait before subscribing again after a failure (polling
-# carries on meanwhile).
-SUBSCRIPTION_TIMEOUT: Final = timedelta(seconds=1800)
-SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
-# A router granting a tiny timeout must not make us renew in a tight loop.
-MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
-RESUBSCRIBE_RETRY_DELAY: Final = 300.0

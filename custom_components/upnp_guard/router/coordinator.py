@@ -20,6 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import CONF_LOCATION, DOMAIN
 from ..lan_text import clean, get_logger, markdown
+from ..transport import TRANSPORT_ERRORS
 from .const import (
     EVENT_PORT_MAPPING,
     MAX_EVENTS_PER_REFRESH,
@@ -211,7 +212,7 @@ class RouterCoordinator(DataUpdateCoordinator[RouterState]):
                 translation_key="router_table_unreadable",
                 translation_placeholders={"error": clean(err.__cause__)},
             ) from err
-        except (UpnpError, ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="router_unreachable",
@@ -534,7 +535,7 @@ class RouterCoordinator(DataUpdateCoordinator[RouterState]):
                 await self.async_request_refresh()
                 return
             await self.async_add_owned(owned)
-        except (UpnpError, ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             _LOGGER.warning("Renewing port mapping %s failed: %s", key_id(owned.key), err)
             # Try again soon; the poll also re-adds it if the router dropped it.
             self._schedule_renewal(owned, None)

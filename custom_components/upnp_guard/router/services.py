@@ -6,8 +6,6 @@ import ipaddress
 from typing import Any
 
 import probatio as vol
-from aiohttp import ClientError
-from async_upnp_client.exceptions import UpnpError
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -21,6 +19,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import async_register_admin_service
 
 from ..const import DOMAIN
+from ..transport import TRANSPORT_ERRORS
 from .const import ERR_CONFLICT, ERR_NOT_AUTHORIZED, ERR_ONLY_PERMANENT_LEASES, MAX_LEASE, MIN_LEASE
 from .coordinator import RouterCoordinator
 from .data import router_entries
@@ -163,7 +162,7 @@ async def _async_add(call: ServiceCall) -> ServiceResponse:
     )
     try:
         granted = await coordinator.async_add_owned(owned)
-    except (UpnpError, ClientError, TimeoutError) as err:
+    except TRANSPORT_ERRORS as err:
         raise _failed(err) from err
     await coordinator.async_refresh()
     return {
@@ -180,7 +179,7 @@ async def _async_remove(call: ServiceCall) -> ServiceResponse:
     key = (call.data[ATTR_REMOTE_HOST], call.data[ATTR_EXTERNAL_PORT], call.data[ATTR_PROTOCOL])
     try:
         result = await coordinator.async_remove(key)
-    except (UpnpError, ClientError, TimeoutError) as err:
+    except TRANSPORT_ERRORS as err:
         raise _failed(err) from err
     return {"result": result.value}
 
