@@ -83,7 +83,8 @@ REFUSED_ADDRESSES: Final = ("169.254.169.254",)
 CONF_TYPED_HOST: Final = "typed_host"
 
 # GENA subscriptions, both kinds (appliance/connection.py, router/events.py).
-# The lifetime we ask for. The agent clamps TIMEOUT to 300..1800 s (DESIGN.md limits);
+# The lifetime we ask for. Our agent clamps TIMEOUT to 300..1800 s (GENA_TIMEOUT_MIN_S and
+# GENA_TIMEOUT_MAX_S in firmware/upnpguard/limits.py);
 # 1800 s is also what UDA suggests as a sane upper bound.
 SUBSCRIPTION_TIMEOUT_S: Final = 1800
 # Appliances: renew this long before a subscription expires, or at half its lifetime if
@@ -97,7 +98,7 @@ SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
 MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
 RESUBSCRIBE_RETRY_DELAY: Final = 300.0
 
-# GENA NOTIFYs we accept (appliance/notify.py). Events of our agent, a light or a router
+# GENA NOTIFYs we accept (notify.py). Events of our agent, a light or a router
 # are well under 4 KB; a media renderer's LastChange can reach tens of KB.
 MAX_NOTIFY_BYTES: Final = 64 * 1024
 # NOTIFYs that arrive before the SUBSCRIBE answer told us their SID (UDA 1.1 section 4.2.1

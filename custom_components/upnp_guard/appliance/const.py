@@ -8,7 +8,7 @@ from typing import Final
 SWITCH_POWER: Final = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING: Final = "urn:schemas-upnp-org:service:Dimming:1"
 TEMPERATURE_SENSOR: Final = "urn:schemas-upnp-org:service:TemperatureSensor:1"
-# Our agent's own services (see notes/contract: the agent's description).
+# Our agent's own services (the agent declares them in firmware/upnpguard/).
 HUMIDITY_SENSOR: Final = "urn:upnp-guard-org:service:HumiditySensor:1"
 BINARY_INPUT: Final = "urn:upnp-guard-org:service:BinaryInput:1"
 AGENT_INFO: Final = "urn:upnp-guard-org:service:AgentInfo:1"

@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 else:
     _FlowBase = object
 
-CONF_ROUTER_LOCATION = "router_location"
-
 
 def offers_wan_connection(device: UpnpDevice) -> bool:
     """Whether a router's description has what a router entry watches (its setup needs it)."""

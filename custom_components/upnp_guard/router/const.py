@@ -18,7 +18,6 @@ LAN_HOST_CONFIG_SERVICE_TYPE: Final = "urn:schemas-upnp-org:service:LANHostConfi
 
 # UPnP error codes of WANIPConnection (IGD:1 and IGD:2 specs, section 2.4).
 ERR_INVALID_ARGS: Final = 402
-ERR_ACTION_FAILED: Final = 501
 ERR_NOT_AUTHORIZED: Final = 606
 ERR_ARRAY_INDEX_INVALID: Final = 713
 ERR_NO_SUCH_ENTRY: Final = 714

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -28,7 +27,6 @@ class RouterSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[RouterState], StateType]
     exists_fn: Callable[[RouterState], bool] = lambda state: True
-    attributes_fn: Callable[[RouterState], dict[str, Any]] | None = None
 
 
 SENSORS: tuple[RouterSensorDescription, ...] = (
