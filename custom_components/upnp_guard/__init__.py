@@ -6,9 +6,7 @@ subpackage sets it up. This module only dispatches.
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
@@ -20,13 +18,10 @@ from .const import (
     CONF_KIND,
     DOMAIN,
     ENTRY_MINOR_VERSION,
-    EntryKind,
-    entry_kind,
     inferred_kind,
-    is_router_entry,
 )
 from .router.services import async_setup_services as async_setup_router_services
-from .runtime import is_described
+from .runtime import UpnpGuardConfigEntry, is_described, is_router
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -38,7 +33,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """1.1 -> 1.2: store the entry's kind. (Home Assistant itself refuses an entry of a
     newer major version, a downgrade, before calling this.)"""
     if entry.minor_version < ENTRY_MINOR_VERSION:
@@ -49,22 +44,22 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Set up the entry through its kind's subpackage."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    if is_router(entry):
         return await router.async_setup_entry(hass, entry)
     return await appliance.async_setup_entry(hass, entry)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Unload the entry through its kind's subpackage."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    if is_router(entry):
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: ConfigEntry[Any], device_entry: dr.DeviceEntry
+    hass: HomeAssistant, entry: UpnpGuardConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """The user may delete a device the entry's description no longer has, never a live one
     (it would come back at the next start)."""
@@ -73,9 +68,9 @@ async def async_remove_config_entry_device(
     return not is_described(entry.runtime_data.device, device_entry)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> None:
     """Delete what a removed entry stored (also of an entry never migrated)."""
-    if is_router_entry(entry.data):
+    if is_router(entry):
         await router.async_remove_entry(hass, entry)
     else:
         await appliance.async_remove_entry(hass, entry)

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import probatio as vol
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.exceptions import (
     UpnpConnectionError,
@@ -56,7 +55,7 @@ from .const import (
 from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, offers_wan_connection, router_options_flow
 from .runtime import trust_typed_host
-from .transport import LocationRefused, async_trust_typed_location
+from .transport import TRANSPORT_ERRORS, LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
 # Bound on the description URL a user may enter (longer ones are not UPnP locations).
@@ -120,7 +119,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self._typed_host = async_trust_typed_location(self.hass, location) if typed else None
         try:
             device = await async_load_appliance(self.hass, location)
-        except (UpnpError, ClientError, OSError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             return None, describe_error(err)
         if device.device_type in IGD_DEVICE_TYPES:
             if not offers_wan_connection(device):
@@ -266,7 +265,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, location: str, errors: dict[str, str], *, typed: bool = False
     ) -> ConfigFlowResult | None:
         """Update and reload `entry` if `location` describes its device; else fill errors."""
-        trust_typed_host(self.hass, entry)
+        trust_typed_host(self.hass, entry.data)
         device, error = await self._async_describe(location, typed=typed)
         if device is None:
             assert error is not None

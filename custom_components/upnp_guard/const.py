@@ -30,11 +30,6 @@ ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
 
-def entry_kind(data: Mapping[str, object]) -> EntryKind:
-    """Kind of an entry from its data: required (a missing one raises KeyError)."""
-    return EntryKind(str(data[CONF_KIND]))
-
-
 def is_router_entry(data: Mapping[str, object]) -> bool:
     """Whether an entry is a router's, for code that may meet entries not migrated yet
     (a disabled entry is migrated only when it is set up)."""
@@ -86,6 +81,22 @@ LAN_NETWORKS: Final = (
 REFUSED_ADDRESSES: Final = ("169.254.169.254",)
 # Entry data: the host of a description URL the user typed (trusted off the LAN too).
 CONF_TYPED_HOST: Final = "typed_host"
+
+# GENA subscriptions, both kinds (appliance/connection.py, router/events.py).
+# The lifetime we ask for. Our agent clamps TIMEOUT to 300..1800 s (GENA_TIMEOUT_MIN_S and
+# GENA_TIMEOUT_MAX_S in firmware/upnpguard/limits.py);
+# 1800 s is also what UDA suggests as a sane upper bound.
+SUBSCRIPTION_TIMEOUT_S: Final = 1800
+# Appliances: renew this long before a subscription expires, or at half its lifetime if
+# shorter, so one lost renewal still leaves time for another before the device drops us.
+RENEWAL_MARGIN_S: Final = 60
+# Routers: renew at this fraction of the shortest lifetime granted, never sooner than
+# MIN_SUBSCRIPTION_RENEW_DELAY (a router granting a tiny timeout must not make us renew
+# in a tight loop); after a refused SUBSCRIBE, try again after RESUBSCRIBE_RETRY_DELAY
+# (polling carries on meanwhile).
+SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
+MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
+RESUBSCRIBE_RETRY_DELAY: Final = 300.0
 
 # GENA NOTIFYs we accept (notify.py). Events of our agent, a light or a router
 # are well under 4 KB; a media renderer's LastChange can reach tens of KB.

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from http import HTTPStatus
 from time import monotonic
-from typing import Any, override
+from typing import Any, Final, override
 from xml.etree.ElementTree import ParseError
 
 import aiohttp.web
@@ -57,9 +57,13 @@ from .const import (
     NOTIFY_CONNECTIONS_MAX,
     NOTIFY_CONNECTIONS_PER_PEER,
 )
-from .transport import DeviceRequester, device_requester, ip_literal, url_host
+from .transport import TRANSPORT_ERRORS, DeviceRequester, device_requester, ip_literal, url_host
 
 _LOGGER = logging.getLogger(__name__)
+
+# Subscribing, renewing or cancelling fails as any request does, or with KeyError when the
+# event handler no longer knows the SID (both kinds: appliance/connection.py, router/events.py).
+GENA_ERRORS: Final[tuple[type[Exception], ...]] = (*TRANSPORT_ERRORS, KeyError)
 
 NOTIFY_SERVERS: HassKey[NotifyServerPool] = HassKey(f"{DOMAIN}_notify_servers")
 

@@ -106,9 +106,7 @@ def request_message(method, path, headers, boot_id, counter, body):
 
 def event_message(sid, seq, boot_id, body):
     """The canonical string an event's (NOTIFY's) MAC covers."""
-    return b"\n".join(
-        (b"UG1-EVENT", sid.encode(), b"%d" % seq, b"%d" % boot_id, body_digest(body))
-    )
+    return b"\n".join((b"UG1-EVENT", sid.encode(), b"%d" % seq, b"%d" % boot_id, body_digest(body)))
 
 
 def equal(a, b):

@@ -20,8 +20,8 @@ from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_INTERVAL_S,
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
-    SUBSCRIPTION_TIMEOUT_S,
 )
+from custom_components.upnp_guard.const import SUBSCRIPTION_TIMEOUT_S
 
 from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
 

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 import probatio as vol
 from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
-from async_upnp_client.exceptions import UpnpError, UpnpResponseError
+from async_upnp_client.exceptions import UpnpResponseError
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlowResult,
     OptionsFlow,
 )
@@ -33,7 +32,7 @@ from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryK
 from ..discovery import async_claim_discovery
 from ..lan_text import code
 from ..runtime import async_load_device
-from ..transport import LocationRefused
+from ..transport import TRANSPORT_ERRORS, LocationRefused
 from .const import (
     CONF_ADD_CLIENTS,
     CONF_ALLOW_RULES,
@@ -45,6 +44,7 @@ from .const import (
     MODE_ENFORCE,
     MODE_MONITOR,
 )
+from .data import loaded_router
 from .igd import IgdClient, NotAnIgd
 from .models import MappingReport
 from .policy import InvalidRule, Policy, parse_clients, parse_rules
@@ -55,8 +55,6 @@ if TYPE_CHECKING:
     _FlowBase = ConfigFlow
 else:
     _FlowBase = object
-
-CONF_ROUTER_LOCATION = "router_location"
 
 
 def _describe(report: MappingReport) -> str:
@@ -104,7 +102,7 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
-        except (LocationRefused, ClientError, OSError, TimeoutError, UpnpError) as err:
+        except TRANSPORT_ERRORS as err:
             return self.async_abort(reason=_load_error_reason(err))
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.
@@ -213,13 +211,10 @@ class RouterOptionsFlow(OptionsFlow):
     def _removals(self, policy: Policy) -> list[MappingReport] | None:
         """What enforcing `policy` would remove after the grace period, as of the last
         poll; None when the router has not been read (the entry is not loaded)."""
-        entry = self.config_entry
-        if entry.state is not ConfigEntryState.LOADED:
+        entry = loaded_router(self.hass, self.config_entry.entry_id)
+        if entry is None:
             return None
-        state = entry.runtime_data.coordinator.data
-        if state is None:
-            return None
-        reports: list[MappingReport] = state.reports
+        reports = entry.runtime_data.coordinator.data.reports
         return [r for r in reports if not r.owned and not policy.allows(r.mapping)]
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

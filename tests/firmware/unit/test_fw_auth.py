@@ -59,8 +59,13 @@ def test_request_vectors():
         )
         assert message == case["canonical"].encode(), message
         header = auth.request_header(
-            key, case["method"], case["path"], case["headers"], case["boot_id"],
-            case["counter"], body,
+            key,
+            case["method"],
+            case["path"],
+            case["headers"],
+            case["boot_id"],
+            case["counter"],
+            body,
         )
         assert header == case["header"], header
 
@@ -72,9 +77,10 @@ def test_event_vectors():
         body = case["body"].encode()
         message = auth.event_message(case["sid"], case["seq"], case["boot_id"], body)
         assert message == case["canonical"].encode()
-        assert auth.event_header(key, case["sid"], case["seq"], case["boot_id"], body) == case[
-            "header"
-        ]
+        assert (
+            auth.event_header(key, case["sid"], case["seq"], case["boot_id"], body)
+            == case["header"]
+        )
 
 
 def test_rotation_vector():
