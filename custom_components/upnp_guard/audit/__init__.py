@@ -1,0 +1,1 @@
+"""The network audit: inventory of UPnP devices, checks, findings (docs/audit.md)."""
