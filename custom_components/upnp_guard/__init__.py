@@ -14,8 +14,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from . import appliance, router
+from . import appliance, audit, router
 from .appliance.services import async_setup_services as async_setup_appliance_services
+from .audit.config_flow import async_offer_audit
+from .audit.services import async_setup_services as async_setup_audit_services
 from .const import (
     CONF_KIND,
     DOMAIN,
@@ -35,6 +37,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (they exist even with no entry loaded)."""
     async_setup_appliance_services(hass)
     async_setup_router_services(hass)
+    async_setup_audit_services(hass)
+    async_offer_audit(hass)
     return True
 
 
@@ -51,6 +55,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
     """Set up the entry through its kind's subpackage."""
+    if entry_kind(dict(entry.data)) is EntryKind.AUDIT:
+        return await audit.async_setup_entry(hass, entry)
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         return await router.async_setup_entry(hass, entry)
     return await appliance.async_setup_entry(hass, entry)
@@ -58,6 +64,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
     """Unload the entry through its kind's subpackage."""
+    if entry_kind(dict(entry.data)) is EntryKind.AUDIT:
+        return await audit.async_unload_entry(hass, entry)
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
@@ -68,13 +76,15 @@ async def async_remove_config_entry_device(
 ) -> bool:
     """The user may delete a device the entry's description no longer has, never a live one
     (it would come back at the next start)."""
-    if entry.state is not ConfigEntryState.LOADED:
+    if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_KIND) == EntryKind.AUDIT:
         return True
     return not is_described(entry.runtime_data.device, device_entry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Delete what a removed entry stored (also of an entry never migrated)."""
+    if entry.data.get(CONF_KIND) == EntryKind.AUDIT:
+        return  # it stores nothing; its issues went when it was unloaded
     if is_router_entry(entry.data):
         await router.async_remove_entry(hass, entry)
     else:

@@ -40,6 +40,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
 from .appliance.description import async_load_appliance, is_supported
+from .audit.config_flow import AuditFlowMixin
 from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -75,7 +76,7 @@ def describe_error(err: Exception) -> str:
     return "cannot_connect"
 
 
-class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
+class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
     VERSION = ENTRY_VERSION

@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
 
     APPLIANCE = "appliance"  # appliance/: lights, switches, sensors, our agents
     ROUTER = "router"  # router/: IGD port mappings, WAN status, DNS watch
+    AUDIT = "audit"  # audit/: the network audit, one per Home Assistant (no device)
 
 
 IGD_DEVICE_TYPES: Final = (

@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from .appliance import diagnostics as appliance_diagnostics
+from .audit import diagnostics as audit_diagnostics
 from .const import EntryKind, entry_kind
 from .router import diagnostics as router_diagnostics
 
@@ -15,7 +16,9 @@ from .router import diagnostics as router_diagnostics
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ConfigEntry[Any]
 ) -> dict[str, Any]:
-    """Hand over to the diagnostics of the entry's kind (imported, so mypy sees both)."""
+    """Hand over to the diagnostics of the entry's kind (imported, so mypy sees them)."""
+    if entry_kind(dict(entry.data)) is EntryKind.AUDIT:
+        return await audit_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
         return await router_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     return await appliance_diagnostics.async_get_config_entry_diagnostics(hass, entry)

@@ -87,3 +87,17 @@ class CheckId(StrEnum):
     ROUTER_SECURE_MODE_OFF = "UG-ROUTER-003"
     CALLSTRANGER = "UG-GENA-001"
     SSDP_AMPLIFICATION = "UG-SSDP-001"
+
+
+# The audit's own entry (one per Home Assistant): its unique id, its title.
+AUDIT_UNIQUE_ID: Final = "upnp_guard_network_audit"
+# Event fired once per new finding (automations), with the finding's report view.
+EVENT_AUDIT_FINDING: Final = "upnp_guard_audit_finding"
+# The action that returns the report (response data).
+SERVICE_AUDIT_REPORT: Final = "audit_report"
+# Repair issues of findings: this prefix + the finding's key (repairs.py dispatches on it).
+AUDIT_ISSUE_PREFIX: Final = "audit_"
+# Repair issue of a user data file that did not validate (the shipped data still runs).
+ISSUE_STACKS_FILE_INVALID: Final = "audit_stacks_file_invalid"
+# Options: the active probes (off by default, docs/audit.md).
+CONF_ACTIVE_PROBES: Final = "active_probes"

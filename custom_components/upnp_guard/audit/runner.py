@@ -94,6 +94,10 @@ class AuditRunner:
         # Descriptions read, by UDN: (location, device); re-read when the location changes.
         self._described: dict[str, tuple[str, UpnpDevice]] = {}
 
+    def forget_description(self, udn: str) -> None:
+        """Read the device's description again at the next run (after a fix)."""
+        self._described.pop(udn, None)
+
     async def async_collect(self, *, search: bool) -> None:
         """Fill the inventory from HA's SSDP data and, when `search`, our own search."""
         now = datetime.now(UTC)

@@ -140,7 +140,7 @@ def _object(
         raise _fail(where, "must be an object")
     if unknown := set(value) - keys:
         raise _fail(where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(keys)}")
-    for key in required:
+    for key in sorted(required):
         if key not in value:
             raise _fail(where, f"'{key}' is required")
     return value
