@@ -37,7 +37,7 @@ LANHOST_UDN = "uuid:00000000-0000-4000-8000-0000000b0002"
 SCORE = "sensor.upnp_network_audit_security_score"
 
 
-async def test_audit_entry_end_to_end(
+async def test_audit_entry_end_to_end(  # noqa: PLR0917
     ha_host: Host,
     lan: Lan,
     router: Router,
