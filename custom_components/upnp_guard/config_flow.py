@@ -40,7 +40,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
 from .appliance.description import async_load_appliance, is_supported
-from .audit.config_flow import AuditFlowMixin
+from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow, is_audit_entry
 from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -94,7 +94,9 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy; appliances have no options yet."""
+        """Routers have a port-mapping policy, the audit its probes; appliances none yet."""
+        if is_audit_entry(config_entry):
+            return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
         raise NotImplementedError
@@ -102,8 +104,8 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only router entries have options."""
-        return is_router_entry(config_entry.data)
+        """Only router and audit entries have options."""
+        return is_router_entry(config_entry.data) or is_audit_entry(config_entry)
 
     async def _async_describe(
         self, location: str, *, typed: bool = False

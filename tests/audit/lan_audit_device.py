@@ -8,7 +8,9 @@ Kinds:
   (libupnp < 1.6.18: CVE-2012-5958..5965 and later ones);
 - `lanhost`: a LANDevice with LANHostConfigManagement:1 and its Set/Delete actions (DNS
   servers, DHCP), which any host may call (UPnP has no authentication);
-- `light`: a plain BinaryLight with a current stack: nothing to report.
+- `light`: a plain BinaryLight with a current stack: nothing to report;
+- `chatty`: a BinaryLight that answers every M-SEARCH with 20 times the replies UDA asks
+  for (the library's own replies, repeated): an SSDP amplifier.
 
 Prints `ready <description URL>` once it serves and `ACTION <name> <args>` for every
 action it runs. SIGTERM sends ssdp:byebye and exits.
@@ -140,6 +142,13 @@ class LanDevice(UpnpServerDevice):
 
 
 async def main() -> None:
+    if KIND == "chatty":
+        uda_replies = upnp_server.SsdpSearchResponder._build_responses
+
+        def amplified(self: upnp_server.SsdpSearchResponder, headers: object) -> list[bytes]:
+            return uda_replies(self, headers) * 20  # type: ignore[arg-type]
+
+        upnp_server.SsdpSearchResponder._build_responses = amplified  # type: ignore[method-assign]
     if KIND in SERVERS:
         upnp_server.HEADER_SERVER = SERVERS[KIND]
     device_class = LanDevice if KIND == "lanhost" else Light

@@ -83,6 +83,7 @@ async def test_passive_audit_exact_findings(
     # Root devices only (the router's embedded WANDevice and WANConnectionDevice answer
     # the search with their own UDNs too).
     assert len(report.devices) == len(everyone)
-    # No action was called on any device: the checks only read.
+    # No action was called on any device: the checks only read; probes are off.
     assert "ACTION" not in lanhost_proc.output()
+    assert "AddPortMapping" not in router.daemon.output()  # type: ignore[union-attr]
     assert report.score == 100 - 40 - 20 - 20

@@ -21,7 +21,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from ..const import DOMAIN
 from ..lan_text import clean, get_logger, markdown
-from .const import ISSUE_STACKS_FILE_INVALID, USER_STACKS_FILE
+from .const import CONF_ACTIVE_PROBES, ISSUE_STACKS_FILE_INVALID, USER_STACKS_FILE
 from .coordinator import AuditCoordinator
 from .router_findings import router_findings
 from .runner import AuditRunner
@@ -77,6 +77,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
             translation_placeholders={"file": USER_STACKS_FILE, "error": markdown(clean(error))},
         )
     runner = AuditRunner(hass, database, extra_findings=[router_findings])
+    runner.probes.enabled = bool(entry.options.get(CONF_ACTIVE_PROBES, False))
     coordinator = AuditCoordinator(hass, entry, runner)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = AuditData(coordinator=coordinator)
@@ -87,8 +88,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
             hass.async_create_task(coordinator.async_request_refresh(), eager_start=False)
 
     entry.async_on_unload(await ssdp.async_register_callback(hass, on_discovery))
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Probes on or off: applies from the next run, which starts now."""
+    coordinator: AuditCoordinator = entry.runtime_data.coordinator
+    coordinator.runner.probes.enabled = bool(entry.options.get(CONF_ACTIVE_PROBES, False))
+    await coordinator.async_request_refresh()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:

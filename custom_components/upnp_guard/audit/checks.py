@@ -43,7 +43,7 @@ def _name(device: InventoryDevice) -> str:
     return device.friendly_name or device.model_name or device.address
 
 
-def _finding(
+def make_finding(
     device: InventoryDevice,
     check_id: CheckId,
     severity: Severity,
@@ -82,7 +82,7 @@ def check_vulnerable_stack(device: InventoryDevice, db: StackDatabase) -> list[F
         cves = [cve for m in matches for cve in m.advisory.cves]
         severity = min((m.advisory.severity for m in matches), key=SEVERITY_ORDER.index)
         findings.append(
-            _finding(
+            make_finding(
                 device,
                 CheckId.VULNERABLE_STACK,
                 severity,
@@ -127,7 +127,7 @@ def check_unauthenticated_actions(device: InventoryDevice, described: UpnpDevice
     if lan_host:
         shown = [lan_text.clean(action, 64) for action in lan_host[:16]]
         findings.append(
-            _finding(
+            make_finding(
                 device,
                 CheckId.LAN_HOST_CONFIG_SET,
                 Severity.HIGH,
@@ -141,7 +141,7 @@ def check_unauthenticated_actions(device: InventoryDevice, described: UpnpDevice
         service.has_action("ForceTermination") for service in _services(described, WAN_CONNECTIONS)
     ):
         findings.append(
-            _finding(
+            make_finding(
                 device,
                 CheckId.WAN_FORCE_TERMINATION,
                 Severity.MEDIUM,
@@ -171,7 +171,7 @@ def check_agent_mode(device: InventoryDevice, mode: str | None) -> list[Finding]
     if mode != SECURITY_MODE_OPEN:
         return []
     return [
-        _finding(
+        make_finding(
             device, CheckId.AGENT_OPEN_MODE, Severity.HIGH, Category.AGENT, details={"mode": mode}
         )
     ]

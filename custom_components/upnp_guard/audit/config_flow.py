@@ -11,12 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import probatio as vol
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import discovery_flow
 
 from ..const import CONF_KIND, DOMAIN, EntryKind
-from .const import AUDIT_UNIQUE_ID
+from .const import AUDIT_UNIQUE_ID, CONF_ACTIVE_PROBES
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlow
@@ -64,3 +69,27 @@ class AuditFlowMixin(_FlowBase):
         if user_input is None:
             return self.async_show_form(step_id="audit_confirm", data_schema=vol.Schema({}))
         return self.async_create_entry(title=AUDIT_TITLE, data={CONF_KIND: EntryKind.AUDIT.value})
+
+
+class AuditOptionsFlow(OptionsFlow):
+    """The active probes: off unless the user turns them on (docs/audit.md)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self.async_step_audit()
+
+    async def async_step_audit(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The audit's own step id: "init" is the router's in strings.json."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="audit",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_ACTIVE_PROBES, default=False): bool}),
+                self.config_entry.options,
+            ),
+        )
+
+
+def is_audit_entry(entry: ConfigEntry[Any]) -> bool:
+    """Whether the entry is the audit's."""
+    return entry.data.get(CONF_KIND) == EntryKind.AUDIT

@@ -101,3 +101,22 @@ AUDIT_ISSUE_PREFIX: Final = "audit_"
 ISSUE_STACKS_FILE_INVALID: Final = "audit_stacks_file_invalid"
 # Options: the active probes (off by default, docs/audit.md).
 CONF_ACTIVE_PROBES: Final = "active_probes"
+
+# Active probes (opt-in, CONF_ACTIVE_PROBES): each device at most once per
+# PROBE_INTERVAL_S, only devices on the LAN (transport.is_lan_host), always undone.
+PROBE_INTERVAL_S: Final = 24 * 3600
+# Amplification: one unicast ssdp:all (UDA 1.1 section 1.3.3: no MX), replies read for
+# this long, counted up to MAX_PROBE_REPLY_BYTES (beyond, the device is flagged anyway).
+AMPLIFICATION_WAIT_S: Final = 2.0
+MAX_PROBE_REPLY_BYTES: Final = 1024 * 1024
+# What UDA needs: 3 replies for the root device, 2 per embedded device, 1 per service
+# type, each a few hundred bytes (the headers UDA 1.1 lists, with a long LOCATION and
+# SERVER: 512 B is generous). A device sending more than AMPLIFICATION_SLACK times the
+# replies or the bytes UDA needs is flagged.
+UDA_REPLY_BYTES: Final = 512
+AMPLIFICATION_SLACK: Final = 2
+# Secure-mode probe: a port mapping of a high TCP port to another LAN address, with a
+# short lease (gone by itself if the removal failed), removed at once and verified gone.
+PROBE_PORT_RANGE: Final = (61000, 61999)
+PROBE_LEASE_S: Final = 60
+PROBE_DESCRIPTION: Final = "UPnP Guard audit probe"

@@ -13,7 +13,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from ..const import DOMAIN
 from ..lan_text import markdown
-from .const import AUDIT_ISSUE_PREFIX, EVENT_AUDIT_FINDING, Category, Severity
+from .const import AUDIT_ISSUE_PREFIX, EVENT_AUDIT_FINDING, CheckId, Severity
 from .findings import Finding
 
 _ISSUE_SEVERITY = {
@@ -34,9 +34,13 @@ def translation_key(finding: Finding) -> str:
     return f"audit_{finding.check_id.lower().replace('-', '_')}"
 
 
+# The router entry raises these itself, with their fix flows (router_findings.py).
+_ROUTER_ENTRY_ISSUES = frozenset({CheckId.ROUTER_RISKY_MAPPING, CheckId.ROUTER_DNS_CHANGED})
+
+
 def raises_issue(finding: Finding) -> bool:
-    """Router findings have the router entry's issues; info findings none."""
-    return finding.category is not Category.ROUTER and finding.severity in _ISSUE_SEVERITY
+    """Findings the router entry raises have its issues; info findings none."""
+    return finding.check_id not in _ROUTER_ENTRY_ISSUES and finding.severity in _ISSUE_SEVERITY
 
 
 class FindingPublisher:

@@ -33,6 +33,7 @@ from .checks import (
 from .const import MAX_DESCRIBED_PER_RUN, MAX_FINDINGS
 from .findings import Finding, counts_by_category, score, sort_findings
 from .inventory import Inventory, InventoryDevice
+from .probe_runner import ProbeRunner
 from .search import async_search_lan
 from .stacks import StackDatabase
 
@@ -93,10 +94,13 @@ class AuditRunner:
         self._lock = asyncio.Lock()
         # Descriptions read, by UDN: (location, device); re-read when the location changes.
         self._described: dict[str, tuple[str, UpnpDevice]] = {}
+        self.probes = ProbeRunner(hass)
 
     def forget_description(self, udn: str) -> None:
-        """Read the device's description again at the next run (after a fix)."""
+        """Read the device's description again, and probe it again if probes are on, at
+        the next run (after a fix)."""
         self._described.pop(udn, None)
+        self.probes.forget(udn)
 
     async def async_collect(self, *, search: bool) -> None:
         """Fill the inventory from HA's SSDP data and, when `search`, our own search."""
@@ -145,6 +149,8 @@ class AuditRunner:
                     continue
                 findings += check_unauthenticated_actions(device, described)
                 findings += check_agent_mode(device, await async_agent_security_mode(described))
+                avoid = {d.address for d in devices}
+                findings += await self.probes.async_probe(device, described, avoid)
             for source in self._extra:
                 findings += list(source(self.hass))
             ordered = sort_findings(list({f.key: f for f in findings}.values()))

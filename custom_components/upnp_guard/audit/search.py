@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
 from async_upnp_client.search import SsdpSearchListener
@@ -30,6 +30,17 @@ async def async_lan_sources(hass: HomeAssistant) -> list[str]:
         str(address)
         for address in await network.async_get_enabled_source_ips(hass)
         if isinstance(address, IPv4Address) and is_lan_host(str(address))
+    ]
+
+
+async def async_lan_interfaces(hass: HomeAssistant) -> list[IPv4Interface]:
+    """Home Assistant's enabled IPv4 addresses on the LAN, with their networks."""
+    return [
+        IPv4Interface(f"{ipv4['address']}/{ipv4['network_prefix']}")
+        for adapter in await network.async_get_adapters(hass)
+        if adapter["enabled"]
+        for ipv4 in adapter["ipv4"]
+        if is_lan_host(ipv4["address"])
     ]
 
 
