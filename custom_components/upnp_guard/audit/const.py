@@ -120,3 +120,11 @@ AMPLIFICATION_SLACK: Final = 2
 PROBE_PORT_RANGE: Final = (61000, 61999)
 PROBE_LEASE_S: Final = 60
 PROBE_DESCRIPTION: Final = "UPnP Guard audit probe"
+# CallStranger probe: SUBSCRIBE to at most this many of a device's services with a
+# callback on Home Assistant's *other* LAN address (a listener of ours, open only during
+# the probe), then UNSUBSCRIBE and check the SID is gone.
+MAX_CALLBACK_PROBE_SERVICES: Final = 4
+CALLBACK_PROBE_WAIT_S: Final = 1.0
+# The probe listener reads at most this much of a NOTIFY's header block, for this long.
+MAX_PROBE_NOTIFY_BYTES: Final = 8192
+PROBE_NOTIFY_READ_S: Final = 2.0

@@ -10,6 +10,7 @@ from async_upnp_client.client import UpnpDevice
 from homeassistant.core import HomeAssistant
 
 from ..transport import ip_literal
+from .callstranger import async_probe_callstranger
 from .checks import make_finding
 from .const import PROBE_INTERVAL_S, Category, CheckId, Severity
 from .findings import Finding
@@ -81,5 +82,23 @@ class ProbeRunner:
                     details=secure.as_dict(),
                 )
             )
+        callback_ip = next(
+            (str(i.ip) for i in await async_lan_interfaces(self.hass) if i.ip != local.ip),
+            None,
+        )
+        if callback_ip is not None:  # needs a second address of ours (docs/audit.md)
+            callbacks = await async_probe_callstranger(
+                self.hass, described, device.address, callback_ip
+            )
+            if callbacks.accepted or callbacks.notifies:
+                found.append(
+                    make_finding(
+                        device,
+                        CheckId.CALLSTRANGER,
+                        Severity.HIGH,
+                        Category.EVENT_CALLBACK,
+                        details=callbacks.as_dict(),
+                    )
+                )
         self._findings[device.udn] = found
         return found
