@@ -53,7 +53,8 @@ async def test_hostile_name_is_inert_and_events_once(hass: HomeAssistant) -> Non
     assert issue is not None
     assert issue.translation_key == "audit_ug_ctrl_002"
     name = issue.translation_placeholders["name"]
-    assert name.startswith("`") and name.endswith("`")  # a code span: no link, no image
+    assert name.startswith("`")  # a code span: no link, no image
+    assert name.endswith("`")
     assert issue.severity is ir.IssueSeverity.ERROR
     # The id is ours, whatever the UDN: only [a-z0-9_].
     weird = finding(udn="uuid:../../\n<script>")
