@@ -4,7 +4,10 @@ and a user data file that does not validate."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from contextlib import ExitStack
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.repairs import repairs_flow_manager
@@ -23,6 +26,7 @@ from custom_components.upnp_guard.audit.const import (
     EVENT_AUDIT_FINDING,
     ISSUE_STACKS_FILE_INVALID,
     USER_STACKS_FILE,
+    CheckId,
 )
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan, Router
@@ -34,7 +38,15 @@ pytestmark = pytest.mark.lan
 
 LIBUPNP_UDN = "uuid:00000000-0000-4000-8000-0000000b0001"
 LANHOST_UDN = "uuid:00000000-0000-4000-8000-0000000b0002"
+LATE_UDN = "uuid:00000000-0000-4000-8000-0000000b0003"
 SCORE = "sensor.upnp_network_audit_security_score"
+COORDINATOR = "custom_components.upnp_guard.audit.coordinator"
+
+
+@pytest.fixture
+def stack() -> Generator[ExitStack]:
+    with ExitStack() as exits:
+        yield exits
 
 
 async def test_audit_entry_end_to_end(  # noqa: PLR0917
@@ -44,6 +56,7 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     enable_custom_integrations: None,
+    stack: ExitStack,
 ) -> None:
     libupnp = lan.add_host("libupnp")
     lanhost = lan.add_host("lanhost")
@@ -57,6 +70,7 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
         '{"format": 1, "advisories": [{"stack": "libupnp", "cves": ["CVE-2099-1"]}]}',
     )
     events = async_capture_events(hass, EVENT_AUDIT_FINDING)
+    stack.enter_context(patch(f"{COORDINATOR}.DISCOVERY_DEBOUNCE_S", 1.0))
     assert await async_setup_component(hass, "ssdp", {})
     assert await async_setup_component(hass, "repairs", {})
     assert await async_setup_component(hass, DOMAIN, {})
@@ -158,6 +172,17 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     assert result["type"] == "create_entry"
     assert issues.async_get_issue(DOMAIN, raised["audit_ug_ctrl_002"]) is None
     await wait_for(lambda: hass.states.get(SCORE).state == "40", "score after the fix")  # type: ignore[union-attr]
+
+    # A device that boots now is audited without anyone asking: its ssdp:alive starts a
+    # run (debounced; the cooldown is shortened for the test).
+    late = lan.add_host("late")
+    start_device(late, "libupnp", LATE_UDN)
+    await wait_for(
+        lambda: late.ip in {d["address"] for d in coordinator.data.devices}, "run on discovery"
+    )
+    assert (CheckId.VULNERABLE_STACK, late.ip) in {
+        (f.check_id, f.address) for f in coordinator.data.findings
+    }
 
     # Unloaded: its issues go with it.
     assert await hass.config_entries.async_unload(entry.entry_id)
