@@ -61,3 +61,12 @@ def test_hostile_strings_are_cleaned_and_bounded() -> None:
     assert len(device.server) == MAX_LAN_TEXT
     assert "\u202e" not in device.friendly_name
     assert len(device.friendly_name) == MAX_LAN_TEXT
+
+
+def test_known_location_covers_embedded_announcements() -> None:
+    # An embedded device announces its own UDN at the root's location: not a new device
+    # (the audit's discovery trigger asks this before starting a run).
+    inventory = Inventory()
+    inventory.observe_headers(reply(1))
+    assert inventory.knows_location("http://10.0.0.3:80/d.xml")
+    assert not inventory.knows_location("http://10.0.0.4:80/d.xml")

@@ -84,7 +84,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
 
     @callback
     def on_discovery(info: SsdpServiceInfo, change: SsdpChange) -> None:
-        if change is SsdpChange.ALIVE and not runner.inventory.get(info.ssdp_udn or ""):
+        # Only a device the inventory lacks: embedded devices announce their own UDNs
+        # at the root's location, and every device re-announces itself periodically.
+        if change is SsdpChange.ALIVE and not runner.inventory.knows_location(
+            info.ssdp_location or ""
+        ):
             hass.async_create_task(coordinator.async_request_refresh(), eager_start=False)
 
     entry.async_on_unload(await ssdp.async_register_callback(hass, on_discovery))

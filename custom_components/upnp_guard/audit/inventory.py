@@ -101,6 +101,11 @@ class Inventory:
         """The device with this root UDN."""
         return self._devices.get(udn)
 
+    def knows_location(self, location: str) -> bool:
+        """Whether a device we keep has this description URL."""
+        location = lan_text.clean(location, _MAX_URL)
+        return any(device.location == location for device in self._devices.values())
+
     def _seen(self, udn: str, address: str, location: str, now: datetime) -> InventoryDevice:
         device = self._devices.get(udn)
         if device is None:
