@@ -9,7 +9,7 @@ device lists (MAX_TYPES).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,7 @@ class Inventory:
     def __len__(self) -> int:
         return len(self._devices)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[InventoryDevice]:
         return iter(list(self._devices.values()))
 
     def get(self, udn: str) -> InventoryDevice | None:

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, Supp
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
-from ..const import DOMAIN, EntryKind
+from ..const import CONF_KIND, DOMAIN, EntryKind
 from .const import SERVICE_AUDIT_REPORT
 from .coordinator import AuditCoordinator
 
@@ -22,7 +22,7 @@ SCHEMA = vol.Schema({vol.Optional(ATTR_REFRESH, default=False): cv.boolean})
 
 def _coordinator(hass: HomeAssistant) -> AuditCoordinator:
     for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.data.get("kind") == EntryKind.AUDIT and entry.state is ConfigEntryState.LOADED:
+        if entry.data.get(CONF_KIND) == EntryKind.AUDIT and entry.state is ConfigEntryState.LOADED:
             coordinator: AuditCoordinator = entry.runtime_data.coordinator
             return coordinator
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="audit_not_loaded")
