@@ -184,6 +184,20 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
         (f.check_id, f.address) for f in coordinator.data.findings
     }
 
+    # Active probes: off by default, turned on in the options; the next run probes.
+    runner = coordinator.runner
+    assert not runner.probes.enabled
+    assert runner.probes.probed == 0
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "audit"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"active_probes": True}
+    )
+    assert result["type"] == "create_entry"
+    assert runner.probes.enabled
+    await wait_for(lambda: runner.probes.probed >= len(everyone), "a probing run")
+    assert "AddPortMapping" in router.daemon.output()  # type: ignore[union-attr]
+
     # Unloaded: its issues go with it.
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert not [i for (d, i) in issues.issues if d == DOMAIN and i.startswith("audit_ug")]
