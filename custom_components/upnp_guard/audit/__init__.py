@@ -77,9 +77,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
             translation_placeholders={"file": USER_STACKS_FILE, "error": markdown(clean(error))},
         )
     runner = AuditRunner(hass, database, extra_findings=[router_findings])
-    runner.probes.enabled = bool(entry.options.get(CONF_ACTIVE_PROBES, False))
     coordinator = AuditCoordinator(hass, entry, runner)
+    # The first run is passive: probes take seconds per device and setup must not wait.
     await coordinator.async_config_entry_first_refresh()
+    runner.probes.enabled = bool(entry.options.get(CONF_ACTIVE_PROBES, False))
+    if runner.probes.enabled:  # the probing run follows (debounced), in the background
+        entry.async_create_background_task(
+            hass, coordinator.async_request_refresh(), "upnp_guard audit probes"
+        )
     entry.runtime_data = AuditData(coordinator=coordinator)
 
     @callback

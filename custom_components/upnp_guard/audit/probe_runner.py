@@ -27,7 +27,7 @@ class ProbeRunner:
         self.enabled = False
         self._last: dict[str, float] = {}  # UDN -> time.monotonic() of its last probe
         self._findings: dict[str, list[Finding]] = {}
-        self.probed = 0  # probes sent since start (diagnostics)
+        self.probed = 0  # devices whose probes completed since start
 
     def forget(self, udn: str) -> None:
         """Probe the device again at the next run (after a fix)."""
@@ -57,7 +57,6 @@ class ProbeRunner:
         local = interfaces[0]
         self._last[device.udn] = now
         found: list[Finding] = []
-        self.probed += 1
         amplification = await async_probe_amplification(str(local.ip), device)
         if amplification is not None and amplification.excessive:
             found.append(
@@ -101,4 +100,5 @@ class ProbeRunner:
                     )
                 )
         self._findings[device.udn] = found
+        self.probed += 1
         return found
