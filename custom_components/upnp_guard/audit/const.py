@@ -78,7 +78,8 @@ class CheckId(StrEnum):
     """Stable check IDs (docs/audit.md): repair issue ids and events carry them."""
 
     VULNERABLE_STACK = "UG-STACK-001"
-    IGD_ADD_PORT_MAPPING = "UG-CTRL-001"
+    # UG-CTRL-001 is not used: AddPortMapping for other hosts is UG-ROUTER-003 (a probe);
+    # every IGD offers AddPortMapping, so its presence alone is no finding.
     LAN_HOST_CONFIG_SET = "UG-CTRL-002"
     WAN_FORCE_TERMINATION = "UG-CTRL-003"
     AGENT_OPEN_MODE = "UG-AGENT-001"
