@@ -12,8 +12,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from . import appliance, router
+from . import appliance, audit, router
 from .appliance.services import async_setup_services as async_setup_appliance_services
+from .audit.config_flow import async_offer_audit
+from .audit.services import async_setup_services as async_setup_audit_services
 from .const import (
     CONF_KIND,
     DOMAIN,
@@ -21,7 +23,7 @@ from .const import (
     inferred_kind,
 )
 from .router.services import async_setup_services as async_setup_router_services
-from .runtime import UpnpGuardConfigEntry, is_described, is_router
+from .runtime import UpnpGuardConfigEntry, is_audit, is_described, is_router
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -30,6 +32,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (they exist even with no entry loaded)."""
     async_setup_appliance_services(hass)
     async_setup_router_services(hass)
+    async_setup_audit_services(hass)
+    async_offer_audit(hass)
     return True
 
 
@@ -46,6 +50,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) 
 
 async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Set up the entry through its kind's subpackage."""
+    if is_audit(entry):
+        return await audit.async_setup_entry(hass, entry)
     if is_router(entry):
         return await router.async_setup_entry(hass, entry)
     return await appliance.async_setup_entry(hass, entry)
@@ -53,6 +59,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Unload the entry through its kind's subpackage."""
+    if is_audit(entry):
+        return await audit.async_unload_entry(hass, entry)
     if is_router(entry):
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
@@ -63,13 +71,15 @@ async def async_remove_config_entry_device(
 ) -> bool:
     """The user may delete a device the entry's description no longer has, never a live one
     (it would come back at the next start)."""
-    if entry.state is not ConfigEntryState.LOADED:
+    if entry.state is not ConfigEntryState.LOADED or is_audit(entry):
         return True
     return not is_described(entry.runtime_data.device, device_entry)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> None:
     """Delete what a removed entry stored (also of an entry never migrated)."""
+    if is_audit(entry):
+        return  # it stores nothing; its issues went when it was unloaded
     if is_router(entry):
         await router.async_remove_entry(hass, entry)
     else:

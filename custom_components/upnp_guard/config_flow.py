@@ -39,6 +39,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
 from .appliance.description import async_load_appliance, is_supported
+from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -50,6 +51,7 @@ from .const import (
     ENTRY_VERSION,
     IGD_DEVICE_TYPES,
     EntryKind,
+    is_audit_entry,
     is_router_entry,
 )
 from .discovery import async_claim_discovery, discovery_identity
@@ -74,7 +76,7 @@ def describe_error(err: Exception) -> str:
     return "cannot_connect"
 
 
-class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
+class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
     VERSION = ENTRY_VERSION
@@ -92,7 +94,9 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy; appliances have no options yet."""
+        """Routers have a port-mapping policy, the audit its probes; appliances none yet."""
+        if is_audit_entry(config_entry.data):
+            return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
         raise NotImplementedError
@@ -100,8 +104,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only router entries have options."""
-        return is_router_entry(config_entry.data)
+        """Only router and audit entries have options."""
+        return is_router_entry(config_entry.data) or is_audit_entry(config_entry.data)
 
     async def _async_describe(
         self, location: str, *, typed: bool = False

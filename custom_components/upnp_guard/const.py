@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
 
     APPLIANCE = "appliance"  # appliance/: lights, switches, sensors, our agents
     ROUTER = "router"  # router/: IGD port mappings, WAN status, DNS watch
+    AUDIT = "audit"  # audit/: the network audit, one per Home Assistant (no device)
 
 
 IGD_DEVICE_TYPES: Final = (
@@ -34,6 +35,11 @@ def is_router_entry(data: Mapping[str, object]) -> bool:
     """Whether an entry is a router's, for code that may meet entries not migrated yet
     (a disabled entry is migrated only when it is set up)."""
     return data.get(CONF_KIND) == EntryKind.ROUTER
+
+
+def is_audit_entry(data: Mapping[str, object]) -> bool:
+    """Whether an entry is the network audit's."""
+    return data.get(CONF_KIND) == EntryKind.AUDIT
 
 
 def inferred_kind(data: Mapping[str, object]) -> EntryKind:

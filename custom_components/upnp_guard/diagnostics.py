@@ -7,14 +7,17 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from .appliance import diagnostics as appliance_diagnostics
+from .audit import diagnostics as audit_diagnostics
 from .router import diagnostics as router_diagnostics
-from .runtime import UpnpGuardConfigEntry, is_router
+from .runtime import UpnpGuardConfigEntry, is_audit, is_router
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: UpnpGuardConfigEntry
 ) -> dict[str, Any]:
     """Hand over to the diagnostics of the entry's kind."""
+    if is_audit(entry):
+        return await audit_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     if is_router(entry):
         return await router_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     return await appliance_diagnostics.async_get_config_entry_diagnostics(hass, entry)

@@ -17,15 +17,21 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN, is_router_entry
+from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN, is_audit_entry, is_router_entry
 from .transport import TRANSPORT_ERRORS, device_requester
 
 if TYPE_CHECKING:
     from .appliance.connection import ApplianceConfigEntry
+    from .audit import AuditConfigEntry
     from .router.data import RouterConfigEntry
 
-type UpnpGuardConfigEntry = ApplianceConfigEntry | RouterConfigEntry
-"""Any entry of the integration; `is_router` tells which kind it is."""
+type UpnpGuardConfigEntry = ApplianceConfigEntry | RouterConfigEntry | AuditConfigEntry
+"""Any entry of the integration; `is_audit` and `is_router` tell which kind it is."""
+
+
+def is_audit(entry: UpnpGuardConfigEntry) -> TypeIs[AuditConfigEntry]:
+    """Whether the entry is the network audit's, by the kind in its data."""
+    return is_audit_entry(entry.data)
 
 
 def is_router(entry: UpnpGuardConfigEntry) -> TypeIs[RouterConfigEntry]:

@@ -6,8 +6,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .appliance import sensor as appliance_sensor
+from .audit import sensor as audit_sensor
 from .router import sensor as router_sensor
-from .runtime import UpnpGuardConfigEntry, is_router
+from .runtime import UpnpGuardConfigEntry, is_audit, is_router
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
 # device in the connection (ApplianceConnection.control_lock); router entities read
@@ -21,7 +22,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of the entry's kind."""
-    if is_router(entry):
+    if is_audit(entry):
+        await audit_sensor.async_setup_entry(hass, entry, async_add_entities)
+    elif is_router(entry):
         await router_sensor.async_setup_entry(hass, entry, async_add_entities)
     else:
         await appliance_sensor.async_setup_entry(hass, entry, async_add_entities)

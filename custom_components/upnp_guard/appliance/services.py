@@ -28,7 +28,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
 from ..const import DOMAIN
-from ..runtime import UpnpGuardConfigEntry, is_router
+from ..runtime import UpnpGuardConfigEntry, is_audit, is_router
 from .connection import ApplianceConnection
 from .entity import async_call_action
 
@@ -72,6 +72,8 @@ def resolve_device(hass: HomeAssistant, device_id: str) -> tuple[ApplianceConnec
     if found is None or found.domain != DOMAIN:
         raise _validation_error("unknown_device", device_id=device_id)
     entry: UpnpGuardConfigEntry = found
+    if is_audit(entry):
+        raise _validation_error("unknown_device", device_id=device_id)
     if is_router(entry):
         raise _validation_error("device_is_router", device=device_entry.name or device_id)
     if entry.state is not ConfigEntryState.LOADED:
