@@ -1,45 +1,15 @@
 # GENA eventing (UDA 1.1 4.1-4.3) with the CallStranger rules of UDA 2.0: subscriptions,
-# callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the shell asks
-# `ready()` for subscriptions with something to send and reports `delivered()`.
+# callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the core (core.py)
+# asks `ready()` for subscriptions with something to send, `take()`s their NOTIFY and
+# reports `delivered()`. This module owns the count of NOTIFYs in flight; the shell owns
+# the tasks that carry them.
 from . import limits
 from .compat import hexlify, is_digits, ticks_add, ticks_diff
+from .ipv4 import ip_to_int
 from .xmlutil import escape
 
 _EVENT_NS = "urn:schemas-upnp-org:event-1-0"
 _PATH_FORBIDDEN = ' \t\r\n<>"\\{}|^`'
-
-
-def ip_to_int(text):
-    """Dotted-quad IPv4 literal -> int, or None (no names, no shorthand forms)."""
-    parts = text.split(".")
-    if len(parts) != 4:
-        return None
-    value = 0
-    for part in parts:
-        if not is_digits(part) or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value
-
-
-class Subnet:
-    def __init__(self, ip, prefix_len):
-        self.ip = ip
-        self.ip_int = ip_to_int(ip)
-        self.mask = (0xFFFFFFFF << (32 - prefix_len)) & 0xFFFFFFFF
-        self.network = self.ip_int & self.mask
-        self.broadcast = self.network | (~self.mask & 0xFFFFFFFF)
-
-    def contains(self, ip):
-        value = ip if isinstance(ip, int) else ip_to_int(ip)
-        return (
-            value is not None
-            and value & self.mask == self.network
-            and value not in (self.network, self.broadcast)
-        )
 
 
 class CallbackRejected(Exception):
@@ -121,8 +91,7 @@ class Subscription:
         self.seq = 0
         self.failures = 0
         self.ready = False  # the SUBSCRIBE response went out: events may follow
-        self.in_flight = False
-        self.delivery = None  # the shell's handle on the NOTIFY in flight (to cancel it)
+        self.in_flight = False  # a NOTIFY taken and not yet reported delivered
         # Initial event (UDA 1.1 4.2.1): every evented variable, SEQ 0.
         self.pending = [v.name for v in service.type.evented()]
 
@@ -155,8 +124,8 @@ class SubscriptionManager:
         # meanwhile (UNSUBSCRIBE, expiry): each holds a socket and its event bytes.
         self.in_flight = 0
         self.in_flight_peak = 0
-        self.on_pending = None  # the shell's wake-up for its delivery loop
-        self.on_removed = None  # the shell's hook: cancel a removed subscription's NOTIFY
+        self.on_pending = None  # called when a subscription has an event to send
+        self.on_removed = None  # on_removed(sub): a subscription with a NOTIFY in flight left
 
     def attach(self, service):
         service.listener = self.on_change
@@ -294,7 +263,7 @@ class SubscriptionManager:
 
     def take(self, sub, extra_headers=()):
         """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight, and
-        the shell must report `delivered()` for it exactly as often as it took one.
+        the caller must report `delivered()` for it once it is sent or given up.
 
         `extra_headers` leaves room for the authenticator of paired mode.
         """
@@ -317,7 +286,6 @@ class SubscriptionManager:
         if not sub.in_flight:
             return  # reported twice: count it once
         sub.in_flight = False
-        sub.delivery = None
         self.in_flight -= 1
         if sub not in self.subscriptions:
             return  # removed meanwhile (UNSUBSCRIBE, expiry, released): nothing to count

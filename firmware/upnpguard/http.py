@@ -18,7 +18,6 @@ REASONS = {
     503: "Service Unavailable",
 }
 
-_METHODS = ("GET", "HEAD", "POST", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY")
 _TOKEN_FORBIDDEN = ' \t"(),/:;<=>?@[\\]{}'
 
 
@@ -163,10 +162,6 @@ class RequestParser:
         self._buf = bytearray(rest)
 
 
-def known_method(method):
-    return method in _METHODS
-
-
 def build_head(status, headers=(), content_length=0, server=None):
     """Status line and headers of a response; the body is written separately."""
     out = ["HTTP/1.1 {} {}\r\n".format(status, REASONS.get(status, "Error"))]
@@ -213,24 +208,3 @@ class Response:
 
     def encoded_body(self):
         return list(self.chunks())
-
-
-def error_response(status, extra_headers=None):
-    return Response(status, extra_headers)
-
-
-def parse_http_url(url):
-    """Split `http://a.b.c.d:port/path` into (host, port, path) or None."""
-    if not url.startswith("http://"):
-        return None
-    rest = url[7:]
-    slash = rest.find("/")
-    hostport, path = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
-    host, sep, port = hostport.partition(":")
-    if sep:
-        if not is_digits(port) or len(port) > 5 or not 0 < int(port) < 65536:
-            return None
-        port = int(port)
-    else:
-        port = 80
-    return host, port, path

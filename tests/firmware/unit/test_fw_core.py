@@ -1,13 +1,13 @@
-# The request pipeline: Host check (DNS rebinding), routes, methods, description content
-# per the contract, identity stability, config errors.
-from upnpguard import description, services
+# The agent core: the request pipeline (Host check against DNS rebinding, routes,
+# methods), the description's content, identity stability, config errors, and the verbs
+# the shell drives.
+from upnpguard import description, devices
 
 from corehelpers import (
-    BOARD_ID,
     CLIENT_IP,
     CONFIG,
     HOST,
-    FakeHal,
+    SERIAL,
     body_text,
     call,
     make_agent,
@@ -19,7 +19,7 @@ from corehelpers import (
 
 
 def _desc(agent):
-    response = agent.handle(request("GET", "/desc.xml"), CLIENT_IP)
+    response = agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP)
     assert response.status == 200
     return body_text(response)
 
@@ -27,23 +27,23 @@ def _desc(agent):
 def test_host_header_must_be_agent_address():
     agent = make_agent()
     for host in (None, "evil.example:49152", "10.1.2.20", "10.1.2.20:80", "localhost:49152"):
-        assert agent.handle(request("GET", "/desc.xml", host=host), CLIENT_IP).status == 400, host
-    assert agent.refused[400] == 5
+        assert agent.handle_request(request("GET", "/desc.xml", host=host), CLIENT_IP).status == 400, host
+    assert agent.stats()["refused"] == {"400": 5}
     _desc(agent)
 
 
 def test_unknown_path_404_and_wrong_method_405():
     agent = make_agent()
-    assert agent.handle(request("GET", "/nope"), CLIENT_IP).status == 404
-    assert agent.handle(request("GET", "/desc.xml?x"), CLIENT_IP).status == 404
-    response = agent.handle(request("POST", "/desc.xml", body=b"x"), CLIENT_IP)
+    assert agent.handle_request(request("GET", "/nope"), CLIENT_IP).status == 404
+    assert agent.handle_request(request("GET", "/desc.xml?x"), CLIENT_IP).status == 404
+    response = agent.handle_request(request("POST", "/desc.xml", body=b"x"), CLIENT_IP)
     assert response.status == 405
     svc = service(agent, "relay", "SwitchPower")
-    assert agent.handle(request("GET", svc.control_path), CLIENT_IP).status == 405
-    assert agent.handle(request("GET", svc.event_path), CLIENT_IP).status == 405
+    assert agent.handle_request(request("GET", svc.control_path), CLIENT_IP).status == 405
+    assert agent.handle_request(request("GET", svc.event_path), CLIENT_IP).status == 405
     # Guessing the control URL without its random component finds nothing.
     guessed = "/1/" + "0" * 10 + "/ctl/SwitchPower"
-    assert agent.handle(request("POST", guessed, body=b"x"), CLIENT_IP).status == 404
+    assert agent.handle_request(request("POST", guessed, body=b"x"), CLIENT_IP).status == 404
     _desc(agent)
 
 
@@ -56,7 +56,7 @@ def test_description_follows_the_contract():
         "<manufacturer>UPnP Guard</manufacturer>",
         "<modelName>UPnP Guard Agent</modelName>",
         "<modelNumber>0.1.0</modelNumber>",
-        "<serialNumber>serial1</serialNumber>",
+        f"<serialNumber>{SERIAL}</serialNumber>",
         "<serviceType>urn:upnp-guard-org:service:AgentInfo:1</serviceType>",
         "<serviceId>urn:upnp-guard-org:serviceId:AgentInfo</serviceId>",
         "<deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>",
@@ -81,7 +81,7 @@ def test_description_follows_the_contract():
 
 def test_scpds_are_served_and_match_the_model():
     agent = make_agent()
-    response = agent.handle(request("GET", "/scpd/Dimming.xml"), CLIENT_IP)
+    response = agent.handle_request(request("GET", "/scpd/Dimming.xml"), CLIENT_IP)
     text = body_text(response)
     assert response.status == 200
     assert "<name>SetLoadLevelTarget</name>" in text
@@ -90,9 +90,9 @@ def test_scpds_are_served_and_match_the_model():
         in text
     )
     assert "<minimum>0</minimum><maximum>100</maximum><step>1</step>" in text
-    info = body_text(agent.handle(request("GET", "/scpd/AgentInfo.xml"), CLIENT_IP))
+    info = body_text(agent.handle_request(request("GET", "/scpd/AgentInfo.xml"), CLIENT_IP))
     assert "<allowedValue>open</allowedValue><allowedValue>paired</allowedValue>" in info
-    head = agent.handle(request("HEAD", "/scpd/Dimming.xml"), CLIENT_IP)
+    head = agent.handle_request(request("HEAD", "/scpd/Dimming.xml"), CLIENT_IP)
     assert head.status == 200
     assert body_text(head) == ""
 
@@ -112,6 +112,7 @@ def test_identity_is_stable_and_config_id_tracks_content():
 
 def test_get_info_reports_agent_state():
     agent = make_agent()
+    agent.clock.advance(42_999)  # uptime in whole seconds since the core was built
     info = agent.root.services[0]
     text = body_text(call(agent, info, "GetInfo"))
     for needle in (
@@ -124,7 +125,6 @@ def test_get_info_reports_agent_state():
 
 
 def test_bad_configs_are_refused():
-    tokens = lambda index: "tok"  # noqa: E731
     for config in (
         {"services": [{"kind": "toaster", "name": "x", "pin": 1}]},
         {"services": [{"kind": "switch", "name": "x"}]},
@@ -136,17 +136,11 @@ def test_bad_configs_are_refused():
             ]
         },
         {"services": "nope"},
+        # Paired mode is not in this firmware: refusing beats running open silently.
+        {"security_mode": "paired", "services": []},
     ):
-        raises(
-            services.ConfigError,
-            services.build_devices,
-            config,
-            BOARD_ID,
-            FakeHal(),
-            tokens,
-            1,
-            lambda: 0,
-        )
+        raises(devices.ConfigError, make_agent, config)
+    assert make_agent({"security_mode": "open", "services": []}).udn.startswith("uuid:")
 
 
 def test_description_chunks_are_small():
@@ -160,13 +154,13 @@ def test_documents_have_the_right_length_every_time_and_head_tells_it():
     for path in ("/desc.xml", service(agent, "relay", "SwitchPower").scpd_path):
         lengths = []
         for _ in range(2):
-            response = agent.handle(request("GET", path), CLIENT_IP)
+            response = agent.handle_request(request("GET", path), CLIENT_IP)
             assert response.status == 200
             body = b"".join(response.encoded_body())
             assert response.content_length() == len(body), path
             lengths.append(response.content_length())
         assert lengths[0] == lengths[1]
-        head = agent.handle(request("HEAD", path), CLIENT_IP)
+        head = agent.handle_request(request("HEAD", path), CLIENT_IP)
         assert head.status == 200
         assert head.content_length() == lengths[0]
         assert head.encoded_body() == []
@@ -177,7 +171,7 @@ def test_a_repeated_header_is_answered_400_by_the_pipeline():
     # (the shell caught it; the core now answers like for every other rule).
     agent = make_agent()
     raw = b"GET /desc.xml HTTP/1.1\r\nHOST: " + HOST.encode() + b"\r\nHOST: x\r\n\r\n"
-    response = agent.handle(parse(raw), CLIENT_IP)
+    response = agent.handle_request(parse(raw), CLIENT_IP)
     assert response.status == 400
-    assert agent.refused.get(400) == 1
-    assert agent.handle(request("GET", "/desc.xml"), CLIENT_IP).status == 200
+    assert agent.stats()["refused"] == {"400": 1}
+    assert agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP).status == 200
