@@ -116,7 +116,7 @@ def fuzz_http(agent, data, rng):
     if response.status not in HTTP_STATUSES:
         raise Crash(f"agent answered {response.status}")
     length = response.content_length()
-    body = b"".join(response.encoded_body())
+    body = b"".join(response.chunks())
     if length != len(body) and not (request.method == "HEAD" and not body):
         raise Crash("Content-Length does not match the body")
     if response.after is not None:

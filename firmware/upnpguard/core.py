@@ -83,6 +83,7 @@ class AgentCore:
             lambda: ticks_diff(clock(), started) // 1000,
             mode,
         )
+        self.udn = self.root.udn
         self.serial = hexlify(board_id[:6])
         self.ip = ip
         self.port = int(config.get("http_port", DEFAULT_HTTP_PORT))
@@ -112,10 +113,6 @@ class AgentCore:
         self.responder = Responder(self.announcer, self.subnet, clock, random_ms)
         self.refused = {}  # status (or "upnp-<code>") -> count
         self._lengths = {}  # document path -> Content-Length
-
-    @property
-    def udn(self):
-        return self.root.udn
 
     # -- the verbs ----------------------------------------------------------------------
     def listen(self, on_event, on_notify_cancelled):
@@ -235,9 +232,8 @@ class AgentCore:
             refusal = self.authorize(request, target, "subscribe")
             if refusal is not None:
                 return Response(refusal)
-            result = self.gena.subscribe(request, target, peer_ip)
-            response = Response(result.status, result.headers)
-            sub = result.subscription
+            status, headers, sub = self.gena.subscribe(request, target, peer_ip)
+            response = Response(status, headers)
             if sub is not None:
                 response.after = self._subscribed(sub)
             return response
@@ -245,7 +241,7 @@ class AgentCore:
             refusal = self.authorize(request, target, "unsubscribe")
             if refusal is not None:
                 return Response(refusal)
-            return Response(self.gena.unsubscribe(request, target, peer_ip).status)
+            return Response(self.gena.unsubscribe(request, target, peer_ip)[0])
         return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
 
     def _subscribed(self, sub):

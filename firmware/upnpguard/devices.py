@@ -135,35 +135,36 @@ def _bind_dimmer(power, dimming, pwm):
     return output
 
 
-class BinaryInputBinding:
-    """Turns raw input levels into State and PressCount (button: press; contact: close)."""
+# Bindings are closures, not classes: on MicroPython a class costs ~0.2 KB of heap for
+# its type object alone, a closure only its cells.
+def _bind_binary_input(service):
+    """The HAL's update(level) for a button or contact: State, and PressCount + 1 on
+    each activation (button: press; contact: close)."""
+    service.actions["GetState"] = lambda args: None
 
-    def __init__(self, service):
-        self.service = service
-        service.actions["GetState"] = lambda args: None
-
-    def update(self, active):
+    def update(active):
         active = bool(active)
-        if active == self.service.get("State"):
+        if active == service.get("State"):
             return
         if active:
-            count = (self.service.get("PressCount") + 1) & 0xFFFFFFFF
-            self.service.set("PressCount", count)
-        self.service.set("State", active)
+            service.set("PressCount", (service.get("PressCount") + 1) & 0xFFFFFFFF)
+        service.set("State", active)
+
+    return update
 
 
-class SensorBinding:
-    def __init__(self, temperature, humidity):
-        self.temperature = temperature
-        self.humidity = humidity
-        temperature.actions["GetCurrentTemperature"] = lambda args: None
-        humidity.actions["GetCurrentHumidity"] = lambda args: None
+def _bind_sensor(temperature, humidity):
+    """The HAL's update(temperature, humidity) in hundredths; None keeps a value."""
+    temperature.actions["GetCurrentTemperature"] = lambda args: None
+    humidity.actions["GetCurrentHumidity"] = lambda args: None
 
-    def update(self, temp_centi, rh_centi):
+    def update(temp_centi, rh_centi):
         if temp_centi is not None:
-            self.temperature.set("CurrentTemperature", max(-27315, min(100000, int(temp_centi))))
+            temperature.set("CurrentTemperature", max(-27315, min(100000, int(temp_centi))))
         if rh_centi is not None:
-            self.humidity.set("CurrentHumidity", max(0, min(10000, int(rh_centi))))
+            humidity.set("CurrentHumidity", max(0, min(10000, int(rh_centi))))
+
+    return update
 
 
 def _name(entry, index):
@@ -228,7 +229,7 @@ def build_devices(config, board_id, hal, tokens, boot_id, uptime, security_mode=
             pwm = hal.pwm(pin, int(entry.get("freq", 1000)))
             _bind_dimmer(services[0], services[1], pwm)()  # the PWM starts at the level
         elif kind == "sensor":
-            hal.sensor(entry, SensorBinding(services[0], services[1]).update)
+            hal.sensor(entry, _bind_sensor(services[0], services[1]))
         else:
-            hal.input(pin, entry, BinaryInputBinding(services[0]).update)
+            hal.input(pin, entry, _bind_binary_input(services[0]))
     return root

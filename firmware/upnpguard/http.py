@@ -50,12 +50,6 @@ class Request:
                 found = value
         return found
 
-    def has(self, name):
-        for key, _ in self.headers:
-            if key == name:
-                return True
-        return False
-
 
 def _is_token(text):
     if not text:
@@ -144,7 +138,7 @@ class RequestParser:
                 raise HttpError(400, "bad header line")
             headers.append((name.lower(), value.strip(" \t")))
         request = Request(method, target, version, headers)
-        if request.has("transfer-encoding"):
+        if any(name == "transfer-encoding" for name, _ in headers):
             # Chunked bodies are not worth their code on a microcontroller.
             raise HttpError(411, "transfer-encoding")
         length = request.header("content-length")
@@ -205,6 +199,3 @@ class Response:
             body = (body,)
         for chunk in body:
             yield chunk.encode() if isinstance(chunk, str) else chunk
-
-    def encoded_body(self):
-        return list(self.chunks())

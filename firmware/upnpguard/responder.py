@@ -4,7 +4,7 @@
 from . import limits
 from .compat import const, ticks_add, ticks_diff
 from .ipv4 import ip_to_int
-from .ssdp import matches, parse_msearch
+from .ssdp import matches, parse_msearch, targets
 
 # The first-contact allowance is granted once per source per budget window; a bitmap of
 # the host part (low byte: exact on a /24 or smaller) remembers it even when the source's
@@ -77,7 +77,7 @@ class Responder:
         if search is None:
             self.dropped_invalid += 1
             return
-        if not matches(search.st, self.announcer.iter_targets()):
+        if not matches(search.st, targets(self.announcer.root)):
             return
         now = self.clock()
         self._roll(now)
@@ -182,7 +182,7 @@ class Responder:
             src.answered = True
             sent = []
             for port, st in searches:
-                for reply_st, usn in matches(st, self.announcer.iter_targets()):
+                for reply_st, usn in matches(st, targets(self.announcer.root)):
                     if (port, reply_st, usn) in sent:
                         continue
                     sent.append((port, reply_st, usn))

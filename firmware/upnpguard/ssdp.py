@@ -113,11 +113,8 @@ class Announcer:
         self.boot_id = boot_id
         self.config_id = config_id
 
-    def iter_targets(self):
-        return targets(self.root)
-
     def alive(self):
-        for nt, usn in self.iter_targets():
+        for nt, usn in targets(self.root):
             yield (
                 (
                     "NOTIFY * HTTP/1.1\r\nHOST: {}\r\nCACHE-CONTROL: max-age={}\r\nLOCATION: {}\r\n"
@@ -138,7 +135,7 @@ class Announcer:
             )
 
     def byebye(self):
-        for nt, usn in self.iter_targets():
+        for nt, usn in targets(self.root):
             yield (
                 (
                     "NOTIFY * HTTP/1.1\r\nHOST: {}\r\nNT: {}\r\nNTS: ssdp:byebye\r\nUSN: {}\r\n"

@@ -137,7 +137,7 @@ def request(method, path, headers=(), body=b"", host=HOST):
 
 
 def body_text(response):
-    return b"".join(response.encoded_body()).decode()
+    return b"".join(response.chunks()).decode()
 
 
 def service(agent, name, short):

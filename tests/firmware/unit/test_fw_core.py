@@ -156,14 +156,14 @@ def test_documents_have_the_right_length_every_time_and_head_tells_it():
         for _ in range(2):
             response = agent.handle_request(request("GET", path), CLIENT_IP)
             assert response.status == 200
-            body = b"".join(response.encoded_body())
+            body = b"".join(response.chunks())
             assert response.content_length() == len(body), path
             lengths.append(response.content_length())
         assert lengths[0] == lengths[1]
         head = agent.handle_request(request("HEAD", path), CLIENT_IP)
         assert head.status == 200
         assert head.content_length() == lengths[0]
-        assert head.encoded_body() == []
+        assert list(head.chunks()) == []
 
 
 def test_a_repeated_header_is_answered_400_by_the_pipeline():
