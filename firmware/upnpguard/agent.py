@@ -47,7 +47,13 @@ async def start(platform, hal, config):
         random_ms=_random_ms,
     )
     log.info(
-        "UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", core.port, "services",
+        "UPnP Guard",
+        FIRMWARE_VERSION,
+        "on",
+        ip,
+        "port",
+        core.port,
+        "services",
         len(core.root.children),
     )
     await Shell(core, hal).run()

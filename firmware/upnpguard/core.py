@@ -284,4 +284,3 @@ class AgentCore:
             return Response(500, [_XML, ("EXT", "")], soap.build_fault(err.code))
         body = soap.build_response(service_type.service_type, action.name, out)
         return Response(200, [_XML, ("EXT", "")], body)
-

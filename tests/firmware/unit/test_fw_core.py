@@ -27,7 +27,9 @@ def _desc(agent):
 def test_host_header_must_be_agent_address():
     agent = make_agent()
     for host in (None, "evil.example:49152", "10.1.2.20", "10.1.2.20:80", "localhost:49152"):
-        assert agent.handle_request(request("GET", "/desc.xml", host=host), CLIENT_IP).status == 400, host
+        assert (
+            agent.handle_request(request("GET", "/desc.xml", host=host), CLIENT_IP).status == 400
+        ), host
     assert agent.stats()["refused"] == {"400": 5}
     _desc(agent)
 

@@ -154,13 +154,24 @@ def test_renew_and_unsubscribe_only_by_the_subscriber():
     svc = service(agent, "relay", "SwitchPower")
     sid = header(_ok_subscribe(agent, svc), "SID")
     other = "10.1.2.31"
-    assert agent.handle_request(request("SUBSCRIBE", svc.event_path, [("SID", sid)]), other).status == 412
-    assert agent.handle_request(request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), other).status == 412
+    assert (
+        agent.handle_request(request("SUBSCRIBE", svc.event_path, [("SID", sid)]), other).status
+        == 412
+    )
+    assert (
+        agent.handle_request(request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), other).status
+        == 412
+    )
     unknown = [("SID", "uuid:nope")]
-    assert agent.handle_request(request("UNSUBSCRIBE", svc.event_path, unknown), CLIENT_IP).status == 412
+    assert (
+        agent.handle_request(request("UNSUBSCRIBE", svc.event_path, unknown), CLIENT_IP).status
+        == 412
+    )
     assert agent.handle_request(request("UNSUBSCRIBE", svc.event_path), CLIENT_IP).status == 412
     assert (
-        agent.handle_request(request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), CLIENT_IP).status
+        agent.handle_request(
+            request("UNSUBSCRIBE", svc.event_path, [("SID", sid)]), CLIENT_IP
+        ).status
         == 200
     )
     assert _subscriptions(agent) == 0
