@@ -46,16 +46,8 @@ async def start(platform, hal, config):
         rand_bytes=urandom,
         random_ms=_random_ms,
     )
-    log.info(
-        "UPnP Guard",
-        FIRMWARE_VERSION,
-        "on",
-        ip,
-        "port",
-        core.port,
-        "services",
-        len(core.root.children),
-    )
+    services = len(core.root.children)
+    log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", core.port, "services", services)
     await Shell(core, hal).run()
 
 

@@ -15,6 +15,7 @@ from corehelpers import (
     raises,
     request,
     service,
+    subscribe,
 )
 
 
@@ -177,3 +178,68 @@ def test_a_repeated_header_is_answered_400_by_the_pipeline():
     assert response.status == 400
     assert agent.stats()["refused"] == {"400": 1}
     assert agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP).status == 200
+
+
+def test_the_board_config_sets_port_and_callback_rule():
+    agent = make_agent({"http_port": 8080, "services": CONFIG["services"][:1]})
+    assert agent.location == "http://10.1.2.20:8080/desc.xml"
+    # The Host check follows the port: the default one is now another host.
+    assert agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP).status == 400
+    ok = request("GET", "/desc.xml", host="10.1.2.20:8080")
+    assert agent.handle_request(ok, CLIENT_IP).status == 200
+    relay = service(agent, "relay", "SwitchPower")
+    other = "<http://10.1.2.31:8123/notify>"
+    raw = f"SUBSCRIBE {relay.event_path} HTTP/1.1\r\nHOST: 10.1.2.20:8080\r\nNT: upnp:event\r\n"
+    raw += f"CALLBACK: {other}\r\n\r\n"
+    assert agent.handle_request(parse(raw.encode()), CLIENT_IP).status == 412
+    config = {"allow_other_callback_hosts": True, "services": CONFIG["services"][:1]}
+    agent = make_agent(config)
+    relay = service(agent, "relay", "SwitchPower")
+    assert subscribe(agent, relay, callback=other).status == 200
+
+
+def test_refusals_before_the_pipeline_are_answered_and_counted():
+    agent = make_agent()
+    response = agent.refuse(503, [("RETRY-AFTER", "1")])
+    assert response.status == 503
+    assert response.headers == [("RETRY-AFTER", "1")]
+    assert agent.refuse(431).status == 431
+    assert agent.stats()["refused"] == {"503": 1, "431": 1}
+    # The pipeline counts its own refusals in the same table; a 200 is not counted.
+    assert agent.handle_request(request("GET", "/nope"), CLIENT_IP).status == 404
+    _desc(agent)
+    assert agent.stats()["refused"] == {"503": 1, "431": 1, "404": 1}
+
+
+def test_a_written_subscribe_response_wakes_the_shell_for_the_initial_event():
+    agent = make_agent()
+    woken = []
+    agent.listen(lambda: woken.append(1), None)
+    doorbell = service(agent, "doorbell", "BinaryInput")
+    response = subscribe(agent, doorbell)
+    assert woken == []  # nothing to send before the response went out
+    response.after(True)
+    assert woken == [1]
+    assert len(list(agent.notifications())) == 1
+    # A response that could not be written wakes nobody: the subscription is gone.
+    lamp = service(agent, "lamp", "Dimming")
+    subscribe(agent, lamp).after(False)
+    assert woken == [1]
+    assert list(agent.notifications()) == []
+
+
+def test_ssdp_verbs_answer_a_search_and_announce():
+    agent = make_agent()
+    search = b'M-SEARCH * HTTP/1.1\r\nHOST: 10.1.2.20:1900\r\nMAN: "ssdp:discover"\r\n'
+    agent.handle_datagram(search + b"ST: upnp:rootdevice\r\n\r\n", CLIENT_IP, 40000)
+    assert agent.next_deadline_ms() == 0  # unicast: at once
+    [(ip, port, datagram)] = list(agent.outgoing())
+    assert (ip, port) == (CLIENT_IP, 40000)
+    assert b"\r\nLOCATION: " + agent.location.encode() + b"\r\n" in datagram
+    assert agent.next_deadline_ms() is None
+    assert agent.stats()["ssdp_sources"] == 1
+    alive = list(agent.announcements("alive"))
+    byebye = list(agent.announcements("byebye"))
+    assert alive and len(alive) == len(byebye)
+    assert all(b"NTS: ssdp:alive" in d for d in alive)
+    assert all(b"NTS: ssdp:byebye" in d for d in byebye)
