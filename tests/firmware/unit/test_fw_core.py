@@ -243,3 +243,19 @@ def test_ssdp_verbs_answer_a_search_and_announce():
     assert len(alive) == len(byebye) == 21  # the reference board's targets
     assert all(b"NTS: ssdp:alive" in d for d in alive)
     assert all(b"NTS: ssdp:byebye" in d for d in byebye)
+
+
+def test_hal_readings_reach_the_services_clamped():
+    agent = make_agent()
+    temperature = service(agent, "climate", "TemperatureSensor")
+    humidity = service(agent, "climate", "HumiditySensor")
+    agent.hal.sensors["climate"](2150, 4000)
+    assert (temperature.get("CurrentTemperature"), humidity.get("CurrentHumidity")) == (2150, 4000)
+    agent.hal.sensors["climate"](None, 20000)  # None keeps a value; %RH tops out at 100.00
+    assert (temperature.get("CurrentTemperature"), humidity.get("CurrentHumidity")) == (2150, 10000)
+    agent.hal.sensors["climate"](-99999, None)  # not below absolute zero
+    assert temperature.get("CurrentTemperature") == -27315
+    window = service(agent, "window", "BinaryInput")
+    agent.hal.inputs["window"](1)
+    agent.hal.inputs["window"](1)  # no change: no count
+    assert (window.get("State"), window.get("PressCount")) == (True, 1)
