@@ -177,6 +177,26 @@ def test_not_authorized_606_from_the_authorize_step():
     assert servicetypes.UPNP_ERROR_DESCRIPTIONS[604] == "Human Intervention Required"
 
 
+def test_the_body_is_parsed_before_authorize_runs():
+    # Today's order (core.py's header; the authentication issue will change it): a peer
+    # that would be refused still learns whether its envelope parses and its arguments
+    # fit, and authorize() does not even run for those requests.
+    calls = []
+
+    def deny(request, service, kind):
+        calls.append(kind)
+        return 606
+
+    agent = make_agent(authorize=deny)
+    power = service(agent, "relay", "SwitchPower")
+    assert call(agent, power, "SetTarget", body=b"<not xml").status == 400
+    assert fault_code(call(agent, power, "SetTarget", [("newTargetValue", "7")])) == 600
+    assert fault_code(call(agent, power, "NoSuchAction")) == 401
+    assert calls == []
+    assert fault_code(call(agent, power, "SetTarget", [("newTargetValue", "1")])) == 606
+    assert calls == ["control"]
+
+
 def test_entities_in_arguments_are_decoded_before_validation():
     agent = make_agent()
     power = service(agent, "relay", "SwitchPower")
