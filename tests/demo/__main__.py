@@ -144,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     record = state / "running.json"
     clean_leftovers(record)
+    # Installed, not inherited: a shell starting the demo in the background would
+    # otherwise have it ignore SIGINT (Ctrl-C, the browser test's stop).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     logs = state / "logs"
     subprocess.run(["rm", "-rf", str(logs)], check=False)
@@ -166,11 +169,12 @@ def run(args: argparse.Namespace) -> int:
         client = Client(forward.port)
         client.wait_until_up(hass)
         client.onboard()
-        client.tidy_after_onboarding()
         wait_for_frontend(client)
         seconds = time.time() - started
         wait_for_discovery(client, len(home.discoverable))
         discovered = time.time() - started
+        # Seconds after onboarding: what its flows created exists by now.
+        client.tidy_after_onboarding()
         client.ignore_core_install_notice()
         driver = pins.PinDriver(home.agent("light"), home.agent("climate"), state / "pins.sock")
         driver.start(drift=not args.no_drift)

@@ -11,6 +11,7 @@ no nftables rule touch the machine's own network.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -276,4 +277,6 @@ class Client:
                     results.append(reply.get("result"))
                 return results
 
-        return asyncio.run(exchange())
+        # A thread of its own: the caller's thread may run an event loop (Playwright's).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, exchange()).result()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.lan import Host, Lan, Process, Router
+from tests.lan import UPNP_CLIENT, Host, Lan, Process, Router
 from tests.lan.agent import Agent, start_agent
 
 STOCK_SCRIPT = Path(__file__).resolve().parents[1] / "integration" / "lan_dimmable_light.py"
@@ -26,6 +26,7 @@ STOCK_PORT = "49152"
 # The suspicious mapping: remote desktop, reachable from the internet, never expiring.
 SUSPICIOUS_PORT = 3389
 SUSPICIOUS_DESCRIPTION = "Remote Desktop"
+LAMP_LEVEL = 80
 
 LIGHT_CONFIG: dict[str, Any] = {
     "friendly_name": "Hall light",
@@ -88,6 +89,16 @@ class Home:
             state.mkdir(parents=True, exist_ok=True)
             self.agents[name] = start_agent(self.lan, name, config, state_dir=state)
         self.agents["climate"].set_sensor("climate", temperature=21.0, humidity=45.0)
+        # A dimmer boots at level 0 (on would stay dark): a control point on the LAN sets
+        # the level a lamp was left at, through async-upnp-client's own command line.
+        pc.run(
+            *UPNP_CLIENT,
+            "call-action",
+            self.agents["light"].description_url,
+            "Dimming/SetLoadLevelTarget",
+            f"newLoadlevelTarget={LAMP_LEVEL}",
+            timeout=60,
+        )
         progress("stock dimmable light")
         stock_host = self.lan.add_host("stock")
         self.stock = stock_host.start(
