@@ -131,6 +131,8 @@ def wait_state(demo: Demo, entity_id: str, state: str, timeout: float = 60.0) ->
         time.sleep(0.3)
 
 
+# The demo's start counts too; generous for a loaded 2-core machine (about a minute idle).
+@pytest.mark.timeout(600)
 def test_user_journey_in_the_browser(demo: Demo, socket_enabled: None) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: run scripts/setup (it installs Debian's chromium)")
