@@ -11,16 +11,10 @@ the demo is stopped with SIGINT, as Ctrl-C does, and must leave no namespace beh
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +23,10 @@ import pytest_socket
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.demo import pins
-from tests.demo.__main__ import clean_leftovers
-from tests.demo.hass import DEMO_PASSWORD, DEMO_USER, Client
+from tests.demo.hass import DEMO_PASSWORD, DEMO_USER
 from tests.demo.home import SUSPICIOUS_PORT
+
+from .demo_process import Demo, namespaces, start_demo, stop_demo
 
 pytestmark = pytest.mark.lan
 
@@ -39,75 +34,23 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 # Bounds for waiting (two shared cores), never timing checks.
-DEMO_START_S = 300.0
 UI_WAIT_MS = 60_000
 JOURNEY_LIMIT_S = 600.0
 SETTLE_MS = 600
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-@dataclass
-class Demo:
-    process: subprocess.Popen[bytes]
-    url: str
-    pins: Path
-    client: Client
-    state: Path
-    log: Path
-
-    def states(self) -> dict[str, dict[str, Any]]:
-        return {s["entity_id"]: s for s in self.client.ws({"type": "get_states"})[0]}
-
-
-def _namespaces(prefix: str) -> list[str]:
-    listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
-    return [line.split()[0] for line in listing.stdout.splitlines() if line.startswith(prefix)]
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Generator[Demo]:
-    if os.geteuid() != 0:
-        pytest.skip("the demo needs root (network namespaces)")
-    state = tmp_path_factory.mktemp("demo")
-    ready = state / "ready.json"
-    log = state / "develop.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "tests.demo", "--port", "0", "--no-drift"),
-                *("--state", str(state), "--ready-file", str(ready)),
-            ],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + DEMO_START_S
-    while not ready.exists() or not ready.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            clean_leftovers(state / "running.json")
-            pytest.fail(f"the demo did not come up:\n{log.read_text()[-4000:]}")
-        time.sleep(0.2)
-    info = json.loads(ready.read_text())
-    prefix = json.loads((state / "running.json").read_text())["prefix"]
-    client = Client(int(info["url"].rsplit(":", 1)[1]))
-    client.token = info["token"]
-    running = Demo(process, info["url"], Path(info["pins"]), client, state, log)
+    running = start_demo(tmp_path_factory.mktemp("demo"))
     try:
         yield running
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        try:
-            code = process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            clean_leftovers(state / "running.json")  # what the next scripts/develop does
-            raise
+        code = stop_demo(running)
     # Ctrl-C cleans up: exit 0, no namespace and no record left.
-    assert code == 0, log.read_text()[-3000:]
-    assert _namespaces(prefix) == []
-    assert not (state / "running.json").exists()
+    assert code == 0, running.log.read_text()[-3000:]
+    assert namespaces(running.prefix) == []
+    assert not (running.state / "running.json").exists()
 
 
 def shot(page: Page, name: str) -> None:
