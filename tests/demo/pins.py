@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import random
 import socket
 import socketserver
@@ -108,9 +109,13 @@ class PinDriver:
                 self.wfile.write(json.dumps(reply).encode() + b"\n")
 
         self.socket_path.unlink(missing_ok=True)
-        self._server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler)
+        # Owner only from the moment it exists: it drives the agents' pins.
+        previous = os.umask(0o177)
+        try:
+            self._server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler)
+        finally:
+            os.umask(previous)
         self._server.daemon_threads = True
-        self.socket_path.chmod(0o600)
         targets = [self._server.serve_forever] + ([self._drift] if drift else [])
         for target in targets:
             thread = threading.Thread(target=target, daemon=True)
