@@ -15,6 +15,11 @@ MIRROR="${UPNP_GUARD_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Debian packages the tests use inside the sandbox (real parts, see DESIGN.md).
 SANDBOX_PACKAGES="python3.14 python3.14-venv micropython miniupnpd-nftables miniupnpc \
 gssdp-tools gupnp-tools iproute2 nftables tcpdump procps psmisc"
+# scripts/develop and the browser test: Debian's Chromium (driven by Playwright for Python,
+# pointed at /usr/bin/chromium: no browser downloads) and what builds the two Python
+# packages of Home Assistant's voice pipeline that have no wheel for Python 3.14. Installed
+# into an existing sandbox without rebuilding it (scripts/setup, add-on step).
+SANDBOX_BROWSER_PACKAGES="chromium fonts-liberation g++ python3.14-dev"
 # What scripts/build-firmware needs to build the unix port (64- and 32-bit) from the source
 # of the micropython release above, with the agent frozen in.
 SANDBOX_BUILD_PACKAGES="dpkg-dev xz-utils gcc gcc-multilib make libc6-dev pkgconf libffi-dev \
@@ -69,6 +74,7 @@ sandbox_exec() {
     chroot "$ROOT" /usr/bin/env -i \
         PATH="$SANDBOX_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
+        UPNP_GUARD_SCREENSHOTS="${UPNP_GUARD_SCREENSHOTS:-}" \
         UPNP_GUARD_ENV=sandbox PYTHONDONTWRITEBYTECODE=1 \
         "$@"
 }
@@ -76,7 +82,7 @@ sandbox_exec() {
 # Re-run the calling script inside the environment unless already there.
 # Usage at the top of a script: enter_env "$0" "$@"
 # Several commands may use the sandbox at once (a shared flock on .sandbox/mount.lock);
-# the last one out removes the mounts.
+# the first one in mounts, the last one out removes the mounts.
 enter_env() {
     local script="$1"; shift
     [ -n "${UPNP_GUARD_ENV:-}" ] && return 0
@@ -84,9 +90,14 @@ enter_env() {
         sandbox)
             local rc=0 lockfd
             exec {lockfd}>"$STATE/mount.lock"
-            flock -x "$lockfd"
-            sandbox_mount
             flock -s "$lockfd"
+            # Mount under the exclusive lock only when needed: a long-running user of the
+            # sandbox (scripts/develop) must not block scripts/test and scripts/lint.
+            if ! mountpoint -q "$ROOT$SANDBOX_REPO"; then
+                flock -x "$lockfd"
+                sandbox_mount
+                flock -s "$lockfd"
+            fi
             sandbox_exec "$SANDBOX_REPO/${script#"$REPO"/}" "$@" || rc=$?
             if flock -x -n "$lockfd"; then
                 sandbox_umount
