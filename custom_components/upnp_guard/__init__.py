@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from . import appliance, router
@@ -25,8 +26,9 @@ from .const import (
     inferred_kind,
     is_router_entry,
 )
+from .location import move_issue_id
 from .router.services import async_setup_services as async_setup_router_services
-from .runtime import is_described
+from .runtime import is_described, other_device_issue_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -75,6 +77,8 @@ async def async_remove_config_entry_device(
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Delete what a removed entry stored (also of an entry never migrated)."""
+    for issue_id in (move_issue_id(entry.entry_id), other_device_issue_id(entry.entry_id)):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
     if is_router_entry(entry.data):
         await router.async_remove_entry(hass, entry)
     else:

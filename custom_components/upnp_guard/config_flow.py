@@ -50,6 +50,7 @@ from .const import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     IGD_DEVICE_TYPES,
+    MAX_LOCATION_LENGTH,
     EntryKind,
     is_router_entry,
 )
@@ -59,8 +60,6 @@ from .runtime import trust_typed_host
 from .transport import LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
-# Bound on the description URL a user may enter (longer ones are not UPnP locations).
-MAX_LOCATION_LENGTH = 512
 
 
 def describe_error(err: Exception) -> str:
@@ -185,9 +184,11 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
             else:
                 device, error = await self._async_describe(location, typed=typed)
                 if device is not None:
-                    # The user's choice wins over a discovery flow still waiting.
+                    # The user's choice wins over a discovery flow still waiting. A
+                    # configured device is never moved from here: reconfigure is the
+                    # deliberate way (it checks the UDN against the entry's).
                     await self.async_set_unique_id(device.udn, raise_on_progress=False)
-                    self._abort_if_unique_id_configured(updates=self._entry_data(device, location))
+                    self._abort_if_unique_id_configured()
                     return self.async_create_entry(
                         title=device.friendly_name, data=self._entry_data(device, location)
                     )
