@@ -13,8 +13,9 @@ RESUBSCRIBE_MIN_INTERVAL_S (a burst leaves one scheduled for later). A failed re
 marks the device unavailable and retries with exponential backoff. A device that dies
 without a word (power cut, crash) sends no byebye: while subscribed, one subscription
 is renewed every LIVENESS_PROBE_INTERVAL_S as a probe, and LIVENESS_PROBE_FAILURES
-unanswered probes in a row make the device unavailable until a reconnect succeeds. Devices that refuse SUBSCRIBE
-are polled through their getter actions instead (the polls then tell liveness).
+unanswered probes in a row make the device unavailable until a reconnect succeeds.
+Devices that refuse SUBSCRIBE are polled through their getter actions instead (the
+polls then tell liveness).
 """
 
 from __future__ import annotations
