@@ -23,13 +23,21 @@ from custom_components.upnp_guard.appliance.const import (
     SUBSCRIPTION_TIMEOUT_S,
 )
 
+from custom_components.upnp_guard.transport import url_host
+
 from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
 
 LIGHT = "light.hall_light"
 
 
-def announcement(device: FakeUpnpDevice, boot_id: int | None = 1) -> SsdpServiceInfo:
-    headers = {"BOOTID.UPNP.ORG": str(boot_id)} if boot_id is not None else {}
+def announcement(
+    device: FakeUpnpDevice, boot_id: int | None = 1, source: str | None = None
+) -> SsdpServiceInfo:
+    """An announcement as HA's scanner hands it on: `_host` is the datagram's source
+    (the device's own address unless `source` says otherwise)."""
+    headers: dict[str, str] = {"_host": source or url_host(device.location)}
+    if boot_id is not None:
+        headers["BOOTID.UPNP.ORG"] = str(boot_id)
     return SsdpServiceInfo(
         ssdp_usn=f"{device.spec.udn}::upnp:rootdevice",
         ssdp_st="upnp:rootdevice",
