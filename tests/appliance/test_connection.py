@@ -23,7 +23,8 @@ from custom_components.upnp_guard.appliance.const import (
     SUBSCRIPTION_TIMEOUT_S,
 )
 
-from custom_components.upnp_guard.transport import url_host
+from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S
+from custom_components.upnp_guard.transport import device_requester, url_host
 
 from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
 
@@ -397,6 +398,78 @@ async def test_setup_failures_retry(
 
     pool = hass.data.get(NOTIFY_SERVERS)
     assert pool is None or not pool._servers
+
+
+ATTACKER = "192.168.1.66"
+
+
+async def test_announcements_from_another_address_are_ignored_and_counted(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    """A host forging the light's UDN can neither make it unavailable (byebye) nor make
+    us resubscribe (a new BOOTID, alive or update): only the device's address counts."""
+    connection = init_light.runtime_data
+    counters = device_requester(hass).counters
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    before = light_device.subscribe_count
+    sids = set(connection.subscriptions)
+
+    await ssdp_hub.announce(announcement(light_device, source=ATTACKER), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state != STATE_UNAVAILABLE
+    assert connection.available
+    assert set(connection.subscriptions) == sids
+
+    await ssdp_hub.announce(
+        announcement(light_device, boot_id=5, source=ATTACKER), SsdpChange.ALIVE
+    )
+    update = announcement(light_device, boot_id=1, source=ATTACKER)
+    update.ssdp_headers["NEXTBOOTID.UPNP.ORG"] = "6"
+    await ssdp_hub.announce(update, SsdpChange.UPDATE)
+    await hass.async_block_till_done()
+    assert light_device.subscribe_count == before
+    assert connection.reconnect_count == 0
+    assert connection.boot_id == 1
+    # A datagram without a source the scanner could name counts as foreign too.
+    unnamed = announcement(light_device)
+    del unnamed.ssdp_headers["_host"]
+    await ssdp_hub.announce(unnamed, SsdpChange.BYEBYE)
+    assert connection.available
+    assert counters.foreign_announcements == 4
+
+    # The same from the device's own address is believed.
+    await ssdp_hub.announce(announcement(light_device), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+
+async def test_resubscribes_from_ssdp_are_rate_limited(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    """A burst of new BOOTIDs from the device's own address (a boot loop, or forged
+    datagrams with a spoofed source) resubscribes once; one more is left for later."""
+    connection = init_light.runtime_data
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    before = light_device.subscribe_count
+    for boot_id in range(2, 12):
+        await ssdp_hub.announce(announcement(light_device, boot_id=boot_id), SsdpChange.ALIVE)
+    await hass.async_block_till_done()
+    assert connection.reconnect_count == 1
+    assert light_device.subscribe_count == before + 2
+    assert connection.boot_id == 11
+
+    # The one deferred reconnect runs after RESUBSCRIBE_MIN_INTERVAL_S, and only one.
+    await advance(hass, RESUBSCRIBE_MIN_INTERVAL_S + 1)
+    assert connection.reconnect_count == 2
+    await advance(hass, RESUBSCRIBE_MIN_INTERVAL_S + 1)
+    assert connection.reconnect_count == 2
+    assert hass.states.get(LIGHT).state != STATE_UNAVAILABLE
 
 
 async def test_new_description_after_reboot_reloads_entry(
