@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from unittest.mock import patch
@@ -181,9 +182,6 @@ async def test_spoofed_source_is_refused_even_when_the_rest_checks_out(
     await announce(hass, forged)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     # After it, it is; and the router's own announcement is then the move it is.
-    later = asyncio.get_running_loop().time  # noqa: F841 (documents the clock used)
-    import time  # noqa: PLC0415
-
     start = time.monotonic()
     with patch(
         "custom_components.upnp_guard.location.time.monotonic",
