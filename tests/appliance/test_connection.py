@@ -22,7 +22,6 @@ from custom_components.upnp_guard.appliance.const import (
     RECONNECT_BACKOFF_INITIAL_S,
     SUBSCRIPTION_TIMEOUT_S,
 )
-
 from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S
 from custom_components.upnp_guard.transport import device_requester, url_host
 

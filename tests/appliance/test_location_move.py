@@ -19,8 +19,13 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
-from custom_components.upnp_guard.location import MoveRefusal
+from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MAX_LAN_TEXT
+from custom_components.upnp_guard.location import (
+    MoveRefusal,
+    default_gateways,
+    description_udn,
+    same_address,
+)
 from custom_components.upnp_guard.transport import device_requester, url_host
 
 from .conftest import LAN_BASE_URL, FakeUpnpDevice, agent
@@ -145,3 +150,55 @@ async def test_agent_that_really_moved_is_followed_silently(
     assert entry.runtime_data.device.device_url == impostor.location
     assert registered(hass, entry) == devices
     assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
+
+
+# What the checks read from the LAN and the kernel: hostile input is "no", never a crash.
+ROUTES = (
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+    "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+    "eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n"
+    "wlan0\t00000000\t0102A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+    "eth1\t00000000\t0103A8C0\t0001\t0\t0\t100\t00000000\t0\t0\t0\n"
+    "eth0\tnot-hex\t0104A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+    "short line\n"
+)
+
+
+def test_default_gateways_of_the_interfaces_in_use_only() -> None:
+    assert default_gateways(ROUTES, {"eth0"}) == {"192.168.1.1"}
+    assert default_gateways(ROUTES, {"eth0", "wlan0"}) == {"192.168.1.1", "192.168.2.1"}
+    # eth1's default route has no gateway flag; an unknown interface has none.
+    assert default_gateways(ROUTES, {"eth1", "tun0"}) == set()
+    assert default_gateways("", {"eth0"}) == set()
+
+
+@pytest.mark.parametrize(
+    ("body", "udn"),
+    [
+        (
+            '<root xmlns="urn:schemas-upnp-org:device-1-0"><device><UDN> uuid:a </UDN>'
+            "</device></root>",
+            "uuid:a",
+        ),
+        (
+            "<root><device><deviceList><device><UDN>uuid:embedded</UDN></device></deviceList>"
+            "</device></root>",
+            None,
+        ),
+        ("<root><device><UDN></UDN></device></root>", None),
+        ("not xml", None),
+        ('<!DOCTYPE r [<!ENTITY a "aaaa">]><root><device><UDN>&a;</UDN></device></root>', None),
+        ("<root><device><UDN>" + "u" * 5000 + "</UDN></device></root>", "u" * MAX_LAN_TEXT),
+    ],
+)
+def test_description_udn_reads_the_root_device_only(body: str, udn: str | None) -> None:
+    assert description_udn(body) == udn
+
+
+def test_same_address_compares_addresses_not_spellings() -> None:
+    assert same_address("10.0.0.1", "10.0.0.1")
+    assert same_address("fe80::1%eth0", "fe80::1")
+    assert same_address("::ffff:10.0.0.1", "10.0.0.1")
+    assert not same_address("10.0.0.1", "10.0.0.2")
+    assert not same_address("router.lan", "router.lan")  # a name proves nothing
+    assert not same_address("", "")

@@ -23,7 +23,11 @@ def notify(nts: str, udn: str, nt: str, location: str, boot_id: str) -> bytes:
         f"USN: {udn}::{nt}" if nt != udn else f"USN: {udn}",
     ]
     if nts != "ssdp:byebye":
-        lines += ["CACHE-CONTROL: max-age=1800", f"LOCATION: {location}", "SERVER: Linux UPnP/1.1 x/1"]
+        lines += [
+            "CACHE-CONTROL: max-age=1800",
+            f"LOCATION: {location}",
+            "SERVER: Linux UPnP/1.1 x/1",
+        ]
     if boot_id:
         lines += [f"BOOTID.UPNP.ORG: {boot_id}", "CONFIGID.UPNP.ORG: 1"]
         if nts == "ssdp:update":

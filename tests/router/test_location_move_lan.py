@@ -81,7 +81,10 @@ async def announce(hass: HomeAssistant, info: SsdpServiceInfo) -> None:
 
 
 async def test_attacker_announcing_the_router_at_its_own_host_raises_a_repair(
-    ha_host: Host, router: Router, attacker: Host, hass: HomeAssistant,
+    ha_host: Host,
+    router: Router,
+    attacker: Host,
+    hass: HomeAssistant,
     enable_custom_integrations: None,
 ) -> None:
     """The attacker serves a copy of the router's description (its UDN) and announces it
@@ -100,9 +103,7 @@ async def test_attacker_announcing_the_router_at_its_own_host_raises_a_repair(
     assert await async_setup_component(hass, "ssdp", {})
     await hass.async_block_till_done()
 
-    await hass.async_add_executor_job(
-        send_notify, attacker, attacker.ip, "ssdp:alive", udn, copy
-    )
+    await hass.async_add_executor_job(send_notify, attacker, attacker.ip, "ssdp:alive", udn, copy)
     issues = ir.async_get(hass)
     issue_id = f"location_move_{entry.entry_id}"
     await wait_for(lambda: issues.async_get_issue(DOMAIN, issue_id) is not None, "repair")
@@ -149,15 +150,19 @@ async def test_router_that_really_moved_is_followed_silently(
 
     await wait_for(lambda: entry.data[CONF_LOCATION] == new, "followed the router")
     await wait_for(
-        lambda: entry.state is ConfigEntryState.LOADED
-        and entry.runtime_data.device.device_url == new,
+        lambda: (
+            entry.state is ConfigEntryState.LOADED and entry.runtime_data.device.device_url == new
+        ),
         "reconnected at the new location",
     )
     assert not [issue for (domain, issue) in ir.async_get(hass).issues if domain == DOMAIN]
 
 
 async def test_spoofed_source_is_refused_even_when_the_rest_checks_out(
-    ha_host: Host, router: Router, attacker: Host, hass: HomeAssistant,
+    ha_host: Host,
+    router: Router,
+    attacker: Host,
+    hass: HomeAssistant,
     enable_custom_integrations: None,
 ) -> None:
     """The router really moved, but the announcement came from the attacker: refused
