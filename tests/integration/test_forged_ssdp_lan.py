@@ -60,7 +60,9 @@ async def test_forged_byebye_and_bootid_from_another_host_are_ignored(
     before = counters.foreign_announcements
 
     def forge(nts: str, boot_id: str = "") -> None:
-        attacker.run(sys.executable, ROGUE_SSDP, attacker.ip, nts, LIGHT_UDN, ROOT, location, boot_id)
+        attacker.run(
+            sys.executable, ROGUE_SSDP, attacker.ip, nts, LIGHT_UDN, ROOT, location, boot_id
+        )
 
     await hass.async_add_executor_job(forge, "ssdp:byebye")
     await wait_for(lambda: counters.foreign_announcements > before, "forged byebye seen")

@@ -20,6 +20,8 @@ from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import SOURCE_SSDP, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.setup import async_setup_component
@@ -203,3 +205,41 @@ async def test_spoofed_source_is_refused_even_when_the_rest_checks_out(
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_other_router_at_the_address_waits_and_keeps_the_devices(
+    ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Another UPnP router (another UDN) now answers at the stored location (issue #10,
+    item 9a): setup waits with an `other_device` issue and removes nothing."""
+    entry = await async_setup_router(hass, router)
+    udn = router_udn(router)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    assert devices
+    assert entities
+    issue_id = f"other_device_{entry.entry_id}"
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_add_executor_job(
+        lambda: router.start_miniupnpd(
+            extra_options={"uuid": "0badc0de-0000-4000-8000-000000000001"}
+        )
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert "0badc0de" in issue.translation_placeholders["found"]
+    assert dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id) == devices
+    assert er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id) == entities
+
+    # The router is back: the next attempt loads it and the issue goes.
+    await hass.async_add_executor_job(
+        lambda: router.start_miniupnpd(extra_options={"uuid": udn.removeprefix("uuid:")})
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
