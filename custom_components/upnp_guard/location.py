@@ -23,9 +23,12 @@ address, the check that failed; every LAN string escaped by lan_text.markdown); 
 flow (repairs.py) lets the user accept the move or ignore it. The config flow's user
 step never moves an entry; reconfigure is the deliberate way.
 
-Bounded: one check per entry every MOVE_CHECK_INTERVAL_S; at most MAX_MOVE_CHECKS entry
-check times and ignored moves remembered; announced locations over MAX_LOCATION_LENGTH
-are not considered.
+Bounded: one check per entry every MOVE_CHECK_INTERVAL_S. An announcement that comes
+sooner is kept as the entry's pending one (the latest replaces it) and checked when the
+interval has passed: a forged announcement cannot make the entry miss its device's real
+move (Home Assistant's scanner passes a location on only when it changes). At most
+MAX_MOVE_CHECKS entry check times, pending announcements and ignored moves are
+remembered; announced locations over MAX_LOCATION_LENGTH are not considered.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from ipaddress import IPv4Address
 from typing import Any, Final
 from xml.etree.ElementTree import ParseError
@@ -47,8 +51,10 @@ from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as DET
 from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.util.hass_dict import HassKey
 
@@ -88,21 +94,46 @@ class MoveRefusal(StrEnum):
 
 @dataclass(slots=True)
 class MoveGuard:
-    """What bounds the checks: when each entry was last checked, which moves are ignored."""
+    """What bounds the checks: when each entry was last checked, the announcement that
+    waits for its turn, which moves are ignored."""
 
     checked_at: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    pending: OrderedDict[str, tuple[SsdpServiceInfo, CALLBACK_TYPE]] = field(
+        default_factory=OrderedDict
+    )
     ignored: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
 
-    def may_check(self, entry_id: str, now: float) -> bool:
-        """Whether `entry_id` may be checked now (and if so, remember that it was)."""
+    def wait_s(self, entry_id: str, now: float) -> float:
+        """0 when `entry_id` may be checked now (then remembered as checked), else how
+        long until it may."""
         last = self.checked_at.get(entry_id)
         if last is not None and now - last < MOVE_CHECK_INTERVAL_S:
-            return False
+            return MOVE_CHECK_INTERVAL_S - (now - last)
         self.checked_at[entry_id] = now
         self.checked_at.move_to_end(entry_id)
         while len(self.checked_at) > MAX_MOVE_CHECKS:
             self.checked_at.popitem(last=False)
-        return True
+        return 0.0
+
+    def defer(
+        self, hass: HomeAssistant, entry_id: str, info: SsdpServiceInfo, delay: float
+    ) -> None:
+        """Check `info` for `entry_id` after `delay` (one pending per entry: the latest)."""
+        if (waiting := self.pending.get(entry_id)) is not None:
+            self.pending[entry_id] = (info, waiting[1])
+            return
+        cancel = async_call_later(hass, delay, partial(_async_check_pending, hass, entry_id))
+        self.pending[entry_id] = (info, cancel)
+        while len(self.pending) > MAX_MOVE_CHECKS:
+            _entry_id, (_info, dropped) = self.pending.popitem(last=False)
+            dropped()
+
+    @callback
+    def async_cancel_pending(self, _event: Event | None = None) -> None:
+        """Drop every pending check (Home Assistant stops)."""
+        for _info, cancel in self.pending.values():
+            cancel()
+        self.pending.clear()
 
     def ignore(self, entry_id: str, location: str) -> None:
         """The user ignored the move of `entry_id` to `location`: no new issue for it."""
@@ -119,7 +150,14 @@ def move_guard(hass: HomeAssistant) -> MoveGuard:
     """The Home Assistant instance's guard (created on first use)."""
     if (guard := hass.data.get(_GUARD)) is None:
         guard = hass.data[_GUARD] = MoveGuard()
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, guard.async_cancel_pending)
     return guard
+
+
+async def _async_check_pending(hass: HomeAssistant, entry_id: str, _now: Any) -> None:
+    info, _cancel = move_guard(hass).pending.pop(entry_id)
+    if (entry := hass.config_entries.async_get_entry(entry_id)) is not None:
+        await async_consider_move(hass, entry, info)
 
 
 def move_issue_id(entry_id: str) -> str:
@@ -239,8 +277,10 @@ async def async_consider_move(
         or new == old
         or len(new) > MAX_LOCATION_LENGTH
         or guard.is_ignored(entry.entry_id, new)
-        or not guard.may_check(entry.entry_id, time.monotonic())
     ):
+        return False
+    if (wait := guard.wait_s(entry.entry_id, time.monotonic())) > 0:
+        guard.defer(hass, entry.entry_id, info, wait)
         return False
     source = announcement_source(info)
     refusal = await async_refusal(hass, entry, old, new, source)

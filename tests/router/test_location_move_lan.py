@@ -12,6 +12,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -25,6 +26,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MOVE_CHECK_INTERVAL_S
 from custom_components.upnp_guard.location import MoveRefusal
@@ -184,23 +187,21 @@ async def test_spoofed_source_is_refused_even_when_the_rest_checks_out(
     assert issue.translation_placeholders["reason"] == MoveRefusal.SOURCE.value
     assert issue.translation_placeholders["source"] == attacker.ip
 
-    # Within MOVE_CHECK_INTERVAL_S the entry is not checked again (no traffic, no issue).
+    # Within MOVE_CHECK_INTERVAL_S the entry is not checked again (no traffic, no
+    # issue): the announcement waits, and a later one (here the router's own) replaces
+    # it, so forging cannot make the entry miss the real move.
     ir.async_delete_issue(hass, DOMAIN, issue_id)
     await announce(hass, forged)
     assert issues.async_get_issue(DOMAIN, issue_id) is None
-    # After it, it is; and the router's own announcement is then the move it is.
-    start = time.monotonic()
+    await announce(hass, announcement(router.description_url, udn, source=router.ip))
+    assert entry.data[CONF_LOCATION] == old
+    later = MOVE_CHECK_INTERVAL_S + 1
     with patch(
         "custom_components.upnp_guard.location.time.monotonic",
-        return_value=start + MOVE_CHECK_INTERVAL_S + 1,
+        return_value=time.monotonic() + later,
     ):
-        await announce(hass, forged)
-        assert issues.async_get_issue(DOMAIN, issue_id) is not None
-    with patch(
-        "custom_components.upnp_guard.location.time.monotonic",
-        return_value=start + 2 * MOVE_CHECK_INTERVAL_S + 2,
-    ):
-        await announce(hass, announcement(router.description_url, udn, source=router.ip))
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=later))
+        await hass.async_block_till_done()
     assert entry.data[CONF_LOCATION] == router.description_url
     assert issues.async_get_issue(DOMAIN, issue_id) is None
     await hass.async_block_till_done()
