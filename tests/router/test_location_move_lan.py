@@ -65,6 +65,18 @@ def move_miniupnpd(router: Router, udn: str) -> None:
     router.start_miniupnpd(extra_options={"uuid": udn.removeprefix("uuid:")})
 
 
+def drop_ssdp_from(ha_host: Host, router: Router) -> None:
+    """Home Assistant no longer hears the router's own SSDP (its scanner would start a
+    flow of its own when miniupnpd restarts): only the test's announcements count."""
+    for rule in (
+        "add table inet ugtest",
+        "add chain inet ugtest input { type filter hook input priority 0 ; }",
+        f"add rule inet ugtest input ip saddr {router.ip} udp dport 1900 drop",
+        f"add rule inet ugtest input ip saddr {router.ip} udp sport 1900 drop",
+    ):
+        ha_host.run("nft", *rule.split())
+
+
 def announcement(location: str, udn: str, source: str) -> SsdpServiceInfo:
     return SsdpServiceInfo(
         ssdp_usn=f"{udn}::{IGD2}",
@@ -175,6 +187,7 @@ async def test_spoofed_source_is_refused_even_when_the_rest_checks_out(
     entry = await async_setup_router(hass, router)
     udn = router_udn(router)
     old = entry.data[CONF_LOCATION]
+    await hass.async_add_executor_job(drop_ssdp_from, ha_host, router)
     await hass.async_add_executor_job(move_miniupnpd, router, udn)
     forged = announcement(router.description_url, udn, source=attacker.ip)
     issues = ir.async_get(hass)
