@@ -197,7 +197,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="user", data_schema=self._user_schema(), errors=errors)
 
     async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
-        """A device announced itself; keep its location current and ask to confirm."""
+        """A device announced itself: ask to confirm (a configured one may move: location.py)."""
         device_type = discovery_info.upnp.get("deviceType") or discovery_info.ssdp_st
         if device_type in IGD_DEVICE_TYPES:
             return await self.async_step_router_ssdp(discovery_info)
