@@ -36,7 +36,7 @@ from __future__ import annotations
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -69,7 +69,8 @@ from .const import (
     is_router_entry,
 )
 from .lan_text import get_logger, markdown
-from .transport import device_requester, ip_literal, url_host
+from .notify import same_address
+from .transport import device_requester, url_host
 
 _LOGGER = get_logger(__name__)
 
@@ -170,16 +171,13 @@ def announcement_source(info: SsdpServiceInfo) -> str:
     return str(info.ssdp_headers.get(SSDP_SOURCE_HEADER) or "")
 
 
-def same_address(left: str, right: str) -> bool:
-    """Whether two host strings are the same IP address (zone ignored; names never are)."""
-    first = ip_literal(left.split("%", 1)[0])
-    second = ip_literal(right.split("%", 1)[0])
-    return first is not None and first == second
-
-
-def is_from_device(info: SsdpServiceInfo, location: str) -> bool:
-    """Whether an announcement came from the host of `location` (the entry's device)."""
-    return same_address(announcement_source(info), url_host(location))
+def is_from_device(
+    info: SsdpServiceInfo, location: str, names: Mapping[str, frozenset[str]]
+) -> bool:
+    """Whether an announcement came from the host of `location` (the entry's device):
+    its IP literal, or for a typed host name an address it resolved to (`names`, kept by
+    the notify server when we subscribed)."""
+    return same_address(url_host(location), announcement_source(info), names)
 
 
 def description_udn(body: str) -> str | None:
@@ -250,10 +248,11 @@ async def async_refusal(
     Cheapest first: the source and the gateway cost no traffic.
     """
     new_host = url_host(new)
-    if not same_address(source, new_host):
+    # Names prove nothing here: an announced location must be an address.
+    if not same_address(new_host, source, {}):
         return MoveRefusal.SOURCE
     if is_router_entry(entry.data) and not any(
-        same_address(gateway, new_host) for gateway in await async_default_gateways(hass)
+        same_address(new_host, gateway, {}) for gateway in await async_default_gateways(hass)
     ):
         return MoveRefusal.GATEWAY
     if entry.unique_id is None or await async_fetch_udn(hass, new) != entry.unique_id:

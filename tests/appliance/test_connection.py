@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import pytest_socket
 from homeassistant.components.ssdp.scanner import SsdpChange
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
@@ -14,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
@@ -25,7 +27,15 @@ from custom_components.upnp_guard.appliance.const import (
 from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S
 from custom_components.upnp_guard.transport import device_requester, url_host
 
-from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
+from .conftest import (
+    LAN_BASE_URL,
+    SWITCH_POWER,
+    FakeUpnpDevice,
+    SsdpHub,
+    dimmable_light,
+    entry_for,
+    setup_device,
+)
 
 LIGHT = "light.hall_light"
 
@@ -443,6 +453,27 @@ async def test_announcements_from_another_address_are_ignored_and_counted(
     await ssdp_hub.announce(announcement(light_device), SsdpChange.BYEBYE)
     await hass.async_block_till_done()
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+
+async def test_announcements_of_a_device_added_by_host_name(
+    hass: HomeAssistant,
+    ssdp_hub: SsdpHub,
+    aioclient_mock: AiohttpClientMocker,
+    socket_enabled: None,
+    enable_custom_integrations: None,
+) -> None:
+    """A device whose typed URL has a host name: its announcements count when they come
+    from an address the name resolved to when we subscribed, others do not."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "::1"])
+    device = FakeUpnpDevice(aioclient_mock, dimmable_light(), base_url="http://localhost:49152")
+    entry = await setup_device(hass, device)
+    connection = entry.runtime_data
+    await ssdp_hub.announce(announcement(device, source=ATTACKER), SsdpChange.BYEBYE)
+    assert connection.available
+    await ssdp_hub.announce(announcement(device, source="127.0.0.1"), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert not connection.available
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_resubscribes_from_ssdp_are_rate_limited(

@@ -24,8 +24,8 @@ from custom_components.upnp_guard.location import (
     MoveRefusal,
     default_gateways,
     description_udn,
-    same_address,
 )
+from custom_components.upnp_guard.notify import same_address
 from custom_components.upnp_guard.transport import device_requester, url_host
 
 from .conftest import LAN_BASE_URL, FakeUpnpDevice, agent
@@ -196,9 +196,10 @@ def test_description_udn_reads_the_root_device_only(body: str, udn: str | None) 
 
 
 def test_same_address_compares_addresses_not_spellings() -> None:
-    assert same_address("10.0.0.1", "10.0.0.1")
-    assert same_address("fe80::1%eth0", "fe80::1")
-    assert same_address("::ffff:10.0.0.1", "10.0.0.1")
-    assert not same_address("10.0.0.1", "10.0.0.2")
-    assert not same_address("router.lan", "router.lan")  # a name proves nothing
-    assert not same_address("", "")
+    assert same_address("10.0.0.1", "10.0.0.1", {})
+    assert same_address("fe80::1", "fe80::1%eth0", {})
+    assert same_address("10.0.0.1", "::ffff:10.0.0.1", {})
+    assert not same_address("10.0.0.2", "10.0.0.1", {})
+    assert not same_address("router.lan", "router.lan", {})  # a name proves nothing...
+    assert same_address("router.lan", "10.0.0.1", {"router.lan": frozenset({"10.0.0.1"})})
+    assert not same_address("", "", {})

@@ -611,7 +611,9 @@ class ApplianceConnection:
 
     async def _async_on_ssdp(self, info: SsdpServiceInfo, change: SsdpChange) -> None:
         """ssdp:alive / ssdp:byebye / ssdp:update from the device (any of its USNs)."""
-        if not is_from_device(info, self.device.device_url):
+        server = notify_server_pool(self.hass).server_for(self.local_ip)
+        names = server.names if server is not None else {}
+        if not is_from_device(info, self.device.device_url, names):
             device_requester(self.hass).counters.foreign_announcements += 1
             _LOGGER.debug(
                 "Ignoring %s for %s from %s: not the device's address",
