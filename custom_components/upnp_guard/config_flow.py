@@ -217,6 +217,10 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         if device is None:
             assert error is not None
             return self.async_abort(reason=error)
+        if device.udn != self.unique_id:
+            # The announcement's UDN is not the one served there: such an entry would
+            # never load (setup checks the UDN).
+            return self.async_abort(reason="wrong_device")
         return self.async_create_entry(
             title=device.friendly_name, data=self._entry_data(device, self._location)
         )

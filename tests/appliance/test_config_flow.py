@@ -205,6 +205,20 @@ async def test_ssdp_confirm(hass: HomeAssistant, lan_light: FakeUpnpDevice) -> N
     assert result["result"].unique_id == lan_light.spec.udn
 
 
+async def test_ssdp_confirm_refuses_another_udn_than_announced(
+    hass: HomeAssistant, lan_light: FakeUpnpDevice
+) -> None:
+    info = discovery(lan_light)
+    info.upnp = {**info.upnp, "UDN": "uuid:announced-elsewhere"}
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=info
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_ssdp_device_gone_before_confirm(
     hass: HomeAssistant, lan_light: FakeUpnpDevice
 ) -> None:

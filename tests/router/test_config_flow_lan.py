@@ -126,6 +126,18 @@ async def test_incomplete_discovery_and_unreachable_router_abort(
     assert result["reason"] == "cannot_connect"
 
 
+async def test_confirm_refuses_a_router_with_another_udn_than_announced(
+    ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(router, "uuid:not-this-one")
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 async def test_options_flow_rejects_bad_rules_then_saves_normalised_policy(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:

@@ -90,6 +90,9 @@ class RouterFlowMixin(_FlowBase):
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.
             return self.async_abort(reason="not_igd")
+        if device.udn != self.unique_id:
+            # Nor would it with another UDN than announced (setup checks the UDN).
+            return self.async_abort(reason="wrong_device")
         return self.async_create_entry(
             title=device.friendly_name,
             data={
