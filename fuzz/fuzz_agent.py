@@ -23,7 +23,7 @@ sys.path.insert(0, _here)
 
 from corehelpers import CLIENT_IP, HOST, make_agent, service  # noqa: E402
 from upnpguard import gena, http, ssdp, xmlutil  # noqa: E402
-from upnpguard.model import UpnpError  # noqa: E402
+from upnpguard.servicetypes import UpnpError  # noqa: E402
 from upnpguard.soap import SoapError, parse_request  # noqa: E402
 
 from mutate import mutate  # noqa: E402
@@ -112,11 +112,11 @@ def fuzz_http(agent, data, rng):
         return
     if request is None:
         return  # incomplete: the shell's read deadline answers 408
-    response = agent.handle(request, CLIENT_IP)
+    response = agent.handle_request(request, CLIENT_IP)
     if response.status not in HTTP_STATUSES:
         raise Crash(f"agent answered {response.status}")
     length = response.content_length()
-    body = b"".join(response.encoded_body())
+    body = b"".join(response.chunks())
     if length != len(body) and not (request.method == "HEAD" and not body):
         raise Crash("Content-Length does not match the body")
     if response.after is not None:
@@ -127,7 +127,7 @@ def fuzz_ssdp(agent, data, rng):
     search = ssdp.parse_msearch(data)
     if search is not None and not 0 <= search.mx <= 5:
         raise Crash("MX outside 0..5")
-    agent.responder.datagram(data, CLIENT_IP, 1900 + rng.getrandbits(4))
+    agent.handle_datagram(data, CLIENT_IP, 1900 + rng.getrandbits(4))
 
 
 def fuzz_callback(agent, data, rng):
@@ -155,7 +155,7 @@ def fuzz_soap(agent, data, rng):
 
 
 def still_serves(agent):
-    response = agent.handle(
+    response = agent.handle_request(
         http_parse(("GET /desc.xml HTTP/1.1\r\nHOST: " + HOST + "\r\n\r\n").encode()), CLIENT_IP
     )
     return response.status == 200

@@ -6,29 +6,26 @@ subpackage sets it up. This module only dispatches.
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from . import appliance, router
+from . import appliance, audit, router
 from .appliance.services import async_setup_services as async_setup_appliance_services
+from .audit.config_flow import async_offer_audit
+from .audit.services import async_setup_services as async_setup_audit_services
 from .const import (
     CONF_KIND,
     DOMAIN,
     ENTRY_MINOR_VERSION,
-    EntryKind,
-    entry_kind,
     inferred_kind,
-    is_router_entry,
 )
 from .location import move_issue_id
 from .router.services import async_setup_services as async_setup_router_services
-from .runtime import is_described, other_device_issue_id
+from .runtime import UpnpGuardConfigEntry, is_audit, is_described, is_router, other_device_issue_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -37,10 +34,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions (they exist even with no entry loaded)."""
     async_setup_appliance_services(hass)
     async_setup_router_services(hass)
+    async_setup_audit_services(hass)
+    async_offer_audit(hass)
     return True
 
 
-async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_migrate_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """1.1 -> 1.2: store the entry's kind. (Home Assistant itself refuses an entry of a
     newer major version, a downgrade, before calling this.)"""
     if entry.minor_version < ENTRY_MINOR_VERSION:
@@ -51,35 +50,41 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> b
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Set up the entry through its kind's subpackage."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    if is_audit(entry):
+        return await audit.async_setup_entry(hass, entry)
+    if is_router(entry):
         return await router.async_setup_entry(hass, entry)
     return await appliance.async_setup_entry(hass, entry)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> bool:
     """Unload the entry through its kind's subpackage."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    if is_audit(entry):
+        return await audit.async_unload_entry(hass, entry)
+    if is_router(entry):
         return await router.async_unload_entry(hass, entry)
     return await appliance.async_unload_entry(hass, entry)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: ConfigEntry[Any], device_entry: dr.DeviceEntry
+    hass: HomeAssistant, entry: UpnpGuardConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """The user may delete a device the entry's description no longer has, never a live one
     (it would come back at the next start)."""
-    if entry.state is not ConfigEntryState.LOADED:
+    if entry.state is not ConfigEntryState.LOADED or is_audit(entry):
         return True
     return not is_described(entry.runtime_data.device, device_entry)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> None:
     """Delete what a removed entry stored (also of an entry never migrated)."""
+    if is_audit(entry):
+        return  # it stores nothing; its issues went when it was unloaded
     for issue_id in (move_issue_id(entry.entry_id), other_device_issue_id(entry.entry_id)):
         ir.async_delete_issue(hass, DOMAIN, issue_id)
-    if is_router_entry(entry.data):
+    if is_router(entry):
         await router.async_remove_entry(hass, entry)
     else:
         await appliance.async_remove_entry(hass, entry)

@@ -1,14 +1,13 @@
-"""binary_sensor platform: each entry kind adds its own entities (see appliance/, router/)."""
+"""binary_sensor platform: both kinds have some (appliance/ and router/binary_sensor.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .platform_dispatch import async_dispatch_platform
+from .appliance import binary_sensor as appliance_binary_sensor
+from .router import binary_sensor as router_binary_sensor
+from .runtime import UpnpGuardConfigEntry, is_audit, is_router
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
 # device in the connection (ApplianceConnection.control_lock); router entities read
@@ -18,8 +17,13 @@ PARALLEL_UPDATES = 0
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: UpnpGuardConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Hand over to the entry kind's binary_sensor module."""
-    await async_dispatch_platform("binary_sensor", hass, entry, async_add_entities)
+    """Add the binary_sensors of the entry's kind."""
+    if is_audit(entry):
+        return  # the audit has no binary sensors
+    if is_router(entry):
+        await router_binary_sensor.async_setup_entry(hass, entry, async_add_entities)
+    else:
+        await appliance_binary_sensor.async_setup_entry(hass, entry, async_add_entities)

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import probatio as vol
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.exceptions import (
     UpnpConnectionError,
@@ -40,6 +39,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
 from .appliance.description import async_load_appliance, is_supported
+from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -52,12 +52,13 @@ from .const import (
     IGD_DEVICE_TYPES,
     MAX_LOCATION_LENGTH,
     EntryKind,
+    is_audit_entry,
     is_router_entry,
 )
 from .discovery import async_claim_discovery, discovery_identity
 from .router.config_flow import RouterFlowMixin, offers_wan_connection, router_options_flow
 from .runtime import trust_typed_host
-from .transport import LocationRefused, async_trust_typed_location
+from .transport import TRANSPORT_ERRORS, LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
 
@@ -74,7 +75,7 @@ def describe_error(err: Exception) -> str:
     return "cannot_connect"
 
 
-class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
+class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     """Add a UPnP device by discovery or by its description URL."""
 
     VERSION = ENTRY_VERSION
@@ -92,7 +93,9 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy; appliances have no options yet."""
+        """Routers have a port-mapping policy, the audit its probes; appliances none yet."""
+        if is_audit_entry(config_entry.data):
+            return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
         raise NotImplementedError
@@ -100,8 +103,8 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only router entries have options."""
-        return is_router_entry(config_entry.data)
+        """Only router and audit entries have options."""
+        return is_router_entry(config_entry.data) or is_audit_entry(config_entry.data)
 
     async def _async_describe(
         self, location: str, *, typed: bool = False
@@ -119,7 +122,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self._typed_host = async_trust_typed_location(self.hass, location) if typed else None
         try:
             device = await async_load_appliance(self.hass, location)
-        except (UpnpError, ClientError, OSError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             return None, describe_error(err)
         if device.device_type in IGD_DEVICE_TYPES:
             if not offers_wan_connection(device):
@@ -271,7 +274,7 @@ class UpnpGuardConfigFlow(RouterFlowMixin, ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, location: str, errors: dict[str, str], *, typed: bool = False
     ) -> ConfigFlowResult | None:
         """Update and reload `entry` if `location` describes its device; else fill errors."""
-        trust_typed_host(self.hass, entry)
+        trust_typed_host(self.hass, entry.data)
         device, error = await self._async_describe(location, typed=typed)
         if device is None:
             assert error is not None

@@ -17,6 +17,7 @@ class EntryKind(StrEnum):
 
     APPLIANCE = "appliance"  # appliance/: lights, switches, sensors, our agents
     ROUTER = "router"  # router/: IGD port mappings, WAN status, DNS watch
+    AUDIT = "audit"  # audit/: the network audit, one per Home Assistant (no device)
 
 
 IGD_DEVICE_TYPES: Final = (
@@ -30,15 +31,15 @@ ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
 
-def entry_kind(data: Mapping[str, object]) -> EntryKind:
-    """Kind of an entry from its data: required (a missing one raises KeyError)."""
-    return EntryKind(str(data[CONF_KIND]))
-
-
 def is_router_entry(data: Mapping[str, object]) -> bool:
     """Whether an entry is a router's, for code that may meet entries not migrated yet
     (a disabled entry is migrated only when it is set up)."""
     return data.get(CONF_KIND) == EntryKind.ROUTER
+
+
+def is_audit_entry(data: Mapping[str, object]) -> bool:
+    """Whether an entry is the network audit's."""
+    return data.get(CONF_KIND) == EntryKind.AUDIT
 
 
 def inferred_kind(data: Mapping[str, object]) -> EntryKind:
@@ -87,7 +88,23 @@ REFUSED_ADDRESSES: Final = ("169.254.169.254",)
 # Entry data: the host of a description URL the user typed (trusted off the LAN too).
 CONF_TYPED_HOST: Final = "typed_host"
 
-# GENA NOTIFYs we accept (appliance/notify.py). Events of our agent, a light or a router
+# GENA subscriptions, both kinds (appliance/connection.py, router/events.py).
+# The lifetime we ask for. Our agent clamps TIMEOUT to 300..1800 s (GENA_TIMEOUT_MIN_S and
+# GENA_TIMEOUT_MAX_S in firmware/upnpguard/limits.py);
+# 1800 s is also what UDA suggests as a sane upper bound.
+SUBSCRIPTION_TIMEOUT_S: Final = 1800
+# Appliances: renew this long before a subscription expires, or at half its lifetime if
+# shorter, so one lost renewal still leaves time for another before the device drops us.
+RENEWAL_MARGIN_S: Final = 60
+# Routers: renew at this fraction of the shortest lifetime granted, never sooner than
+# MIN_SUBSCRIPTION_RENEW_DELAY (a router granting a tiny timeout must not make us renew
+# in a tight loop); after a refused SUBSCRIBE, try again after RESUBSCRIBE_RETRY_DELAY
+# (polling carries on meanwhile).
+SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
+MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
+RESUBSCRIBE_RETRY_DELAY: Final = 300.0
+
+# GENA NOTIFYs we accept (notify.py). Events of our agent, a light or a router
 # are well under 4 KB; a media renderer's LastChange can reach tens of KB.
 MAX_NOTIFY_BYTES: Final = 64 * 1024
 # NOTIFYs that arrive before the SUBSCRIBE answer told us their SID (UDA 1.1 section 4.2.1
@@ -95,6 +112,14 @@ MAX_NOTIFY_BYTES: Final = 64 * 1024
 # subscribing to at that moment, at most this many, for at most this long.
 NOTIFY_BACKLOG_MAX: Final = 8
 NOTIFY_BACKLOG_MAX_AGE_S: Final = 15.0
+# Connections to a notify server: a NOTIFY is one small request a device sends within a
+# second, so a connection lives at most NOTIFY_CONNECTION_MAX_S (headers trickled one
+# byte at a time, or a body never finished, are cut then); at most
+# NOTIFY_CONNECTIONS_PER_PEER at once from one address (a device with several services
+# notifies them together) and NOTIFY_CONNECTIONS_MAX in all; beyond, closed at once.
+NOTIFY_CONNECTION_MAX_S: Final = 10.0
+NOTIFY_CONNECTIONS_PER_PEER: Final = 8
+NOTIFY_CONNECTIONS_MAX: Final = 64
 # A device added by a typed host name: events must come from an address the name
 # resolved to when we subscribed (at most this many kept; resolving waits this long).
 MAX_RESOLVED_ADDRESSES: Final = 8

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from .appliance import diagnostics as appliance_diagnostics
-from .const import EntryKind, entry_kind
+from .audit import diagnostics as audit_diagnostics
 from .router import diagnostics as router_diagnostics
+from .runtime import UpnpGuardConfigEntry, is_audit, is_router
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: ConfigEntry[Any]
+    hass: HomeAssistant, entry: UpnpGuardConfigEntry
 ) -> dict[str, Any]:
-    """Hand over to the diagnostics of the entry's kind (imported, so mypy sees both)."""
-    if entry_kind(dict(entry.data)) is EntryKind.ROUTER:
+    """Hand over to the diagnostics of the entry's kind."""
+    if is_audit(entry):
+        return await audit_diagnostics.async_get_config_entry_diagnostics(hass, entry)
+    if is_router(entry):
         return await router_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     return await appliance_diagnostics.async_get_config_entry_diagnostics(hass, entry)

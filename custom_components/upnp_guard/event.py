@@ -1,25 +1,22 @@
-"""event platform: each entry kind adds its own entities (see appliance/, router/)."""
+"""event platform: only appliance entries have events (appliance/event.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .platform_dispatch import async_dispatch_platform
+from .appliance import event as appliance_event
+from .appliance.connection import ApplianceConfigEntry
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
-# device in the connection (ApplianceConnection.control_lock); router entities read
-# through their coordinator.
+# device in the connection (ApplianceConnection.control_lock).
 PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry[Any],
+    entry: ApplianceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Hand over to the entry kind's event module."""
-    await async_dispatch_platform("event", hass, entry, async_add_entities)
+    """Add the appliance's events (router entries do not forward this platform)."""
+    await appliance_event.async_setup_entry(hass, entry, async_add_entities)

@@ -17,6 +17,12 @@ could fill Home Assistant's memory. Here, before the body is read:
   section 4.2.1), at most NOTIFY_BACKLOG_MAX of them for NOTIFY_BACKLOG_MAX_AGE_S, and
   replayed once the answer names that SID from that address. The library's own backlog
   is never used: an unknown SID never reaches handle_notify.
+
+Before any of that, each connection is guarded (`_GuardedConnection`): at most
+NOTIFY_CONNECTIONS_PER_PEER from one address and NOTIFY_CONNECTIONS_MAX in all, each
+closed after NOTIFY_CONNECTION_MAX_S whatever it is doing, because aiohttp itself puts
+no deadline on reading a request's headers or body: a host trickling bytes over many
+connections would otherwise hold sockets and memory for as long as it likes.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from http import HTTPStatus
 from time import monotonic
-from typing import Any, override
+from typing import Any, Final, override
 from xml.etree.ElementTree import ParseError
 
 import aiohttp.web
@@ -47,10 +53,17 @@ from .const import (
     NAME_RESOLVE_TIMEOUT_S,
     NOTIFY_BACKLOG_MAX,
     NOTIFY_BACKLOG_MAX_AGE_S,
+    NOTIFY_CONNECTION_MAX_S,
+    NOTIFY_CONNECTIONS_MAX,
+    NOTIFY_CONNECTIONS_PER_PEER,
 )
-from .transport import DeviceRequester, device_requester, ip_literal, url_host
+from .transport import TRANSPORT_ERRORS, DeviceRequester, device_requester, ip_literal, url_host
 
 _LOGGER = logging.getLogger(__name__)
+
+# Subscribing, renewing or cancelling fails as any request does, or with KeyError when the
+# event handler no longer knows the SID (both kinds: appliance/connection.py, router/events.py).
+GENA_ERRORS: Final[tuple[type[Exception], ...]] = (*TRANSPORT_ERRORS, KeyError)
 
 NOTIFY_SERVERS: HassKey[NotifyServerPool] = HassKey(f"{DOMAIN}_notify_servers")
 
@@ -66,6 +79,8 @@ class NotifyCounters:
     backlogged: int = 0
     backlog_replayed: int = 0
     backlog_dropped: int = 0
+    connections_refused: int = 0
+    connections_expired: int = 0
 
 
 def same_address(host: str, peer: str | None, names: Mapping[str, frozenset[str]]) -> bool:
@@ -91,6 +106,71 @@ async def async_resolve(host: str) -> frozenset[str]:
     except OSError, TimeoutError:
         return frozenset()
     return frozenset(str(info[4][0]) for info in infos[:MAX_RESOLVED_ADDRESSES])
+
+
+def _abort(transport: asyncio.BaseTransport) -> None:
+    """Close at once, unsent data dropped (a stream server's transports can abort)."""
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+    else:
+        transport.close()
+
+
+class _GuardedConnection(asyncio.Protocol):
+    """aiohttp's protocol for one connection, admitted under the caps and with a deadline.
+
+    Every protocol callback is passed on to aiohttp's handler; a connection over a cap
+    is aborted before the handler ever sees it.
+    """
+
+    def __init__(self, inner: asyncio.Protocol, server: GuardedNotifyServer) -> None:
+        self._inner = inner
+        self._server = server
+        self._peer: str | None = None  # set once admitted
+        self._deadline: asyncio.TimerHandle | None = None
+
+    @override
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peername = transport.get_extra_info("peername")
+        peer = str(peername[0]) if peername else ""
+        if not self._server.admit(peer):
+            _abort(transport)
+            return
+        self._peer = peer
+        self._deadline = asyncio.get_running_loop().call_later(
+            NOTIFY_CONNECTION_MAX_S, self._expire, transport
+        )
+        self._inner.connection_made(transport)
+
+    def _expire(self, transport: asyncio.BaseTransport) -> None:
+        self._server.counters.connections_expired += 1
+        _abort(transport)
+
+    @override
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._peer is None:
+            return  # refused: aiohttp never saw it
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._server.release(self._peer)
+        self._peer = None
+        self._inner.connection_lost(exc)
+
+    @override
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    @override
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    @override
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    @override
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
 
 
 @dataclass(slots=True)
@@ -133,7 +213,8 @@ class GuardedNotifyServer(UpnpNotifyServer):
     def __init__(self, requester: DeviceRequester, local_ip: str, counters: NotifyCounters) -> None:
         self._local_ip = local_ip
         self._port = 0
-        self._counters = counters
+        self.counters = counters
+        self._connections: Counter[str] = Counter()  # open connections per peer
         self._web: aiohttp.web.Server | None = None
         self._server: asyncio.Server | None = None
         # Hosts with a SUBSCRIBE in flight, and NOTIFYs waiting for its answer.
@@ -155,9 +236,34 @@ class GuardedNotifyServer(UpnpNotifyServer):
         """Listen on the local address (a free port)."""
         # No lingering: a body we refused unread is not drained (up to 10 s by
         # default, any size); the connection is closed instead.
-        self._web = aiohttp.web.Server(self._async_handle, lingering_time=0)
-        self._server = await asyncio.get_running_loop().create_server(self._web, self._local_ip, 0)
+        web = self._web = aiohttp.web.Server(self._async_handle, lingering_time=0)
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: _GuardedConnection(web(), self), self._local_ip, 0
+        )
         self._port = self._server.sockets[0].getsockname()[1]
+
+    def admit(self, peer: str) -> bool:
+        """Count a new connection from `peer`, or refuse it (over a cap; counted)."""
+        if (
+            not peer
+            or self._connections[peer] >= NOTIFY_CONNECTIONS_PER_PEER
+            or self._connections.total() >= NOTIFY_CONNECTIONS_MAX
+        ):
+            self.counters.connections_refused += 1
+            return False
+        self._connections[peer] += 1
+        return True
+
+    def release(self, peer: str) -> None:
+        """A connection admitted by `admit` closed."""
+        self._connections[peer] -= 1
+        if self._connections[peer] <= 0:
+            del self._connections[peer]
+
+    @property
+    def open_connections(self) -> int:
+        """Connections admitted and not closed yet."""
+        return self._connections.total()
 
     @override
     async def async_stop_server(self) -> None:
@@ -184,7 +290,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
             return refused
         body = await self._async_read_body(request)
         if body is None:
-            self._counters.too_large += 1
+            self.counters.too_large += 1
             return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
         http_request = HttpRequest("NOTIFY", self.callback_url, request.headers, body)
         # Checked again: the SUBSCRIBE answer may have come while the body was read.
@@ -200,10 +306,10 @@ class GuardedNotifyServer(UpnpNotifyServer):
         service = self.event_handler.service_for_sid(sid)
         if service is None:
             if not peer or not self._may_backlog(peer):
-                self._counters.unknown_sid += 1
+                self.counters.unknown_sid += 1
                 return HTTPStatus.PRECONDITION_FAILED
         elif not same_address(url_host(service.event_sub_url), peer, self.names):
-            self._counters.wrong_source += 1
+            self.counters.wrong_source += 1
             return HTTPStatus.PRECONDITION_FAILED
         return None
 
@@ -223,7 +329,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
         try:
             return await self.event_handler.handle_notify(http_request)
         except (ParseError, ValueError) as err:  # defusedxml refusals are ValueErrors
-            self._counters.malformed += 1
+            self.counters.malformed += 1
             _LOGGER.debug("Dropped a NOTIFY whose body is no property set: %r", err)
             return HTTPStatus.BAD_REQUEST
 
@@ -236,7 +342,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
                 same_address(host, entry.peer, self.names) for host in self.subscribing
             ):
                 del self._backlog[sid]
-                self._counters.backlog_dropped += 1
+                self.counters.backlog_dropped += 1
 
     @property
     def backlog_size(self) -> int:
@@ -251,20 +357,20 @@ class GuardedNotifyServer(UpnpNotifyServer):
 
     def _store(self, sid: str, http_request: HttpRequest, peer: str) -> None:
         if sid not in self._backlog and len(self._backlog) >= NOTIFY_BACKLOG_MAX:
-            self._counters.unknown_sid += 1  # the backlog filled while this one was read
+            self.counters.unknown_sid += 1  # the backlog filled while this one was read
             return
         self._backlog[sid] = _Backlogged(http_request, peer, monotonic())
-        self._counters.backlogged += 1
+        self.counters.backlogged += 1
 
     async def async_replay(self, sid: str, host: str) -> None:
         """The SUBSCRIBE answer named `sid`: deliver its early NOTIFY if `host` sent one."""
         self.purge()
         entry = self._backlog.pop(sid, None)
         if entry is not None and same_address(host, entry.peer, self.names):
-            self._counters.backlog_replayed += 1
+            self.counters.backlog_replayed += 1
             await self._async_deliver(entry.request)
         elif entry is not None:
-            self._counters.wrong_source += 1
+            self.counters.wrong_source += 1
 
 
 class NotifyServerPool:

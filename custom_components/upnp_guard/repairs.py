@@ -1,7 +1,8 @@
 """Repair flows: Home Assistant looks for them here.
 
-Router issues have their own (router/repairs.py); a refused location move
-(location.py) is fixed here: accept the move, or ignore it.
+The audit's findings and router issues have their own (audit/repairs.py,
+router/repairs.py); a refused location move (location.py) is fixed here: accept the
+move, or ignore it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
+from .audit.const import AUDIT_ISSUE_PREFIX
+from .audit.repairs import async_create_fix_flow as async_create_audit_fix_flow
 from .const import DOMAIN
 from .location import async_accept_move, move_guard, move_issue_id
 from .router.repairs import async_create_fix_flow as async_create_router_fix_flow
@@ -54,7 +57,9 @@ class LocationMoveRepairFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
-    """Create the fix flow of an issue."""
+    """A refused move, the audit's findings (AUDIT_ISSUE_PREFIX) or a router issue."""
     if issue_id.startswith("location_move_") and data is not None:
         return LocationMoveRepairFlow(str(data["entry_id"]), str(data["location"]))
+    if issue_id.startswith(AUDIT_ISSUE_PREFIX):
+        return await async_create_audit_fix_flow(hass, issue_id, data)
     return await async_create_router_fix_flow(hass, issue_id, data)

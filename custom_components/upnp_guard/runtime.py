@@ -1,33 +1,49 @@
-"""Runtime data kept on a UPnP Guard config entry."""
+"""What a loaded UPnP Guard entry holds, told apart by the entry's kind.
+
+An appliance entry holds its `ApplianceConnection` (appliance/connection.py), a router
+entry its `RouterData` (router/data.py). The entry's kind (const.EntryKind, stored in
+its data) says which: `is_router` narrows an entry to its kind's typed alias, so code
+that meets both kinds branches on the kind, never on the runtime data's class.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeIs
 
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
-from async_upnp_client.exceptions import UpnpError
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN
+from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN, is_audit_entry, is_router_entry
 from .lan_text import clean, markdown
-from .transport import device_requester, url_host
+from .transport import TRANSPORT_ERRORS, device_requester, url_host
+
+if TYPE_CHECKING:
+    from .appliance.connection import ApplianceConfigEntry
+    from .audit import AuditConfigEntry
+    from .router.data import RouterConfigEntry
+
+type UpnpGuardConfigEntry = ApplianceConfigEntry | RouterConfigEntry | AuditConfigEntry
+"""Any entry of the integration; `is_audit` and `is_router` tell which kind it is."""
 
 
-@dataclass(slots=True)
-class RuntimeData:
-    """What a loaded entry holds: the device as described by its description XML."""
-
-    device: UpnpDevice
+def is_audit(entry: UpnpGuardConfigEntry) -> TypeIs[AuditConfigEntry]:
+    """Whether the entry is the network audit's, by the kind in its data."""
+    return is_audit_entry(entry.data)
 
 
-type UpnpGuardConfigEntry = ConfigEntry[RuntimeData]
+def is_router(entry: UpnpGuardConfigEntry) -> TypeIs[RouterConfigEntry]:
+    """Whether the entry is a router's (else an appliance's), by the kind in its data.
+
+    An entry stored before 1.2 without a kind (a disabled one is migrated only when it
+    is set up) is not a router here; such an entry is never loaded.
+    """
+    return is_router_entry(entry.data)
 
 
 async def async_load_device(hass: HomeAssistant, location: str) -> UpnpDevice:
@@ -36,20 +52,18 @@ async def async_load_device(hass: HomeAssistant, location: str) -> UpnpDevice:
     return await factory.async_create_device(location)
 
 
-async def async_connect(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -> RuntimeData:
-    """Load the entry's device; not ready while it cannot be reached."""
-    location: str = entry.data[CONF_LOCATION]
-    trust_typed_host(hass, entry)
+async def async_connect(hass: HomeAssistant, data: Mapping[str, Any]) -> UpnpDevice:
+    """Load the device of an entry's data; not ready while it cannot be reached."""
+    location: str = data[CONF_LOCATION]
+    trust_typed_host(hass, data)
     try:
-        device = await async_load_device(hass, location)
-    except (UpnpError, ClientError, OSError, TimeoutError) as err:
+        return await async_load_device(hass, location)
+    except TRANSPORT_ERRORS as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="device_unreachable",
             translation_placeholders={"location": location},
         ) from err
-    async_check_identity(hass, entry, device)
-    return RuntimeData(device=device)
 
 
 def other_device_issue_id(entry_id: str) -> str:
@@ -99,9 +113,9 @@ def async_check_identity(hass: HomeAssistant, entry: ConfigEntry[Any], device: U
     )
 
 
-def trust_typed_host(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+def trust_typed_host(hass: HomeAssistant, data: Mapping[str, Any]) -> None:
     """An entry made from a URL the user typed may reach that host off the LAN too."""
-    if host := entry.data.get(CONF_TYPED_HOST):
+    if host := data.get(CONF_TYPED_HOST):
         device_requester(hass).trust_host(str(host))
 
 

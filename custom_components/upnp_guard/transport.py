@@ -34,6 +34,7 @@ from async_upnp_client.exceptions import (
     UpnpCommunicationError,
     UpnpConnectionError,
     UpnpConnectionTimeoutError,
+    UpnpError,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -53,6 +54,17 @@ _LOGGER = logging.getLogger(__name__)
 
 _LAN: Final = tuple(ip_network(network) for network in LAN_NETWORKS)
 _REFUSED: Final = frozenset(ip_address(address) for address in REFUSED_ADDRESSES)
+
+# Every way a request to a device fails, for every caller (both kinds, flows, services):
+# the answer was wrong or refused (UpnpError, with LocationRefused and ResponseTooLarge),
+# the connection failed (aiohttp's ClientError; OSError for a socket error raised outside
+# aiohttp, as finding the local address does) or it did not come in time (TimeoutError).
+TRANSPORT_ERRORS: Final[tuple[type[Exception], ...]] = (
+    UpnpError,
+    ClientError,
+    OSError,
+    TimeoutError,
+)
 
 DEVICE_TRANSPORT: HassKey[DeviceRequester] = HassKey(f"{DOMAIN}_device_transport")
 

@@ -211,7 +211,9 @@ class Hal:
 
 
 def parse_args(argv):
-    """--config FILE --state DIR --ip A.B.C.D/N [--port N] [--log LEVEL]"""
+    """--config FILE --state DIR --ip A.B.C.D/N [--http_port N] [--log LEVEL]
+
+    `--http_port` overrides the config's "http_port"."""
     args = {}
     i = 0
     while i < len(argv):

@@ -1,6 +1,7 @@
-# The agent's lifecycle: read the board config, build the devices, run the shell.
-# Started by firmware/main.py (from source, or at boot on a board) or, when the modules are
-# frozen into the MicroPython build, by `micropython -m upnpguard.agent ...`.
+# The agent's boot code: read the board config, connect, count the boot, build the core
+# (core.py) and run the shell (shell.py) around it. Started by firmware/main.py (from
+# source, or at boot on a board) or, when the modules are frozen into the MicroPython
+# build, by `micropython -m upnpguard.agent ...`.
 import asyncio
 import gc
 import json
@@ -8,11 +9,10 @@ import random
 import sys
 
 import hal as hal_select
-from upnpguard import FIRMWARE_VERSION, app, log, services
-from upnpguard.compat import hexlify, ticks_diff, ticks_ms, urandom
+from upnpguard import FIRMWARE_VERSION, log
+from upnpguard.compat import ticks_ms, urandom
+from upnpguard.core import AgentCore
 from upnpguard.shell import Shell
-
-DEFAULT_HTTP_PORT = 49152
 
 
 def _next_boot_id(hal):
@@ -28,47 +28,27 @@ def _next_boot_id(hal):
 
 
 def _random_ms(limit):
+    # MX delays need no secrecy: the PRNG spares the entropy source under a flood.
     return random.getrandbits(16) % limit if limit > 0 else 0
 
 
 async def start(platform, hal, config):
     ip, prefix = await hal.connect(config)
-    board_id = hal.board_id()
-    boot_id = _next_boot_id(hal)
-    started = ticks_ms()
-    mode = config.get("security_mode", "open")
-    if mode != "open":
-        # The paired mode arrives with the authentication issue; refusing to start is
-        # safer than silently running open when the owner asked for paired.
-        raise ValueError("security_mode {!r} is not supported by this firmware".format(mode))
-    root, bindings = services.build_devices(
+    core = AgentCore(
         config,
-        board_id,
         hal,
-        lambda index: hexlify(urandom(5)),
-        boot_id,
-        lambda: ticks_diff(ticks_ms(), started) // 1000,
-        mode,
+        board_id=hal.board_id(),
+        ip=ip,
+        prefix_len=prefix,
+        boot_id=_next_boot_id(hal),
+        platform=platform.PLATFORM,
+        clock=ticks_ms,
+        rand_bytes=urandom,
+        random_ms=_random_ms,
     )
-    port = int(config.get("http_port", DEFAULT_HTTP_PORT))
-    serial = hexlify(board_id[:6])
-    server = "{}/1.0 UPnP/1.1 UPnPGuard/{}".format(platform.PLATFORM, FIRMWARE_VERSION)
-    agent = app.Agent(
-        root,
-        serial,
-        ip,
-        port,
-        prefix,
-        boot_id,
-        ticks_ms,
-        urandom,
-        _random_ms,
-        server,
-        allow_other_callback_hosts=bool(config.get("allow_other_callback_hosts", False)),
-    )
-    log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", port, "services", len(root.children))
-    shell = Shell(agent, hal, port)
-    await shell.run()
+    services = len(core.root.children)
+    log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", core.port, "services", services)
+    await Shell(core, hal).run()
 
 
 def main(argv=None):

@@ -2,7 +2,7 @@
 # small string chunks that the shell writes one by one (no whole-document string).
 import hashlib
 
-from . import FIRMWARE_VERSION, model
+from . import FIRMWARE_VERSION, servicetypes
 from .xmlutil import escape
 
 _SPEC = "<specVersion><major>1</major><minor>1</minor></specVersion>"
@@ -82,7 +82,7 @@ def scpd(service_type, config_id=None):
             '<stateVariable sendEvents="{}">'.format("yes" if var.evented else "no"),
             _el("name", var.name),
             _el("dataType", var.data_type),
-            _el("defaultValue", model.encode(var, var.default)),
+            _el("defaultValue", servicetypes.encode(var, var.default)),
         ]
         if var.allowed:
             parts.append("<allowedValueList>")

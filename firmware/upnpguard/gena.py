@@ -1,45 +1,15 @@
 # GENA eventing (UDA 1.1 4.1-4.3) with the CallStranger rules of UDA 2.0: subscriptions,
-# callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the shell asks
-# `ready()` for subscriptions with something to send and reports `delivered()`.
+# callback validation, NOTIFY building, SEQ, moderation. Sans-IO: the core (core.py)
+# asks `ready()` for subscriptions with something to send, `take()`s their NOTIFY and
+# reports `delivered()`. This module owns the count of NOTIFYs in flight; the shell owns
+# the tasks that carry them.
 from . import limits
 from .compat import hexlify, is_digits, ticks_add, ticks_diff
+from .ipv4 import ip_to_int
 from .xmlutil import escape
 
 _EVENT_NS = "urn:schemas-upnp-org:event-1-0"
 _PATH_FORBIDDEN = ' \t\r\n<>"\\{}|^`'
-
-
-def ip_to_int(text):
-    """Dotted-quad IPv4 literal -> int, or None (no names, no shorthand forms)."""
-    parts = text.split(".")
-    if len(parts) != 4:
-        return None
-    value = 0
-    for part in parts:
-        if not is_digits(part) or len(part) > 3 or (len(part) > 1 and part[0] == "0"):
-            return None
-        octet = int(part)
-        if octet > 255:
-            return None
-        value = value << 8 | octet
-    return value
-
-
-class Subnet:
-    def __init__(self, ip, prefix_len):
-        self.ip = ip
-        self.ip_int = ip_to_int(ip)
-        self.mask = (0xFFFFFFFF << (32 - prefix_len)) & 0xFFFFFFFF
-        self.network = self.ip_int & self.mask
-        self.broadcast = self.network | (~self.mask & 0xFFFFFFFF)
-
-    def contains(self, ip):
-        value = ip if isinstance(ip, int) else ip_to_int(ip)
-        return (
-            value is not None
-            and value & self.mask == self.network
-            and value not in (self.network, self.broadcast)
-        )
 
 
 class CallbackRejected(Exception):
@@ -111,18 +81,19 @@ def parse_timeout(header):
 
 
 class Subscription:
+    # Ten attributes at most: MicroPython grows an instance's attribute table to 8, 10, 12,
+    # 17 slots (8 B each on 32-bit), so an eleventh costs 16 B per subscription, 512 B
+    # with all 32. The TIMEOUT granted lives only in the SUBSCRIBE response.
     def __init__(self, sid, service, callbacks, subscriber_ip, timeout_s, now):
         self.sid = sid
         self.service = service
         self.callbacks = callbacks
         self.subscriber_ip = subscriber_ip
-        self.timeout_s = timeout_s
         self.expires = ticks_add(now, timeout_s * 1000)
         self.seq = 0
         self.failures = 0
         self.ready = False  # the SUBSCRIBE response went out: events may follow
-        self.in_flight = False
-        self.delivery = None  # the shell's handle on the NOTIFY in flight (to cancel it)
+        self.in_flight = False  # a NOTIFY taken and not yet reported delivered
         # Initial event (UDA 1.1 4.2.1): every evented variable, SEQ 0.
         self.pending = [v.name for v in service.type.evented()]
 
@@ -131,13 +102,6 @@ class Subscription:
         # ui4; 0 is reserved for the initial event, so the wrap goes to 1 (UDA 1.1 4.3.2).
         self.seq = 1 if seq >= limits.GENA_SEQ_MAX else seq + 1
         return seq
-
-
-class GenaResult:
-    def __init__(self, status, headers=(), subscription=None):
-        self.status = status
-        self.headers = list(headers)
-        self.subscription = subscription
 
 
 class SubscriptionManager:
@@ -155,8 +119,8 @@ class SubscriptionManager:
         # meanwhile (UNSUBSCRIBE, expiry): each holds a socket and its event bytes.
         self.in_flight = 0
         self.in_flight_peak = 0
-        self.on_pending = None  # the shell's wake-up for its delivery loop
-        self.on_removed = None  # the shell's hook: cancel a removed subscription's NOTIFY
+        self.on_pending = None  # called when a subscription has an event to send
+        self.on_removed = None  # on_removed(sub): a subscription with a NOTIFY in flight left
 
     def attach(self, service):
         service.listener = self.on_change
@@ -171,6 +135,7 @@ class SubscriptionManager:
                 return sub
         return None
 
+    # subscribe() and unsubscribe() answer (status, headers, new subscription or None).
     def subscribe(self, request, service, requester_ip):
         sid = request.header("sid")
         callback = request.header("callback")
@@ -179,22 +144,22 @@ class SubscriptionManager:
         if sid is not None:
             # UDA 1.1 4.1.2: a renewal carries neither CALLBACK nor NT.
             if callback is not None or nt is not None:
-                return GenaResult(400)
+                return 400, (), None
             sub = self.find(sid)
             if sub is None or sub.service is not service or sub.subscriber_ip != requester_ip:
-                return GenaResult(412)
-            sub.timeout_s = parse_timeout(request.header("timeout"))
-            sub.expires = ticks_add(now, sub.timeout_s * 1000)
-            return GenaResult(200, self._headers(sub))
+                return 412, (), None
+            timeout_s = parse_timeout(request.header("timeout"))
+            sub.expires = ticks_add(now, timeout_s * 1000)
+            return 200, _headers(sid, timeout_s), None
         if nt != "upnp:event":
-            return GenaResult(412)
+            return 412, (), None
         try:
             callbacks = parse_callbacks(callback, self.subnet, requester_ip, self.allow_other_hosts)
         except CallbackRejected:
-            return GenaResult(412)
+            return 412, (), None
         self.expire(now)
         if len(self.subscriptions) >= limits.GENA_MAX_SUBSCRIPTIONS_TOTAL:
-            return GenaResult(503)
+            return 503, (), None
         per_service = 0
         per_peer = 0
         for sub in self.subscriptions:
@@ -206,29 +171,23 @@ class SubscriptionManager:
             per_service >= limits.GENA_MAX_SUBSCRIPTIONS_PER_SERVICE
             or per_peer >= limits.GENA_MAX_SUBSCRIPTIONS_PER_PEER
         ):
-            return GenaResult(503)
-        sub = Subscription(
-            self._new_sid(),
-            service,
-            callbacks,
-            requester_ip,
-            parse_timeout(request.header("timeout")),
-            now,
-        )
+            return 503, (), None
+        timeout_s = parse_timeout(request.header("timeout"))
+        sub = Subscription(self._new_sid(), service, callbacks, requester_ip, timeout_s, now)
         self.subscriptions.append(sub)
-        return GenaResult(200, self._headers(sub), sub)
+        return 200, _headers(sub.sid, timeout_s), sub
 
     def unsubscribe(self, request, service, requester_ip):
         sid = request.header("sid")
         if request.header("callback") is not None or request.header("nt") is not None:
-            return GenaResult(400)
+            return 400, (), None
         if sid is None:
-            return GenaResult(412)
+            return 412, (), None
         sub = self.find(sid)
         if sub is None or sub.service is not service or sub.subscriber_ip != requester_ip:
-            return GenaResult(412)
+            return 412, (), None
         self._remove(sub)
-        return GenaResult(200)
+        return 200, (), None
 
     def release(self, sub):
         """The SUBSCRIBE response for `sub` could not be written: the subscriber never
@@ -241,10 +200,6 @@ class SubscriptionManager:
         self.subscriptions.remove(sub)
         if sub.in_flight and self.on_removed is not None:
             self.on_removed(sub)
-
-    @staticmethod
-    def _headers(sub):
-        return [("SID", sub.sid), ("TIMEOUT", "Second-{}".format(sub.timeout_s))]
 
     # -- events ---------------------------------------------------------------------
     def on_change(self, service, name):
@@ -294,7 +249,7 @@ class SubscriptionManager:
 
     def take(self, sub, extra_headers=()):
         """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight, and
-        the shell must report `delivered()` for it exactly as often as it took one.
+        the caller must report `delivered()` for it once it is sent or given up.
 
         `extra_headers` leaves room for the authenticator of paired mode.
         """
@@ -317,7 +272,6 @@ class SubscriptionManager:
         if not sub.in_flight:
             return  # reported twice: count it once
         sub.in_flight = False
-        sub.delivery = None
         self.in_flight -= 1
         if sub not in self.subscriptions:
             return  # removed meanwhile (UNSUBSCRIBE, expiry, released): nothing to count
@@ -328,6 +282,10 @@ class SubscriptionManager:
         if sub.failures >= limits.GENA_MAX_FAILURES:
             self.subscriptions.remove(sub)
             self.dropped += 1
+
+
+def _headers(sid, timeout_s):
+    return [("SID", sid), ("TIMEOUT", "Second-{}".format(timeout_s))]
 
 
 def build_propertyset(items):

@@ -18,7 +18,6 @@ REASONS = {
     503: "Service Unavailable",
 }
 
-_METHODS = ("GET", "HEAD", "POST", "SUBSCRIBE", "UNSUBSCRIBE", "NOTIFY")
 _TOKEN_FORBIDDEN = ' \t"(),/:;<=>?@[\\]{}'
 
 
@@ -50,12 +49,6 @@ class Request:
                 seen = True
                 found = value
         return found
-
-    def has(self, name):
-        for key, _ in self.headers:
-            if key == name:
-                return True
-        return False
 
 
 def _is_token(text):
@@ -145,7 +138,7 @@ class RequestParser:
                 raise HttpError(400, "bad header line")
             headers.append((name.lower(), value.strip(" \t")))
         request = Request(method, target, version, headers)
-        if request.has("transfer-encoding"):
+        if any(name == "transfer-encoding" for name, _ in headers):
             # Chunked bodies are not worth their code on a microcontroller.
             raise HttpError(411, "transfer-encoding")
         length = request.header("content-length")
@@ -161,10 +154,6 @@ class RequestParser:
                 raise HttpError(413, "body too large")
         self._head = request
         self._buf = bytearray(rest)
-
-
-def known_method(method):
-    return method in _METHODS
 
 
 def build_head(status, headers=(), content_length=0, server=None):
@@ -210,27 +199,3 @@ class Response:
             body = (body,)
         for chunk in body:
             yield chunk.encode() if isinstance(chunk, str) else chunk
-
-    def encoded_body(self):
-        return list(self.chunks())
-
-
-def error_response(status, extra_headers=None):
-    return Response(status, extra_headers)
-
-
-def parse_http_url(url):
-    """Split `http://a.b.c.d:port/path` into (host, port, path) or None."""
-    if not url.startswith("http://"):
-        return None
-    rest = url[7:]
-    slash = rest.find("/")
-    hostport, path = (rest, "/") if slash < 0 else (rest[:slash], rest[slash:])
-    host, sep, port = hostport.partition(":")
-    if sep:
-        if not is_digits(port) or len(port) > 5 or not 0 < int(port) < 65536:
-            return None
-        port = int(port)
-    else:
-        port = 80
-    return host, port, path

@@ -1,8 +1,10 @@
-# Every limit of the agent, in one place (DESIGN.md "Agent limits"). Public names so the
-# unit tests can exceed them by exactly one. MicroPython's const() inlines a value only
-# where it is used inside this module and only keeps a name out of RAM when the name
-# starts with an underscore: these public names each take an entry in this module's
-# globals dict on the heap, and other modules read them with an attribute lookup.
+# Every limit of the agent, in one place (the table in docs/firmware.md, "Limits"). Public
+# names, so that the unit tests can exceed each by exactly one and read them from here.
+# What const() does for them on MicroPython: little. The compiler inlines a const value
+# only where the name is used inside this module (nowhere), and drops the name from the
+# module's globals only when it starts with an underscore; so each name below is an entry
+# in this module's globals dict on the heap, and other modules read it with an attribute
+# lookup at run time (which also lets a test lower one, as run_shell_esp32.py does).
 from .compat import const
 
 # --- SSDP ---------------------------------------------------------------------------
@@ -16,7 +18,7 @@ MX_MIN = const(1)
 MX_MAX = const(5)
 # M-SEARCH replies: a byte budget per source (IPv4 address). Over a budget window, replies
 # to a source never exceed max(first-contact allowance, bytes of its searches), so a
-# single search gets a full answer and a flood gets back less than it sent (DESIGN:
+# single search gets a full answer and a flood gets back less than it sent (the goal:
 # amplification <= 1.0 after a small first-contact allowance). The allowance is one full
 # ssdp:all answer of the reference board (21 replies, 6 967 B) plus about three replies;
 # a board with more targets answers ssdp:all partly on first contact (root device first).
@@ -54,7 +56,6 @@ HTTP_MAX_CONNECTIONS_PER_PEER = const(2)
 HTTP_IDLE_MS = const(1000)
 
 # --- SOAP ---------------------------------------------------------------------------
-SOAP_STRING_ARG_MAX = const(256)  # -> UPnP 605
 SOAP_MAX_ELEMENTS = const(32)  # an envelope with more elements is not one of our actions
 SOAP_MAX_DEPTH = const(8)
 # Attributes in all and the length of one (`name="value"`): a SOAP call needs three or

@@ -1,8 +1,8 @@
 # SOAP 1.1 control (UDA 1.1 3.2): strict envelope parsing and response/fault building.
 # Malformed XML (including any "<!") is HTTP 400; a well-formed envelope that does not
 # fit the SCPD is a UPnP error as a SOAP fault (HTTP 500).
-from . import model
-from .model import UpnpError
+from . import servicetypes
+from .servicetypes import UpnpError
 from .xmlutil import XmlError, escape, parse
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -46,24 +46,24 @@ def parse_request(body, service_type, soapaction):
     call = bodies[0].children[0]
     # The action element must name the same service type and action as SOAPACTION.
     if requested_type != service_type.service_type or call.ns != requested_type:
-        raise UpnpError(model.ERR_INVALID_ACTION, "wrong service type")
+        raise UpnpError(servicetypes.ERR_INVALID_ACTION, "wrong service type")
     if call.local != action_name:
-        raise UpnpError(model.ERR_INVALID_ACTION, "SOAPACTION does not match the body")
+        raise UpnpError(servicetypes.ERR_INVALID_ACTION, "SOAPACTION does not match the body")
     action = service_type.action(action_name)
     if action is None:
         if action_name in service_type.optional:
-            raise UpnpError(model.ERR_OPTIONAL_ACTION_NOT_IMPLEMENTED)
-        raise UpnpError(model.ERR_INVALID_ACTION)
+            raise UpnpError(servicetypes.ERR_OPTIONAL_ACTION_NOT_IMPLEMENTED)
+        raise UpnpError(servicetypes.ERR_INVALID_ACTION)
     names = [child.local for child in call.children]
     expected = [arg.name for arg in action.args_in]
     # UDA 1.1 3.2.1: in-arguments in SCPD order, each exactly once.
     if names != expected:
-        raise UpnpError(model.ERR_INVALID_ARGS)
+        raise UpnpError(servicetypes.ERR_INVALID_ARGS)
     args = {}
     for child, arg in zip(call.children, action.args_in):
         if child.children:
-            raise UpnpError(model.ERR_INVALID_ARGS, arg.name + " is not a simple value")
-        args[arg.name] = model.decode(service_type.variable(arg.variable), child.text)
+            raise UpnpError(servicetypes.ERR_INVALID_ARGS, arg.name + " is not a simple value")
+        args[arg.name] = servicetypes.decode(service_type.variable(arg.variable), child.text)
     return action, args
 
 
@@ -86,7 +86,7 @@ def build_response(service_type, action_name, out_args):
 
 
 def build_fault(code, description=None):
-    description = description or model.UPNP_ERROR_DESCRIPTIONS.get(code, "Error")
+    description = description or servicetypes.UPNP_ERROR_DESCRIPTIONS.get(code, "Error")
     return (
         '<?xml version="1.0"?>\n<s:Envelope xmlns:s="'
         + SOAP_ENV_NS

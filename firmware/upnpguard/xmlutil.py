@@ -54,9 +54,7 @@ class Element:
         self.attrs = attrs
         self.children = []
         self.text = ""
-
-    def namespace(self, scope):
-        return scope.get(self.prefix)
+        self.ns = None  # its namespace URI, resolved by parse()
 
 
 def _parse_attrs(text, room):
@@ -89,9 +87,10 @@ def _parse_attrs(text, room):
 
 
 def parse(text):
-    """Parse a small document into Elements; returns (root, {prefix: namespace} per element).
+    """Parse a small document; returns its root Element (children nested in it).
 
-    Namespace scopes are resolved while parsing: each Element gets `.ns` (its namespace).
+    Namespace scopes are resolved while parsing: each Element gets `.ns`, the URI its
+    prefix (or the default namespace) is bound to, or None.
     """
     if "<!" in text:
         raise XmlError("DTD, comment or CDATA")

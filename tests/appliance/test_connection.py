@@ -22,9 +22,8 @@ from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_INTERVAL_S,
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
-    SUBSCRIPTION_TIMEOUT_S,
 )
-from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S
+from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S, SUBSCRIPTION_TIMEOUT_S
 from custom_components.upnp_guard.transport import device_requester, url_host
 
 from .conftest import (

@@ -6,12 +6,15 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
+
+from custom_components.upnp_guard.appliance.event import MAX_EVENTS_PER_NOTIFY
 
 from .conftest import (
     BINARY_INPUT,
@@ -174,6 +177,31 @@ async def test_button_press_fires_event_once_per_press(
     assert hass.states.get(event_id).last_changed == first.last_changed
     await agent_device.change(hass, udn, BINARY_INPUT, PressCount=1)
     assert hass.states.get(event_id).attributes["press_count"] == 1
+
+
+@pytest.mark.usefixtures("init_agent")
+async def test_a_jump_of_presses_is_one_state_change_per_press(
+    hass: HomeAssistant, agent_device: FakeUpnpDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The device coalesced presses into one event: automations still see each press."""
+    udn = f"{agent_device.spec.udn}-button"
+    event_id = "event.doorbell_press"
+    seen: list[int] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            seen.append(new.attributes["press_count"])
+
+    unsubscribe = async_track_state_change_event(hass, [event_id], record)
+    await agent_device.change(hass, udn, BINARY_INPUT, PressCount=3 + 7)
+    assert seen == list(range(4, 11))
+    # A jump past the bound fires the latest MAX_EVENTS_PER_NOTIFY presses and says so.
+    seen.clear()
+    await agent_device.change(hass, udn, BINARY_INPUT, PressCount=10 + 1_000_000)
+    assert seen == list(range(1_000_011 - MAX_EVENTS_PER_NOTIFY, 1_000_011))
+    assert "1000000 presses arrived in one event" in caplog.text
+    unsubscribe()
 
 
 async def test_device_registry(

@@ -28,6 +28,8 @@ from custom_components.upnp_guard.const import (
     MAX_RESOLVED_ADDRESSES,
     NOTIFY_BACKLOG_MAX,
     NOTIFY_BACKLOG_MAX_AGE_S,
+    NOTIFY_CONNECTIONS_MAX,
+    NOTIFY_CONNECTIONS_PER_PEER,
 )
 from custom_components.upnp_guard.notify import (
     GuardedNotifyServer,
@@ -180,6 +182,115 @@ async def test_malformed_body_is_refused(hass: HomeAssistant, light_device: Fake
     assert await send_notify(url, sid, propertyset(Status="1")) == 200
     await hass.async_block_till_done()
     assert hass.states.get(LIGHT).state == STATE_ON
+
+
+async def open_trickle(url: str, source: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection from `source` that starts a NOTIFY and never finishes its headers."""
+    pytest_socket.socket_allow_hosts([DEVICE_ADDRESS, OTHER_ADDRESS])
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
+    writer.write(b"NOTIFY /notify HTTP/1.1\r\nHOST: x\r\nNT: upnp:ev")
+    await writer.drain()
+    return reader, writer
+
+
+async def closed_by_server(reader: asyncio.StreamReader, within: float = 10) -> bool:
+    """Whether the server closes the connection (EOF or reset) within `within` seconds."""
+    try:
+        async with asyncio.timeout(within):
+            return await reader.read(1024) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+async def all_closed(server: GuardedNotifyServer) -> None:
+    """Wait (bounded) until the server has seen every connection close."""
+    for _ in range(200):
+        if not server.open_connections:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{server.open_connections} connections still counted")
+
+
+@pytest.mark.usefixtures("init_light")
+async def test_one_host_cannot_hold_every_connection(
+    hass: HomeAssistant, light_device: FakeUpnpDevice
+) -> None:
+    """Connections that never finish their headers: one host gets its share, no more."""
+    server = server_of(hass)
+    held = [
+        await open_trickle(server.callback_url, OTHER_ADDRESS)
+        for _ in range(NOTIFY_CONNECTIONS_PER_PEER)
+    ]
+    try:
+        assert server.open_connections == NOTIFY_CONNECTIONS_PER_PEER
+        reader, writer = await open_trickle(server.callback_url, OTHER_ADDRESS)
+        assert await closed_by_server(reader)
+        writer.close()
+        assert notify_server_pool(hass).counters.connections_refused == 1
+        # The ones it holds are still open; the device's events get through meanwhile.
+        assert not await closed_by_server(held[0][0], within=0.2)
+        sid = switch_sid(light_device)
+        assert await send_notify(server.callback_url, sid, propertyset(Status="1")) == 200
+        await hass.async_block_till_done()
+        assert hass.states.get(LIGHT).state == STATE_ON
+    finally:
+        for _, held_writer in held:
+            held_writer.close()
+    # Closed connections give their places back.
+    await all_closed(server)
+    reader, writer = await open_trickle(server.callback_url, OTHER_ADDRESS)
+    assert not await closed_by_server(reader, within=0.2)
+    writer.close()
+
+
+@pytest.mark.usefixtures("init_light")
+async def test_connections_in_all_are_capped(
+    hass: HomeAssistant, light_device: FakeUpnpDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many hosts (here one host lifted over its share) cannot exhaust the server."""
+    monkeypatch.setattr(notify, "NOTIFY_CONNECTIONS_PER_PEER", NOTIFY_CONNECTIONS_MAX + 1)
+    server = server_of(hass)
+    held = [
+        await open_trickle(server.callback_url, OTHER_ADDRESS)
+        for _ in range(NOTIFY_CONNECTIONS_MAX)
+    ]
+    try:
+        reader, writer = await open_trickle(server.callback_url, DEVICE_ADDRESS)
+        assert await closed_by_server(reader)
+        writer.close()
+        assert notify_server_pool(hass).counters.connections_refused == 1
+    finally:
+        for _, held_writer in held:
+            held_writer.close()
+    await all_closed(server)
+    assert (
+        await send_notify(server.callback_url, switch_sid(light_device), propertyset(Status="1"))
+        == 200
+    )
+
+
+@pytest.mark.usefixtures("init_light")
+async def test_a_trickling_connection_is_cut_at_its_deadline(
+    hass: HomeAssistant, light_device: FakeUpnpDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notify, "NOTIFY_CONNECTION_MAX_S", 0.5)
+    server = server_of(hass)
+    reader, writer = await open_trickle(server.callback_url, OTHER_ADDRESS)
+    for _ in range(5):  # a byte now and then keeps aiohttp waiting for the headers
+        writer.write(b"e")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+    assert await closed_by_server(reader)
+    writer.close()
+    assert notify_server_pool(hass).counters.connections_expired == 1
+    assert server.open_connections == 0
+    assert (
+        await send_notify(server.callback_url, switch_sid(light_device), propertyset(Status="1"))
+        == 200
+    )
 
 
 @pytest.fixture

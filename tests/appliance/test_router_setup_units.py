@@ -18,6 +18,7 @@ from custom_components.upnp_guard.const import (
     DOMAIN,
     EntryKind,
 )
+from custom_components.upnp_guard.diagnostics import async_get_config_entry_diagnostics
 from custom_components.upnp_guard.transport import url_host
 
 from .conftest import FakeUpnpDevice
@@ -62,3 +63,18 @@ async def test_unreachable_router_retries(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.reason is not None
     assert light_device.location in entry.reason
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_diagnostics_of_a_router_entry_that_is_not_set_up(
+    hass: HomeAssistant, light_device: FakeUpnpDevice
+) -> None:
+    """The integration's diagnostics hand a router entry to the router's report, which
+    tells why setup failed (the appliance report would need a loaded connection)."""
+    entry = router_entry(light_device.location, light_device.spec.udn)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    result = await async_get_config_entry_diagnostics(hass, entry)
+    assert result["state"] == ConfigEntryState.SETUP_RETRY.value
+    assert "DimmableLight" in result["reason"]
+    assert result["entry"]["data"][CONF_UDN] == "**REDACTED**"

@@ -8,7 +8,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.const import CONF_KIND, CONF_LOCATION, DOMAIN, EntryKind
 
 from .conftest import FakeUpnpDevice
 
@@ -161,3 +161,41 @@ async def test_not_loaded_entry(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "get_variables", device_id=relay)
     assert err.value.translation_key == "device_not_loaded"
+
+
+async def test_appliance_action_on_a_router_device_says_it_is_a_router(
+    hass: HomeAssistant, init_agent: MockConfigEntry
+) -> None:
+    """A router's device named to an appliance action: the kind is told, not "not loaded"."""
+    router = MockConfigEntry(
+        domain=DOMAIN,
+        title="Router",
+        data={
+            CONF_KIND: EntryKind.ROUTER.value,
+            CONF_LOCATION: "http://192.168.1.1:5000/rootDesc.xml",
+        },
+    )
+    router.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=router.entry_id, identifiers={(DOMAIN, "uuid:router-0001")}, name="Box"
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "get_variables", device_id=device.id)
+    assert err.value.translation_key == "device_is_router"
+    assert err.value.translation_placeholders == {"device": "Box"}
+    # The appliance's own devices still answer.
+    sensor = device_id(hass, init_agent, "uuid:agent-0001-sensor")
+    assert await call(hass, "get_variables", device_id=sensor)
+
+
+async def test_router_action_on_an_appliance_entry_says_it_is_no_router(
+    hass: HomeAssistant, init_agent: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "list_port_mappings", config_entry_id=init_agent.entry_id)
+    assert err.value.translation_key == "entry_not_router"
+    assert err.value.translation_placeholders == {"entry": init_agent.title}
+    # An id that names no entry at all is still "no router".
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "list_port_mappings", config_entry_id="nope")
+    assert err.value.translation_key == "router_not_found"

@@ -7,9 +7,11 @@ Home Assistant uses, over a real aiohttp session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -307,3 +309,32 @@ def test_host_header_drops_the_ipv6_zone() -> None:
     assert _scope_free_host("http://[fe80::1%25eth0]:8080/d.xml") == {"Host": "[fe80::1]:8080"}
     assert _scope_free_host("http://[fe80::1%eth0]/d.xml") == {"Host": "[fe80::1]"}
     assert _scope_free_host("http://192.168.1.2/d.xml") == {}
+
+
+# What builds an HTTP path to devices: anything but the one requester would bypass the
+# LAN check, the caps and the no-redirect rule.
+_OWN_TRANSPORT = re.compile(
+    r"AiohttpSessionRequester|AiohttpRequester|async_get_clientsession|aiohttp_client"
+    r"|ClientSession\(|DeviceRequester\("
+)
+_NEEDS_A_REQUESTER = re.compile(r"(?<!class )\b\w*(?:Factory|NotifyServer)\(\s*([^,)]*)")
+
+
+def test_every_path_to_a_device_uses_the_one_requester() -> None:
+    """Only transport.py makes the requester (one per Home Assistant, in hass.data);
+    every factory and notify server anywhere else is handed `device_requester(hass)`."""
+    integration = Path(__file__).resolve().parents[2] / "custom_components" / "upnp_guard"
+    users = 0
+    for path in sorted(integration.rglob("*.py")):
+        if path.name == "transport.py":
+            continue
+        text = path.read_text()
+        assert not _OWN_TRANSPORT.search(text), f"{path.name} builds its own HTTP transport"
+        for first_argument in _NEEDS_A_REQUESTER.findall(text):
+            users += 1
+            assert first_argument.startswith("device_requester("), (path.name, first_argument)
+    assert users >= 3  # the router's and the appliance's factories, the notify servers
+
+
+async def test_device_requester_is_one_per_home_assistant(hass: HomeAssistant) -> None:
+    assert device_requester(hass) is device_requester(hass)

@@ -1,5 +1,5 @@
 """Attacks that try to exhaust the running agent's sockets, heap or tasks from one host, and
-what a board does when it cannot serve any more (DESIGN.md agent limits: per-peer caps,
+what a board does when it cannot serve any more (docs/firmware.md, "Limits": per-peer caps,
 NOTIFYs in flight counted globally, XML attributes capped, long-lived tasks supervised and
 the watchdog). Each attack is followed by a normal request that must be answered."""
 

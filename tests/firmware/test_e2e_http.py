@@ -1,5 +1,5 @@
 """HTTP limits on the running agent: each is broken, answered with its documented status,
-and the agent keeps serving (DESIGN.md agent limits; firmware/upnpguard/limits.py)."""
+and the agent keeps serving (docs/firmware.md, "Limits"; firmware/upnpguard/limits.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ board's machine, network and dht modules (tests/firmware/esp32/): WiFi connect w
 doubling, capped backoff; the watchdog; a restart on a new address or a lost link;
 active-low debounced inputs; PWM; sensors in hundredths; state on flash. And the shell
 with that HAL (tests/firmware/esp32/run_shell_esp32.py): task supervision and the watchdog
-feed, a SUBSCRIBE whose response cannot be written."""
+feed, a SUBSCRIBE whose response cannot be written, NOTIFY deliveries of subscriptions
+that go away."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_esp32_hal_against_fake_board_modules(tmp_path: Path) -> None:
 def test_shell_supervision_and_watchdog_with_the_esp32_hal() -> None:
     """A long-lived task that cannot be restarted stops the feed of the board's watchdog;
     one that fails and recovers keeps it fed; a SUBSCRIBE whose response cannot be written
-    is released."""
+    is released; a NOTIFY whose subscription left is not sent, or cancelled in flight."""
     run_micropython_tests(
         binary_for("frozen-32"), SHELL_RUNNER, [str(REPO)], [SHELL_RUNNER], timeout=60
     )

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -282,6 +283,40 @@ async def test_agent_sensor_and_contact_push(
     await in_thread(agent.set_input, "window", closed=False)
     await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_OFF, "opened")
 
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+BURST = 40
+
+
+async def test_a_burst_of_presses_reaches_automations_once_per_press(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """40 presses back to back: the agent coalesces them while a NOTIFY is in flight (so
+    PressCount jumps), yet the event entity changes state once per press, in order."""
+    board = {"friendly_name": "Porch agent", "services": [CONTROL_CONFIG["services"][2]]}
+    agent = start_agent(lan, "porch", board)
+    entry = await discover_and_add(hass, agent)
+    presses: list[int] = []
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            presses.append(new.attributes["press_count"])
+
+    unsubscribe = async_track_state_change_event(hass, ["event.doorbell_press"], record)
+
+    def burst() -> None:
+        for _ in range(BURST):
+            agent.press_button("doorbell")
+
+    await in_thread(burst)
+    await wait_for(lambda: len(presses) >= BURST, f"{BURST} press events")
+    await hass.async_block_till_done()
+    assert presses == list(range(1, BURST + 1))
+    unsubscribe()
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await in_thread(agent.stop)

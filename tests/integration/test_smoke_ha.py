@@ -18,7 +18,7 @@ from custom_components.upnp_guard.const import (
     DOMAIN,
     EntryKind,
 )
-from custom_components.upnp_guard.router import RouterData
+from custom_components.upnp_guard.router.data import RouterData
 from tests.lan import Host, Router
 
 pytestmark = pytest.mark.lan

@@ -23,7 +23,7 @@ from custom_components.upnp_guard.const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
 )
-from custom_components.upnp_guard.router import RouterData
+from custom_components.upnp_guard.router.data import RouterData
 from tests.lan import Host, Router
 
 pytestmark = pytest.mark.lan

@@ -17,6 +17,7 @@ from custom_components.upnp_guard.router.const import (
     CONF_MODE,
     EVENT_PORT_MAPPING,
     MODE_ENFORCE,
+    MODE_MONITOR,
 )
 from tests.lan import Host, Lan, Router
 
@@ -113,7 +114,35 @@ async def test_infected_host_listed_alerted_then_removed_in_enforce_mode(
     await hass.async_block_till_done()
     assert len(events) == 3
 
-    # Enforce mode through the options flow: grace period 0 removes them at once.
+    # Choosing enforce shows what it would remove (with the rules being submitted) and
+    # asks first; closing the dialog changes nothing.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_MODE: MODE_ENFORCE,
+            CONF_GRACE_PERIOD: 0,
+            CONF_ALLOW_RULES: [f"{nas.ip} 5001 TCP NAS*", f"{infected.ip} 3389 TCP"],
+            CONF_ADD_CLIENTS: [],
+        },
+    )
+    assert result["type"] == "form"
+    assert result["step_id"] == "enforce"
+    preview = result["description_placeholders"]
+    assert preview["count"] == "2"
+    lines = preview["mappings"].splitlines()
+    assert lines == [
+        f"- ` TCP ` 445 → ` {infected.ip} ` port 445, ` galleta silenciosa `",
+        f"- ` UDP ` 40000 → ` {nas.ip} ` port 40000, ` NAT-PMP 40000 udp `",
+    ]
+    hass.config_entries.options.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert entry.options.get(CONF_MODE, MODE_MONITOR) == MODE_MONITOR
+    assert set(_by_port(upnpc_mappings(nas, router))) == {445, 3389, 5001, 40000}
+
+    # Enforce mode confirmed: grace period 0 removes them at once.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -124,6 +153,9 @@ async def test_infected_host_listed_alerted_then_removed_in_enforce_mode(
             CONF_ADD_CLIENTS: [],
         },
     )
+    assert result["step_id"] == "enforce"
+    assert result["description_placeholders"]["count"] == "3"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     await entry.runtime_data.coordinator.async_refresh()

@@ -11,8 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 from ..const import CONF_LOCATION, DOMAIN
 from ..notify import notify_server_pool
 from ..runtime import async_check_identity, is_described, trust_typed_host
+from ..transport import TRANSPORT_ERRORS
 from .connection import (
-    TRANSPORT_ERRORS,
     ApplianceConfigEntry,
     ApplianceConnection,
     async_local_ip_for,
@@ -33,7 +33,7 @@ PLATFORMS: list[Platform] = [
 async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> bool:
     """Load the description, subscribe to the device's events, set up its platforms."""
     location: str = entry.data[CONF_LOCATION]
-    trust_typed_host(hass, entry)
+    trust_typed_host(hass, entry.data)
     try:
         device = await async_load_appliance(hass, location)
         local_ip = await async_local_ip_for(location, hass)

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpAction, UpnpDevice, UpnpService, UpnpStateVariable
 from async_upnp_client.const import HttpRequest
 from async_upnp_client.event_handler import UpnpEventHandler
-from async_upnp_client.exceptions import UpnpError, UpnpResponseError
+from async_upnp_client.exceptions import UpnpResponseError
 from async_upnp_client.utils import async_get_local_ip
 from homeassistant.components import ssdp
 from homeassistant.components.ssdp.scanner import SsdpChange
@@ -43,11 +42,16 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from ..const import DOMAIN, RESUBSCRIBE_MIN_INTERVAL_S
+from ..const import (
+    DOMAIN,
+    RENEWAL_MARGIN_S,
+    RESUBSCRIBE_MIN_INTERVAL_S,
+    SUBSCRIPTION_TIMEOUT_S,
+)
 from ..lan_text import log, markdown
 from ..location import announcement_source, is_from_device
-from ..notify import notify_server_pool
-from ..transport import device_requester
+from ..notify import GENA_ERRORS, notify_server_pool
+from ..transport import TRANSPORT_ERRORS, device_requester
 from .const import (
     AGENT_INFO,
     BINARY_INPUT,
@@ -59,23 +63,15 @@ from .const import (
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
     RECONNECT_BACKOFF_MAX_S,
-    RENEWAL_MARGIN_S,
     REQUEST_TIMEOUT_S,
     SECURITY_MODE_OPEN,
     SUBSCRIBE_RETRY_POLLS,
-    SUBSCRIPTION_TIMEOUT_S,
     SWITCH_POWER,
     TEMPERATURE_SENSOR,
 )
 from .description import async_load_appliance
 
 _LOGGER = logging.getLogger(__name__)
-
-# Errors that mean "the device did not answer as it should" on any request we make.
-TRANSPORT_ERRORS: tuple[type[Exception], ...] = (UpnpError, ClientError, OSError, TimeoutError)
-
-# A renewal also fails when the event handler no longer knows the SID.
-RENEWAL_ERRORS: tuple[type[Exception], ...] = (*TRANSPORT_ERRORS, KeyError)
 
 type StateListener = Callable[[UpnpService, bool], None]
 """Called with the service whose state changed and whether the change is a resync
@@ -317,7 +313,7 @@ class ApplianceConnection:
         subscriptions = list(self.subscriptions)
         self.subscriptions.clear()
         for sid in subscriptions:
-            with contextlib.suppress(*TRANSPORT_ERRORS, KeyError):
+            with contextlib.suppress(*GENA_ERRORS):
                 await self.event_handler.async_unsubscribe(sid)
 
     @callback
@@ -354,7 +350,7 @@ class ApplianceConnection:
                 self.subscriptions[new_sid] = Subscription(
                     new_sid, subscription.service, time.monotonic() + timeout.total_seconds()
                 )
-        except RENEWAL_ERRORS as err:
+        except GENA_ERRORS as err:
             self._forget_subscriptions()
             self._set_unavailable(f"renewal failed: {err!r}")
             self._schedule_retry()

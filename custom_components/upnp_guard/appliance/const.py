@@ -8,7 +8,7 @@ from typing import Final
 SWITCH_POWER: Final = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING: Final = "urn:schemas-upnp-org:service:Dimming:1"
 TEMPERATURE_SENSOR: Final = "urn:schemas-upnp-org:service:TemperatureSensor:1"
-# Our agent's own services (see notes/contract: the agent's description).
+# Our agent's own services (the agent declares them in firmware/upnpguard/).
 HUMIDITY_SENSOR: Final = "urn:upnp-guard-org:service:HumiditySensor:1"
 BINARY_INPUT: Final = "urn:upnp-guard-org:service:BinaryInput:1"
 AGENT_INFO: Final = "urn:upnp-guard-org:service:AgentInfo:1"
@@ -37,12 +37,6 @@ DISCOVERABLE_SEARCH_TARGETS: Final = (
     TEMPERATURE_SENSOR,
 )
 
-# GENA: the subscription lifetime we ask for. The agent clamps TIMEOUT to 300..1800 s
-# (DESIGN.md limits); 1800 s is also what UDA suggests as a sane upper bound.
-SUBSCRIPTION_TIMEOUT_S: Final = 1800
-# Renew this long before a subscription expires, or at half its lifetime if shorter,
-# so one lost renewal still leaves time for another before the device drops us.
-RENEWAL_MARGIN_S: Final = 60
 # After a failed renewal or reconnect: first retry delay, doubling up to the maximum.
 RECONNECT_BACKOFF_INITIAL_S: Final = 5.0
 RECONNECT_BACKOFF_MAX_S: Final = 300.0

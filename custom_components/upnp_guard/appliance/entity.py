@@ -18,7 +18,8 @@ from homeassistant.helpers.device_registry import CONNECTION_UPNP, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from ..const import DOMAIN
-from .connection import TRANSPORT_ERRORS, ApplianceConnection
+from ..transport import TRANSPORT_ERRORS
+from .connection import ApplianceConnection
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
 from ..const import DOMAIN
+from ..runtime import UpnpGuardConfigEntry, is_audit, is_router
 from .connection import ApplianceConnection
 from .entity import async_call_action
 
@@ -67,15 +68,20 @@ def resolve_device(hass: HomeAssistant, device_id: str) -> tuple[ApplianceConnec
         raise _validation_error("unknown_device", device_id=device_id)
     udns = {value for domain, value in device_entry.identifiers if domain == DOMAIN}
     # A device belongs to one config entry (Home Assistant 2026.10's registry).
-    entry = hass.config_entries.async_get_entry(device_entry.config_entry_id)
-    if entry is not None and entry.domain == DOMAIN:
-        if entry.state is not ConfigEntryState.LOADED:
-            raise _validation_error("device_not_loaded", device=device_entry.name or device_id)
-        connection = entry.runtime_data
-        if isinstance(connection, ApplianceConnection):
-            for node in connection.device.all_devices:
-                if node.udn in udns:
-                    return connection, node
+    found = hass.config_entries.async_get_entry(device_entry.config_entry_id)
+    if found is None or found.domain != DOMAIN:
+        raise _validation_error("unknown_device", device_id=device_id)
+    entry: UpnpGuardConfigEntry = found
+    if is_audit(entry):
+        raise _validation_error("unknown_device", device_id=device_id)
+    if is_router(entry):
+        raise _validation_error("device_is_router", device=device_entry.name or device_id)
+    if entry.state is not ConfigEntryState.LOADED:
+        raise _validation_error("device_not_loaded", device=device_entry.name or device_id)
+    connection = entry.runtime_data
+    for node in connection.device.all_devices:
+        if node.udn in udns:
+            return connection, node
     raise _validation_error("unknown_device", device_id=device_id)
 
 

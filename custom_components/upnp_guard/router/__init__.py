@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from homeassistant.components import network
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
 from ..const import CONF_LOCATION, DOMAIN
-from ..runtime import RuntimeData, async_connect
+from ..runtime import async_check_identity, async_connect
 from .coordinator import RouterCoordinator, router_store
+from .data import RouterConfigEntry, RouterData
 from .events import RouterEvents
 from .igd import IgdClient, NotAnIgd
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
-@dataclass(slots=True)
-class RouterData(RuntimeData):
-    """A loaded router entry: the device plus its coordinator."""
-
-    coordinator: RouterCoordinator
-    events: RouterEvents
-
-
-type RouterConfigEntry = ConfigEntry[RouterData]
-
-
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: RouterConfigEntry) -> bool:
     """Connect to the router, take the first inventory and set up its platforms."""
-    runtime = await async_connect(hass, entry)
-    device = runtime.device
+    device = await async_connect(hass, entry.data)
+    # Another device at the address: wait for the router, remove nothing.
+    async_check_identity(hass, entry, device)
     try:
         client = IgdClient(device)
     except NotAnIgd as err:
@@ -79,7 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
     return True
 
 
-async def _async_entry_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+async def _async_entry_updated(hass: HomeAssistant, entry: RouterConfigEntry) -> None:
     """A new location (the router was rediscovered elsewhere) reconnects; a new policy
     (options) applies at once, without a reload."""
     if entry.data[CONF_LOCATION] != entry.runtime_data.device.device_url:
@@ -88,7 +76,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: ConfigEntry[Any]) -> 
     await entry.runtime_data.coordinator.async_refresh()
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: RouterConfigEntry) -> bool:
     """Unload a router entry (owned mappings stay until their lease runs out)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
@@ -97,6 +85,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bo
     return unloaded
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: RouterConfigEntry) -> None:
     """Forget what the entry stored (owned mappings, first-seen times, DNS baseline)."""
     await router_store(hass, entry.entry_id).async_remove()

@@ -11,8 +11,12 @@ from typing import TYPE_CHECKING, Any
 import probatio as vol
 from aiohttp import ClientError
 from async_upnp_client.client import UpnpDevice
-from async_upnp_client.exceptions import UpnpError, UpnpResponseError
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, OptionsFlow
+from async_upnp_client.exceptions import UpnpResponseError
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlowResult,
+    OptionsFlow,
+)
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -26,20 +30,24 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from ..const import CONF_DEVICE_TYPE, CONF_KIND, CONF_LOCATION, CONF_UDN, EntryKind
 from ..discovery import async_claim_discovery
+from ..lan_text import code
 from ..runtime import async_load_device
-from ..transport import LocationRefused
+from ..transport import TRANSPORT_ERRORS, LocationRefused
 from .const import (
     CONF_ADD_CLIENTS,
     CONF_ALLOW_RULES,
     CONF_GRACE_PERIOD,
     CONF_MODE,
     DEFAULT_GRACE_PERIOD,
+    MAX_ENFORCE_PREVIEW,
     MAX_GRACE_PERIOD,
     MODE_ENFORCE,
     MODE_MONITOR,
 )
+from .data import loaded_router
 from .igd import IgdClient, NotAnIgd
-from .policy import InvalidRule, parse_clients, parse_rules
+from .models import MappingReport
+from .policy import InvalidRule, Policy, parse_clients, parse_rules
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlow
@@ -48,7 +56,14 @@ if TYPE_CHECKING:
 else:
     _FlowBase = object
 
-CONF_ROUTER_LOCATION = "router_location"
+
+def _describe(report: MappingReport) -> str:
+    """One mapping for the enforce preview; every field from the router shown literally."""
+    m = report.mapping
+    return (
+        f"{code(m.protocol)} {m.external_port} → {code(m.internal_client)} "
+        f"port {m.internal_port}, {code(m.description)}"
+    )
 
 
 def offers_wan_connection(device: UpnpDevice) -> bool:
@@ -85,7 +100,7 @@ class RouterFlowMixin(_FlowBase):
             )
         try:
             device = await async_load_device(self.hass, self._router_location)
-        except (LocationRefused, ClientError, OSError, TimeoutError, UpnpError) as err:
+        except TRANSPORT_ERRORS as err:
             return self.async_abort(reason=_load_error_reason(err))
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.
@@ -160,7 +175,48 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
 
 
 class RouterOptionsFlow(OptionsFlow):
-    """Port-mapping policy for a router entry: mode, grace period, allow rules."""
+    """Port-mapping policy for a router entry: mode, grace period, allow rules.
+
+    Enforce mode removes every mapping UPnP Guard does not own and no rule allows (a game
+    console's too), so choosing it shows what it would remove now and asks first.
+    """
+
+    _pending: dict[str, Any]
+
+    async def async_step_enforce(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The preview of enforce mode; submitting it confirms the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=self._pending)
+        removals = self._removals(Policy.from_options(self._pending))
+        if removals is None:
+            preview = "?"
+            count = "?"
+        else:
+            lines = [f"- {_describe(report)}" for report in removals[:MAX_ENFORCE_PREVIEW]]
+            if len(removals) > MAX_ENFORCE_PREVIEW:
+                lines.append(f"- … {len(removals) - MAX_ENFORCE_PREVIEW} more")
+            preview = "\n".join(lines) or "-"
+            count = str(len(removals))
+        return self.async_show_form(
+            step_id="enforce",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "count": count,
+                "mappings": preview,
+                "grace_period": str(self._pending[CONF_GRACE_PERIOD]),
+            },
+        )
+
+    def _removals(self, policy: Policy) -> list[MappingReport] | None:
+        """What enforcing `policy` would remove after the grace period, as of the last
+        poll; None when the router has not been read (the entry is not loaded)."""
+        entry = loaded_router(self.hass, self.config_entry.entry_id)
+        if entry is None:
+            return None
+        reports = entry.runtime_data.coordinator.data.reports
+        return [r for r in reports if not r.owned and not policy.allows(r.mapping)]
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
@@ -177,15 +233,17 @@ class RouterOptionsFlow(OptionsFlow):
                 errors[CONF_ADD_CLIENTS] = "invalid_client"
                 placeholders["problem"] = str(err)
             if not errors:
-                return self.async_create_entry(
-                    data={
-                        CONF_MODE: user_input[CONF_MODE],
-                        CONF_GRACE_PERIOD: int(user_input[CONF_GRACE_PERIOD]),
-                        # Stored normalised, so the form shows what will be applied.
-                        CONF_ALLOW_RULES: [str(rule) for rule in rules],
-                        CONF_ADD_CLIENTS: clients,
-                    }
-                )
+                options = {
+                    CONF_MODE: user_input[CONF_MODE],
+                    CONF_GRACE_PERIOD: int(user_input[CONF_GRACE_PERIOD]),
+                    # Stored normalised, so the form shows what will be applied.
+                    CONF_ALLOW_RULES: [str(rule) for rule in rules],
+                    CONF_ADD_CLIENTS: clients,
+                }
+                if options[CONF_MODE] != MODE_ENFORCE:
+                    return self.async_create_entry(data=options)
+                self._pending = options
+                return await self.async_step_enforce()
         shown = dict(self.config_entry.options) | (user_input or {})
         return self.async_show_form(
             step_id="init",

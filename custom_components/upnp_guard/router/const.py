@@ -18,7 +18,6 @@ LAN_HOST_CONFIG_SERVICE_TYPE: Final = "urn:schemas-upnp-org:service:LANHostConfi
 
 # UPnP error codes of WANIPConnection (IGD:1 and IGD:2 specs, section 2.4).
 ERR_INVALID_ARGS: Final = 402
-ERR_ACTION_FAILED: Final = 501
 ERR_NOT_AUTHORIZED: Final = 606
 ERR_ARRAY_INDEX_INVALID: Final = 713
 ERR_NO_SUCH_ENTRY: Final = 714
@@ -68,6 +67,8 @@ MAX_EVENTS_PER_REFRESH: Final = 20
 # passing for one that restarted.
 UPTIME_SLACK: Final = 2
 DEFAULT_GRACE_PERIOD: Final = 300
+# Mappings listed by the options flow's preview of enforce mode (the count is exact).
+MAX_ENFORCE_PREVIEW: Final = 20
 MAX_GRACE_PERIOD: Final = 86400
 MAX_ALLOW_RULES: Final = 200
 MAX_DESCRIPTION_LENGTH: Final = 256
@@ -112,12 +113,3 @@ MODE_MONITOR: Final = "monitor"
 MODE_ENFORCE: Final = "enforce"
 
 STORAGE_VERSION: Final = 1
-
-# GENA on the router: the subscription we ask for, renewed at this fraction of what the
-# router grants, and how long to wait before subscribing again after a failure (polling
-# carries on meanwhile).
-SUBSCRIPTION_TIMEOUT: Final = timedelta(seconds=1800)
-SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
-# A router granting a tiny timeout must not make us renew in a tight loop.
-MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
-RESUBSCRIBE_RETRY_DELAY: Final = 300.0

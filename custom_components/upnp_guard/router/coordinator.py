@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError
 from async_upnp_client.exceptions import UpnpCommunicationError, UpnpError
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import ATTR_FRIENDLY_NAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -21,6 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import CONF_LOCATION, DOMAIN
 from ..lan_text import clean, get_logger, markdown
+from ..transport import TRANSPORT_ERRORS
 from .const import (
     EVENT_PORT_MAPPING,
     MAX_EVENTS_PER_REFRESH,
@@ -44,6 +44,9 @@ from .models import (
     key_id,
 )
 from .policy import Policy, risk_flags
+
+if TYPE_CHECKING:
+    from .data import RouterConfigEntry
 
 _LOGGER = get_logger(__name__)
 
@@ -99,10 +102,10 @@ def router_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 class RouterCoordinator(DataUpdateCoordinator[RouterState]):
     """One router: its table, its WAN, its DNS, and the mappings we own on it."""
 
-    config_entry: ConfigEntry[Any]
+    config_entry: RouterConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any], client: IgdClient, ha_ip: str
+        self, hass: HomeAssistant, entry: RouterConfigEntry, client: IgdClient, ha_ip: str
     ) -> None:
         super().__init__(
             hass,
@@ -209,7 +212,7 @@ class RouterCoordinator(DataUpdateCoordinator[RouterState]):
                 translation_key="router_table_unreadable",
                 translation_placeholders={"error": clean(err.__cause__)},
             ) from err
-        except (UpnpError, ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="router_unreachable",
@@ -532,7 +535,7 @@ class RouterCoordinator(DataUpdateCoordinator[RouterState]):
                 await self.async_request_refresh()
                 return
             await self.async_add_owned(owned)
-        except (UpnpError, ClientError, TimeoutError) as err:
+        except TRANSPORT_ERRORS as err:
             _LOGGER.warning("Renewing port mapping %s failed: %s", key_id(owned.key), err)
             # Try again soon; the poll also re-adds it if the router dropped it.
             self._schedule_renewal(owned, None)

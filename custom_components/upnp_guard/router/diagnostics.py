@@ -20,7 +20,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_UDN
-from . import RouterConfigEntry
+from .data import RouterConfigEntry
 
 TO_REDACT = {
     CONF_UDN,

@@ -15,31 +15,27 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import ClientError
 from async_upnp_client.client import UpnpService, UpnpStateVariable
 from async_upnp_client.event_handler import UpnpEventHandler
-from async_upnp_client.exceptions import UpnpError
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
-from ..notify import notify_server_pool
-from .const import (
+from ..const import (
     MIN_SUBSCRIPTION_RENEW_DELAY,
     RESUBSCRIBE_RETRY_DELAY,
     SUBSCRIPTION_RENEW_FRACTION,
-    SUBSCRIPTION_TIMEOUT,
+    SUBSCRIPTION_TIMEOUT_S,
 )
+from ..notify import GENA_ERRORS, notify_server_pool
 from .coordinator import RouterCoordinator
 from .igd import IgdClient
 
 _LOGGER = logging.getLogger(__name__)
 
-# Subscribing, renewing or cancelling can fail in any of these ways; none is fatal:
-# polling covers whatever is not evented. KeyError: the handler forgot the SID.
-GENA_ERRORS: tuple[type[Exception], ...] = (UpnpError, ClientError, OSError, TimeoutError, KeyError)
+SUBSCRIPTION_TIMEOUT = timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
 
 VAR_CONNECTION_STATUS = "ConnectionStatus"
 VAR_EXTERNAL_IP = "ExternalIPAddress"

@@ -402,7 +402,13 @@ class IgdClient:
         return await self._async_list_generic()
 
     async def _async_request(self, name: str, **args: Any) -> str:
-        """One action's raw answer (faults raised typed), for answers that do not parse."""
+        """One action's raw answer, for answers that do not parse.
+
+        The steps of async-upnp-client's `UpnpAction.async_call`, through their public
+        names, stopping before the answer is parsed: a fault with an HTTP error status is
+        raised typed here; one sent with 200 is raised when the body is parsed.
+        tests/router/test_library_boundary.py fails if the library's call changes.
+        """
         action = self._action(name)
         if action is None:
             raise UpnpError(f"router has no {name} action")
@@ -435,13 +441,14 @@ class IgdClient:
                     NewManage=True,
                     NewNumberOfPorts=LIST_PAGE_SIZE,
                 )
+                if len(body) > MAX_PORT_LISTING_BYTES:
+                    raise UpnpError(f"port listing larger than {MAX_PORT_LISTING_BYTES} bytes")
+                # A fault sent with HTTP 200 (not all routers send 500) is raised here.
+                page, count = await self._async_parse_page(body)
             except UpnpActionError as err:
                 if upnp_error_code(err) in (ERR_PORT_MAPPING_NOT_FOUND, ERR_NO_SUCH_ENTRY):
                     break
                 raise
-            if len(body) > MAX_PORT_LISTING_BYTES:
-                raise UpnpError(f"port listing larger than {MAX_PORT_LISTING_BYTES} bytes")
-            page, count = await self._async_parse_page(body)
             page = [m for m in page if m.external_port >= start]
             mappings.extend(page)
             mappings.unreadable += count.unreadable

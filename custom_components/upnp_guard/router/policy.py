@@ -16,6 +16,7 @@ from .const import (
     DANGEROUS_PORTS,
     DEFAULT_GRACE_PERIOD,
     MALICIOUS_DESCRIPTIONS,
+    MAPPING_PROTOCOLS,
     MAX_ALLOW_RULES,
     MAX_DESCRIPTION_LENGTH,
     MODE_ENFORCE,
@@ -24,7 +25,6 @@ from .const import (
 )
 from .models import PortMapping, RiskFlag
 
-PROTOCOLS = ("TCP", "UDP")
 ANY = "*"
 MAX_PORT = 65535
 
@@ -86,7 +86,7 @@ class AllowRule:
                 raise InvalidRule(f"not a port or port range: {ports!r}") from err
             if not 1 <= first <= last <= MAX_PORT:
                 raise InvalidRule(f"port range out of 1-{MAX_PORT}: {ports!r}")
-        if protocol != ANY and protocol not in PROTOCOLS:
+        if protocol != ANY and protocol not in MAPPING_PROTOCOLS:
             raise InvalidRule(f"protocol must be TCP, UDP or *: {parts[2]!r}")
         if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
             raise InvalidRule("description pattern too long")

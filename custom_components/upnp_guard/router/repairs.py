@@ -11,22 +11,18 @@ from typing import Any
 
 import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from ..const import DOMAIN
 from .const import CONF_ALLOW_RULES
 from .coordinator import RouterCoordinator
+from .data import loaded_router
 from .models import RemovalResult, key_from_id
 from .policy import AllowRule
 
 
 def _coordinator(hass: HomeAssistant, entry_id: str) -> RouterCoordinator | None:
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
-        return None
-    coordinator: RouterCoordinator = entry.runtime_data.coordinator
-    return coordinator
+    entry = loaded_router(hass, entry_id)
+    return entry.runtime_data.coordinator if entry is not None else None
 
 
 class PortMappingRepairFlow(RepairsFlow):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import RouterCoordinator
+from .data import RouterConfigEntry
 from .entity import RouterEntity
 from .models import RouterState
 
@@ -28,7 +27,6 @@ class RouterSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[RouterState], StateType]
     exists_fn: Callable[[RouterState], bool] = lambda state: True
-    attributes_fn: Callable[[RouterState], dict[str, Any]] | None = None
 
 
 SENSORS: tuple[RouterSensorDescription, ...] = (
@@ -102,11 +100,11 @@ SENSORS: tuple[RouterSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: Any,
+    entry: RouterConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the router offers."""
-    coordinator: RouterCoordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinator
     async_add_entities(
         RouterSensor(coordinator, description)
         for description in SENSORS

@@ -6,9 +6,7 @@ import ipaddress
 from typing import Any
 
 import probatio as vol
-from aiohttp import ClientError
-from async_upnp_client.exceptions import UpnpError
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -20,9 +18,11 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import async_register_admin_service
 
-from ..const import DOMAIN, is_router_entry
+from ..const import DOMAIN
+from ..transport import TRANSPORT_ERRORS
 from .const import ERR_CONFLICT, ERR_NOT_AUTHORIZED, ERR_ONLY_PERMANENT_LEASES, MAX_LEASE, MIN_LEASE
 from .coordinator import RouterCoordinator
+from .data import router_entries
 from .igd import upnp_error_code
 from .models import OwnedMapping
 
@@ -87,12 +87,18 @@ REMOVE_SCHEMA = vol.Schema(
 
 def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RouterCoordinator:
     """The loaded router entry the call names, or the only one there is."""
-    routers: list[ConfigEntry[Any]] = [
-        entry for entry in hass.config_entries.async_entries(DOMAIN) if is_router_entry(entry.data)
-    ]
+    routers = router_entries(hass)
     wanted = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if wanted is not None:
         routers = [entry for entry in routers if entry.entry_id == wanted]
+        named = hass.config_entries.async_get_entry(wanted)
+        if not routers and named is not None and named.domain == DOMAIN:
+            # An appliance's entry: say so rather than "no router".
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_router",
+                translation_placeholders={"entry": named.title},
+            )
     if len(routers) != 1:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -105,8 +111,7 @@ def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RouterCoordinator:
             translation_key="router_not_loaded",
             translation_placeholders={"router": entry.title},
         )
-    coordinator: RouterCoordinator = entry.runtime_data.coordinator
-    return coordinator
+    return entry.runtime_data.coordinator
 
 
 def _failed(err: Exception) -> HomeAssistantError:
@@ -157,7 +162,7 @@ async def _async_add(call: ServiceCall) -> ServiceResponse:
     )
     try:
         granted = await coordinator.async_add_owned(owned)
-    except (UpnpError, ClientError, TimeoutError) as err:
+    except TRANSPORT_ERRORS as err:
         raise _failed(err) from err
     await coordinator.async_refresh()
     return {
@@ -174,7 +179,7 @@ async def _async_remove(call: ServiceCall) -> ServiceResponse:
     key = (call.data[ATTR_REMOTE_HOST], call.data[ATTR_EXTERNAL_PORT], call.data[ATTR_PROTOCOL])
     try:
         result = await coordinator.async_remove(key)
-    except (UpnpError, ClientError, TimeoutError) as err:
+    except TRANSPORT_ERRORS as err:
         raise _failed(err) from err
     return {"result": result.value}
 

@@ -1,9 +1,11 @@
 # The shell (firmware/upnpguard/shell.py) with the ESP32 HAL on the unix port, against the
 # fakes of the board's modules (fakes.py): supervision of long-lived tasks and the
-# watchdog feed, and a SUBSCRIBE whose response cannot be written.
+# watchdog feed, a SUBSCRIBE whose response cannot be written, and NOTIFY deliveries of
+# subscriptions that go away (real sockets on 127.0.0.1).
 #   micropython tests/firmware/esp32/run_shell_esp32.py <repo>
 # Prints one line per test and "passed N failed M".
 import asyncio
+import socket
 import sys
 
 root = sys.argv[1]
@@ -17,7 +19,7 @@ sys.modules["machine"] = fakes.Machine
 sys.modules["network"] = fakes.Network
 sys.modules["dht"] = fakes.Dht
 
-from corehelpers import CLIENT_IP, HOST, make_agent, service  # noqa: E402
+from corehelpers import CLIENT_IP, HOST, make_agent, request, service  # noqa: E402
 from hal import esp32  # noqa: E402
 from upnpguard import limits  # noqa: E402
 from upnpguard.compat import ticks_ms  # noqa: E402
@@ -51,7 +53,7 @@ async def fed_while(shell, coro, ms):
 
 
 def test_a_task_that_cannot_be_restarted_stops_the_watchdog_feed():
-    shell = Shell(make_agent(), board(), 0)
+    shell = Shell(make_agent(), board())
     runs = []
 
     async def out_of_memory():
@@ -65,7 +67,7 @@ def test_a_task_that_cannot_be_restarted_stops_the_watchdog_feed():
 
 
 def test_a_task_that_fails_is_restarted_and_the_watchdog_stays_fed():
-    shell = Shell(make_agent(), board(), 0)
+    shell = Shell(make_agent(), board())
     runs = []
 
     async def fails_twice_then_serves():
@@ -109,23 +111,115 @@ class Stream:
 def subscribe_over(shell, svc, broken):
     raw = "SUBSCRIBE {} HTTP/1.1\r\nHOST: {}\r\nNT: upnp:event\r\nCALLBACK: <http://{}:8123/n>\r\n\r\n"
     stream = Stream(raw.format(svc.event_path, HOST, CLIENT_IP).encode(), broken)
-    conn = shell._admit(CLIENT_IP, None, ticks_ms())
-    asyncio.run(shell._client(stream, CLIENT_IP, conn))
-    check(stream.closed and shell._conns == [], "connection not closed and forgotten")
+    conn = shell.http._admit(CLIENT_IP, None, ticks_ms())
+    asyncio.run(shell.http._client(stream, CLIENT_IP, conn))
+    check(stream.closed and shell.http._conns == [], "connection not closed and forgotten")
     return stream
 
 
 def test_subscription_whose_response_cannot_be_written_is_released():
     agent = make_agent()
-    shell = Shell(agent, board(), 0)
+    shell = Shell(agent, board())
     svc = service(agent, "doorbell", "BinaryInput")
     subscribe_over(shell, svc, broken=True)
-    check(agent.gena.subscriptions == [], "subscription held although nobody got its SID")
-    check(agent.gena.released == 1, agent.gena.released)
+    stats = shell.stats()
+    check(stats["subscriptions"] == 0, "subscription held although nobody got its SID")
+    check(stats["subscriptions_released"] == 1, stats)
     # The same subscriber subscribes again at once (one per service per host).
     stream = subscribe_over(shell, svc, broken=False)
     check(stream.written.startswith(b"HTTP/1.1 200 OK"), stream.written[:40])
-    check(len(agent.gena.subscriptions) == 1 and agent.gena.subscriptions[0].ready, "not ready")
+    check(shell.stats()["subscriptions"] == 1, "not subscribed")
+    # The initial event is due now that the response went out, and the shell was woken.
+    check(shell._event_wake.is_set(), "delivery loop not woken")
+    check(len(list(agent.notifications())) == 1, "no initial event")
+
+
+def listener():
+    """A TCP socket on 127.0.0.1 that accepts into its backlog and never answers."""
+    for port in range(47811, 47911):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            srv.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+        except OSError:
+            srv.close()
+            continue
+        srv.listen(2)
+        srv.setblocking(False)
+        return srv, port
+    raise AssertionError("no free port")
+
+
+def connected(srv):
+    try:
+        conn, _ = srv.accept()
+    except OSError:
+        return False
+    conn.close()
+    return True
+
+
+def subscribed_with_event(agent, shell, svc):
+    """A subscription to `svc` and its initial NOTIFY, taken (in flight); its SID."""
+    raw = "SUBSCRIBE {} HTTP/1.1\r\nHOST: {}\r\nNT: upnp:event\r\nCALLBACK: <http://{}:8123/n>\r\n\r\n"
+    stream = Stream(raw.format(svc.event_path, HOST, CLIENT_IP).encode(), False)
+    asyncio.run(
+        shell.http._client(stream, CLIENT_IP, shell.http._admit(CLIENT_IP, None, ticks_ms()))
+    )
+    [(sub, _, _, data)] = list(agent.notifications())
+    return sub, data, stream.written.decode().split("SID: ")[1].split("\r\n")[0]
+
+
+def unsubscribe(agent, svc, sid):
+    req = request("UNSUBSCRIBE", svc.event_path, [("SID", sid)])
+    check(agent.handle_request(req, CLIENT_IP).status == 200, "unsubscribe")
+
+
+def test_a_notify_whose_subscription_left_before_it_started_is_not_sent():
+    agent = make_agent()
+    shell = Shell(agent, board())
+    svc = service(agent, "doorbell", "BinaryInput")
+    srv, port = listener()
+    try:
+        sub, data, sid = subscribed_with_event(agent, shell, svc)
+        unsubscribe(agent, svc, sid)  # before the delivery task ever ran
+        asyncio.run(shell._deliver(sub, "127.0.0.1", port, data))
+        check(not connected(srv), "NOTIFY sent for a subscription that had left")
+        stats = shell.stats()
+        check(stats["notify_in_flight"] == 0, stats)
+        check(stats["notify_cancelled"] == 0, stats)
+    finally:
+        srv.close()
+
+
+def test_a_notify_in_flight_is_cancelled_when_its_subscription_leaves():
+    agent = make_agent()
+    shell = Shell(agent, board())
+    svc = service(agent, "doorbell", "BinaryInput")
+    srv, port = listener()
+
+    async def scenario(sub, data, sid):
+        task = asyncio.create_task(shell._deliver(sub, "127.0.0.1", port, data))
+        # Until the NOTIFY reached the listener; it then waits for a status line (2 s).
+        for _ in range(200):
+            await asyncio.sleep_ms(10)
+            if connected(srv):
+                break
+        else:
+            raise AssertionError("the delivery never connected")
+        check(shell.stats()["notify_in_flight"] == 1, "not in flight")
+        unsubscribe(agent, svc, sid)
+        check(shell.notifies_cancelled == 1, "delivery not cancelled")
+        for _ in range(3):  # a few turns of the scheduler, no waiting on the clock
+            await asyncio.sleep_ms(0)
+        check(task.done(), "cancelled delivery still running")
+
+    try:
+        asyncio.run(scenario(*subscribed_with_event(agent, shell, svc)))
+        stats = shell.stats()
+        check(stats["notify_in_flight"] == 0, stats)
+        check(stats["subscriptions"] == 0 and stats["subscriptions_dropped"] == 0, stats)
+    finally:
+        srv.close()
 
 
 def main():

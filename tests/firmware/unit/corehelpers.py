@@ -1,12 +1,14 @@
 # Shared helpers for the firmware core's unit tests. Runs on CPython (pytest) and on the
 # MicroPython unix port (run_micropython.py): no pytest, no typing, no f-string tricks.
-from upnpguard import app, http, services
+from upnpguard import core, http
+from upnpguard.compat import hexlify
 
 AGENT_IP = "10.1.2.20"
 AGENT_PORT = 49152
 HOST = "10.1.2.20:49152"
 CLIENT_IP = "10.1.2.30"
 BOARD_ID = b"unit-test-board"
+SERIAL = hexlify(BOARD_ID[:6])  # the description's serialNumber
 
 CONFIG = {
     "friendly_name": "Test board",
@@ -89,32 +91,25 @@ class Rand:
 
 
 def make_agent(config=None, clock=None, authorize=None):
+    """The agent core as the board builds it (agent.py), with a fake HAL (`.hal`), a
+    clock the test moves (`.clock`), deterministic randomness and an MX delay of half
+    the limit."""
     clock = clock or Clock()
     hal = FakeHal()
-    rand = Rand()
-    root, bindings = services.build_devices(
+    agent = core.AgentCore(
         config or CONFIG,
-        BOARD_ID,
         hal,
-        lambda index: f"t{index}x" + "ab12cd34",
-        7,
-        lambda: 42,
-    )
-    agent = app.Agent(
-        root,
-        "serial1",
-        AGENT_IP,
-        AGENT_PORT,
-        24,
-        7,
-        clock,
-        rand,
-        lambda limit: limit // 2,
-        "Linux/1 UPnP/1.1 UPnPGuard/0.1.0",
-        authorize=authorize or app.open_mode_authorize,
+        board_id=BOARD_ID,
+        ip=AGENT_IP,
+        prefix_len=24,
+        boot_id=7,
+        platform="Linux",
+        clock=clock,
+        rand_bytes=Rand(),
+        random_ms=lambda limit: limit // 2,
+        authorize=authorize or core.open_mode_authorize,
     )
     agent.hal = hal
-    agent.bindings = bindings
     agent.clock = clock
     return agent
 
@@ -142,7 +137,7 @@ def request(method, path, headers=(), body=b"", host=HOST):
 
 
 def body_text(response):
-    return b"".join(response.encoded_body()).decode()
+    return b"".join(response.chunks()).decode()
 
 
 def service(agent, name, short):
@@ -175,7 +170,7 @@ def call(agent, svc, action, args=(), *, body=None, soapaction=None, peer=CLIENT
         [("CONTENT-TYPE", 'text/xml; charset="utf-8"'), ("SOAPACTION", soapaction)],
         body,
     )
-    return agent.handle(req, peer)
+    return agent.handle_request(req, peer)
 
 
 def fault_code(response):
@@ -194,7 +189,7 @@ def subscribe(agent, svc, peer=CLIENT_IP, *, callback=None, timeout=None, extra=
     if timeout is not None:
         headers.append(("TIMEOUT", timeout))
     headers.extend(extra)
-    return agent.handle(request("SUBSCRIBE", svc.event_path, headers), peer)
+    return agent.handle_request(request("SUBSCRIBE", svc.event_path, headers), peer)
 
 
 def header(response, name):

@@ -1,4 +1,4 @@
-# HTTP request parsing limits (DESIGN.md agent limits): each one exceeded by one byte or
+# HTTP request parsing limits (docs/firmware.md, "Limits"): each one exceeded by one byte or
 # one header gets its documented status, and a normal request still parses afterwards.
 from upnpguard import http, limits
 

@@ -1,6 +1,7 @@
-# UPnP service types as data: state variables, actions, and value conversion with the
-# checks SOAP applies (UDA 1.1 2.5 data types). One ServiceType per DCP, shared by every
-# device that offers the service; the SCPD XML is generated from it.
+# UPnP service types as data: state variables, actions, value conversion with the checks
+# SOAP applies (UDA 1.1 2.5 data types) and the UPnP error codes. One ServiceType per
+# DCP, shared by every device that offers the service; the SCPD XML is generated from it,
+# and the device types that use them (DEVICE_TYPES) close the file.
 
 from collections import namedtuple
 
@@ -277,15 +278,6 @@ BINARY_INPUT = ServiceType(
         StateVariable("PressCount", "ui4", 0, evented=True),
     ],
     [Action("GetState", args_out=(("State", "State"),))],
-)
-
-SERVICE_TYPES = (
-    AGENT_INFO,
-    SWITCH_POWER,
-    DIMMING,
-    TEMPERATURE_SENSOR,
-    HUMIDITY_SENSOR,
-    BINARY_INPUT,
 )
 
 ROOT_DEVICE_TYPE = "urn:upnp-guard-org:device:Agent:1"

@@ -1,11 +1,12 @@
 # The device tree built from the board's JSON config: one root Agent device plus one
 # embedded device per configured service, each service bound to pins through the HAL
-# objects passed in (the core never imports machine).
+# objects passed in (the core never imports machine). The service types they offer are
+# data in servicetypes.py.
 import hashlib
 
-from . import FIRMWARE_VERSION, model
+from . import FIRMWARE_VERSION, servicetypes
 from .compat import hexlify
-from .model import UpnpError
+from .servicetypes import UpnpError
 
 
 class ConfigError(Exception):
@@ -19,7 +20,7 @@ class ServiceInstance:
         self.values = {}
         for var in service_type.variables:
             self.values[var.name] = var.default
-        self.listener = None  # GENA manager: listener(service, name)
+        self.listener = None  # GENA's SubscriptionManager.on_change(service, name)
         self.actions = {}  # name -> callable(args dict) -> out dict
 
     @property
@@ -50,13 +51,13 @@ class ServiceInstance:
             self.listener(self, name)
 
     def encoded(self, name):
-        return model.encode(self.type.variable(name), self.values[name])
+        return servicetypes.encode(self.type.variable(name), self.values[name])
 
     def invoke(self, action_name, args):
         """Run a validated action; out values are encoded strings in SCPD order."""
         handler = self.actions.get(action_name)
         if handler is None:
-            raise UpnpError(model.ERR_INVALID_ACTION)
+            raise UpnpError(servicetypes.ERR_INVALID_ACTION)
         handler(args)
         action = self.type.action(action_name)
         return [(arg.name, self.encoded(arg.variable)) for arg in action.args_out]
@@ -109,7 +110,6 @@ def _bind_switch(power, pin, on_output=None):
     power.actions["SetTarget"] = lambda args: apply(args["newTargetValue"])
     power.actions["GetTarget"] = lambda args: None
     power.actions["GetStatus"] = lambda args: None
-    return apply
 
 
 def _bind_dimmer(power, dimming, pwm):
@@ -135,35 +135,36 @@ def _bind_dimmer(power, dimming, pwm):
     return output
 
 
-class BinaryInputBinding:
-    """Turns raw input levels into State and PressCount (button: press; contact: close)."""
+# Bindings are closures, not classes: on MicroPython a class costs ~0.2 KB of heap for
+# its type object alone, a closure only its cells.
+def _bind_binary_input(service):
+    """The HAL's update(level) for a button or contact: State, and PressCount + 1 on
+    each activation (button: press; contact: close)."""
+    service.actions["GetState"] = lambda args: None
 
-    def __init__(self, service):
-        self.service = service
-        service.actions["GetState"] = lambda args: None
-
-    def update(self, active):
+    def update(active):
         active = bool(active)
-        if active == self.service.get("State"):
+        if active == service.get("State"):
             return
         if active:
-            count = (self.service.get("PressCount") + 1) & 0xFFFFFFFF
-            self.service.set("PressCount", count)
-        self.service.set("State", active)
+            service.set("PressCount", (service.get("PressCount") + 1) & 0xFFFFFFFF)
+        service.set("State", active)
+
+    return update
 
 
-class SensorBinding:
-    def __init__(self, temperature, humidity):
-        self.temperature = temperature
-        self.humidity = humidity
-        temperature.actions["GetCurrentTemperature"] = lambda args: None
-        humidity.actions["GetCurrentHumidity"] = lambda args: None
+def _bind_sensor(temperature, humidity):
+    """The HAL's update(temperature, humidity) in hundredths; None keeps a value."""
+    temperature.actions["GetCurrentTemperature"] = lambda args: None
+    humidity.actions["GetCurrentHumidity"] = lambda args: None
 
-    def update(self, temp_centi, rh_centi):
+    def update(temp_centi, rh_centi):
         if temp_centi is not None:
-            self.temperature.set("CurrentTemperature", max(-27315, min(100000, int(temp_centi))))
+            temperature.set("CurrentTemperature", max(-27315, min(100000, int(temp_centi))))
         if rh_centi is not None:
-            self.humidity.set("CurrentHumidity", max(0, min(10000, int(rh_centi))))
+            humidity.set("CurrentHumidity", max(0, min(10000, int(rh_centi))))
+
+    return update
 
 
 def _name(entry, index):
@@ -176,16 +177,17 @@ def _name(entry, index):
 def build_devices(config, board_id, hal, tokens, boot_id, uptime, security_mode="open"):
     """Root device and embedded devices from `config` (the board's JSON as a dict).
 
-    `hal` offers output(pin), pwm(pin, freq), sensor(entry) and input(pin, entry);
-    `tokens(n)` returns the random per-device URL component. Returns (root, bindings):
-    bindings maps a service name to its input/sensor binding for the shell to feed.
+    `hal` offers output(pin), pwm(pin, freq), sensor(entry, update) and
+    input(pin, entry, update): the HAL calls `update` with new readings. `tokens(n)`
+    returns the random URL component of device n; `uptime()` the seconds since boot.
+    Raises ConfigError for a config it cannot serve.
     """
     entries = config.get("services") or []
     if not isinstance(entries, list) or len(entries) > 8:
         raise ConfigError("services must be a list of at most 8 entries")
     friendly = config.get("friendly_name") or "UPnP Guard Agent"
-    root = Device(0, model.ROOT_DEVICE_TYPE, make_udn(board_id, ""), friendly, tokens(0))
-    info = root.add(model.AGENT_INFO)
+    root = Device(0, servicetypes.ROOT_DEVICE_TYPE, make_udn(board_id, ""), friendly, tokens(0))
+    info = root.add(servicetypes.AGENT_INFO)
     info.values["FirmwareVersion"] = FIRMWARE_VERSION
     info.values["BootId"] = boot_id
     info.values["SecurityMode"] = security_mode
@@ -194,19 +196,18 @@ def build_devices(config, board_id, hal, tokens, boot_id, uptime, security_mode=
         info.values["Uptime"] = uptime()
 
     info.actions["GetInfo"] = get_info
-    bindings = {}
     seen = set()
     for index, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
             raise ConfigError("service {} is not an object".format(index))
         kind = entry.get("kind")
-        if kind not in model.DEVICE_TYPES:
+        if kind not in servicetypes.DEVICE_TYPES:
             raise ConfigError("service {}: unknown kind {!r}".format(index, kind))
         name = _name(entry, index)
         if name in seen:
             raise ConfigError("duplicate service name " + name)
         seen.add(name)
-        device_type, service_types = model.DEVICE_TYPES[kind]
+        device_type, service_types = servicetypes.DEVICE_TYPES[kind]
         device = Device(
             index,
             device_type,
@@ -223,16 +224,12 @@ def build_devices(config, board_id, hal, tokens, boot_id, uptime, security_mode=
         if kind == "switch":
             output = hal.output(pin)
             output.value(0)
-            bindings[name] = _bind_switch(services[0], output)
+            _bind_switch(services[0], output)
         elif kind == "dimmer":
             pwm = hal.pwm(pin, int(entry.get("freq", 1000)))
-            bindings[name] = _bind_dimmer(services[0], services[1], pwm)
-            bindings[name]()
+            _bind_dimmer(services[0], services[1], pwm)()  # the PWM starts at the level
         elif kind == "sensor":
-            bindings[name] = SensorBinding(services[0], services[1])
-            hal.sensor(entry, bindings[name].update)
+            hal.sensor(entry, _bind_sensor(services[0], services[1]))
         else:
-            binding = BinaryInputBinding(services[0])
-            bindings[name] = binding
-            hal.input(pin, entry, binding.update)
-    return root, bindings
+            hal.input(pin, entry, _bind_binary_input(services[0]))
+    return root

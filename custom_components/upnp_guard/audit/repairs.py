@@ -1,0 +1,87 @@
+"""Fix flow of a device finding: open the device's own page, fix it there (update the
+firmware, turn UPnP or the risky service off), then confirm: the audit runs again, with a
+fresh description of the device, and the issue goes only if the finding did."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import probatio as vol
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from ..transport import is_lan_host, url_host
+from .coordinator import AuditCoordinator
+from .inventory import InventoryDevice
+
+# A link we write into markdown: no character that could end or extend it.
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~%/?=&+-]*)?")
+
+
+def device_page(device: InventoryDevice | None) -> str:
+    """A markdown link to the device's page when it is one on the device itself (its
+    own LAN address, http(s), plain characters), else "-": a device must not get a link
+    to somewhere else into Home Assistant's UI."""
+    if device is None or not device.presentation_url:
+        return "-"
+    url = urljoin(device.location, device.presentation_url)
+    host = url_host(url)
+    if (
+        urlsplit(url).scheme not in ("http", "https")
+        or host != device.address
+        or not is_lan_host(host)
+        or not _SAFE_URL.fullmatch(url)
+    ):
+        return "-"
+    return f"[{host}]({url})"
+
+
+def _coordinator(hass: HomeAssistant, entry_id: str) -> AuditCoordinator | None:
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.state is not ConfigEntryState.LOADED:
+        return None
+    coordinator: AuditCoordinator = entry.runtime_data.coordinator
+    return coordinator
+
+
+class FindingRepairFlow(RepairsFlow):
+    """Open the device's page; confirm once fixed; the audit checks again."""
+
+    def __init__(self, entry_id: str, key: str, udn: str) -> None:
+        self._entry_id = entry_id
+        self._key = key
+        self._udn = udn
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        coordinator = _coordinator(self.hass, self._entry_id)
+        if coordinator is None:
+            return self.async_abort(reason="audit_not_loaded")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="confirm",
+                data_schema=vol.Schema({}),
+                description_placeholders={
+                    "page": device_page(coordinator.runner.inventory.get(self._udn))
+                },
+            )
+        coordinator.runner.forget_description(self._udn)
+        await coordinator.async_refresh()
+        if any(f.key == self._key for f in coordinator.data.findings):
+            return self.async_abort(reason="audit_still_present")
+        return self.async_create_entry(data={})
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
+) -> RepairsFlow:
+    """The fix flow of an audit finding's issue."""
+    data = data or {}
+    return FindingRepairFlow(str(data["entry_id"]), str(data["key"]), str(data["udn"]))

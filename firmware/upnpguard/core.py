@@ -1,0 +1,286 @@
+# The agent's sans-IO core, in h11's shape: parsed requests and datagrams in, responses
+# and datagrams out; no sockets, no timers, nothing platform-specific. The shell
+# (shell.py) drives it through these verbs and reaches no further:
+#
+#   handle_request(request, peer_ip) -> Response    one parsed HTTP request (http.py)
+#   refuse(status, headers) -> Response              a request refused before it parsed
+#   handle_datagram(data, ip, port)                  one datagram read from the SSDP socket
+#   outgoing() -> (ip, port, datagram), ...          M-SEARCH replies due now
+#   next_deadline_ms() -> ms or None                 until the next reply falls due
+#   announcements(kind) -> datagram, ...             ssdp:alive or ssdp:byebye, every target
+#   notifications() -> (sub, ip, port, data), ...    NOTIFYs to send now (expiry first)
+#   notify_wanted(sub) -> bool                       a delivery starts: still subscribed?
+#   notify_done(sub, ok)                             a delivery ended (once per NOTIFY)
+#   stats() -> dict                                  counters, for the log and the tests
+#
+# It calls the shell back through the two callbacks given to listen(): on_event() when an
+# event waits to be sent, on_notify_cancelled(sub) when a subscription whose NOTIFY is in
+# flight goes away (the shell cancels that delivery; it still reports notify_done).
+#
+# Request pipeline, in this order: Host (DNS rebinding) -> route (404) -> method (405).
+# Then for GENA: authorize() -> GENA rules. For control: the SOAP body is parsed and its
+# action and arguments are checked against the SCPD *before* authorize(), then
+# authorize(), then the action. A peer that is not allowed thus still learns whether its
+# envelope parses (400) and whether its action and arguments fit (UPnP 401, 402, 600-605)
+# before it would be refused (606): "authenticate before parsing a body" does not hold
+# yet for control requests (the body is bounded: HTTP_BODY_MAX and the XML limits).
+from . import FIRMWARE_VERSION, description, devices, gena, log, servicetypes, soap, ssdp
+from .compat import hexlify, ticks_diff
+from .http import HttpError, Response
+from .ipv4 import Subnet
+from .responder import Responder
+from .servicetypes import UpnpError
+
+DEFAULT_HTTP_PORT = 49152
+DESCRIPTION_PATH = "/desc.xml"
+_XML = ("CONTENT-TYPE", 'text/xml; charset="utf-8"')
+
+
+def open_mode_authorize(request, service, kind):
+    """`open` security mode: anyone on the subnet may act (within the limits).
+
+    The paired mode of the authentication issue replaces this: return None to allow,
+    or a refusal (UPnP 606 for control, 412 for subscriptions).
+    """
+    return None
+
+
+class AgentCore:
+    """One board's UPnP agent: its devices, built from the board's JSON `config` with
+    pins bound through `hal`, served on `ip` (on a /`prefix_len` subnet). `clock()` gives
+    milliseconds (ticks), `rand_bytes(n)` n random bytes (SIDs, URL tokens) and
+    `random_ms(limit)` a delay of 0..limit-1 ms (M-SEARCH MX)."""
+
+    def __init__(
+        self,
+        config,
+        hal,
+        *,
+        board_id,
+        ip,
+        prefix_len,
+        boot_id,
+        platform,
+        clock,
+        rand_bytes,
+        random_ms,
+        authorize=open_mode_authorize,
+    ):
+        mode = config.get("security_mode", "open")
+        if mode != "open":
+            # The paired mode arrives with the authentication issue; refusing to start is
+            # safer than silently running open when the owner asked for paired.
+            raise devices.ConfigError(
+                "security_mode {!r} is not supported by this firmware".format(mode)
+            )
+        started = clock()
+        self.root = devices.build_devices(
+            config,
+            board_id,
+            hal,
+            lambda index: hexlify(rand_bytes(5)),
+            boot_id,
+            lambda: ticks_diff(clock(), started) // 1000,
+            mode,
+        )
+        self.udn = self.root.udn
+        self.serial = hexlify(board_id[:6])
+        self.ip = ip
+        self.port = int(config.get("http_port", DEFAULT_HTTP_PORT))
+        self.host = "{}:{}".format(ip, self.port)
+        self.boot_id = boot_id
+        self.server = "{}/1.0 UPnP/1.1 UPnPGuard/{}".format(platform, FIRMWARE_VERSION)
+        self.authorize = authorize
+        self.subnet = Subnet(ip, prefix_len)
+        self.config_id = description.config_id(self.root, self.serial)
+        self.gena = gena.SubscriptionManager(
+            self.subnet, clock, rand_bytes, bool(config.get("allow_other_callback_hosts", False))
+        )
+        self.routes = {}
+        scpds = {}
+        for service in self.root.all_services():
+            self.gena.attach(service)
+            self.routes[service.control_path] = ("control", service)
+            self.routes[service.event_path] = ("event", service)
+            scpds[service.scpd_path] = service.type
+        for path, service_type in scpds.items():
+            self.routes[path] = ("scpd", service_type)
+        self.routes[DESCRIPTION_PATH] = ("description", None)
+        self.location = "http://{}{}".format(self.host, DESCRIPTION_PATH)
+        self.announcer = ssdp.Announcer(
+            self.root, self.location, self.server, boot_id, self.config_id
+        )
+        self.responder = Responder(self.announcer, self.subnet, clock, random_ms)
+        self.refused = {}  # status (or "upnp-<code>") -> count
+        self._lengths = {}  # document path -> Content-Length
+
+    # -- the verbs ----------------------------------------------------------------------
+    def listen(self, on_event, on_notify_cancelled):
+        self.gena.on_pending = on_event
+        self.gena.on_removed = on_notify_cancelled
+
+    def handle_request(self, request, peer_ip):
+        try:
+            response = self._handle(request, peer_ip)
+        except HttpError as err:  # a header the rules need appears twice, and the like
+            response = Response(err.status)
+        if response.status >= 400 and response.status != 500:
+            self._count(response.status)
+        return response
+
+    def refuse(self, status, headers=None):
+        """The answer to a request refused before it reached handle_request (a parser
+        limit, no connection left), counted like the pipeline's refusals."""
+        self._count(status)
+        return Response(status, headers)
+
+    def handle_datagram(self, data, ip, port):
+        self.responder.datagram(data, ip, port)
+
+    def outgoing(self):
+        """M-SEARCH replies due now: a generator of (ip, port, datagram), one at a time."""
+        return self.responder.due()
+
+    def next_deadline_ms(self):
+        return self.responder.next_due_ms()
+
+    def announcements(self, kind):
+        """The NOTIFY datagrams of `kind` ("alive" or "byebye") for every target."""
+        return self.announcer.alive() if kind == "alive" else self.announcer.byebye()
+
+    def notifications(self):
+        """Expire what is due, then yield each NOTIFY to send now as (sub, ip, port, data).
+        Each is in flight from then on: report notify_done(sub, ok) exactly once for it,
+        also when it could not even be started."""
+        manager = self.gena
+        manager.expire()
+        for sub in manager.ready():
+            ip, port, data = manager.take(sub)
+            yield sub, ip, port, data
+
+    def notify_wanted(self, sub):
+        """False once `sub` was removed (UNSUBSCRIBE, expiry): do not send its NOTIFY."""
+        return sub in self.gena.subscriptions
+
+    def notify_done(self, sub, ok):
+        manager = self.gena
+        before = len(manager.subscriptions)
+        manager.delivered(sub, ok)
+        if len(manager.subscriptions) < before:
+            log.warning("subscription dropped after failed NOTIFYs", log.short_sid(sub.sid))
+
+    def stats(self):
+        manager = self.gena
+        responder = self.responder
+        return {
+            "subscriptions": len(manager.subscriptions),
+            "subscriptions_dropped": manager.dropped,
+            "subscriptions_released": manager.released,
+            "notify_in_flight": manager.in_flight,
+            "notify_in_flight_peak": manager.in_flight_peak,
+            "refused": dict((str(k), v) for k, v in self.refused.items()),
+            "ssdp_bytes_in": responder.bytes_in,
+            "ssdp_bytes_out": responder.bytes_out,
+            "ssdp_dropped_foreign": responder.dropped_foreign,
+            "ssdp_dropped_invalid": responder.dropped_invalid,
+            "ssdp_dropped_busy": responder.dropped_busy,
+            "ssdp_dropped_budget": responder.dropped_budget,
+            "ssdp_sources": len(responder.sources),
+        }
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _document(self, path, chunks):
+        """A description or SCPD: generated per request (a few KB we do not keep), its
+        length counted once per boot (the documents do not change while we run)."""
+        response = Response(200, [_XML], chunks, length=self._lengths.get(path))
+        self._lengths[path] = response.content_length()
+        return response
+
+    def _description(self):
+        return description.device_description(self.root, self.serial, self.config_id)
+
+    def _count(self, status):
+        self.refused[status] = self.refused.get(status, 0) + 1
+
+    def _handle(self, request, peer_ip):
+        host = request.header("host")
+        # DNS rebinding: a browser tricked into talking to us sends the attacker's name.
+        if host is None or host.lower() != self.host:
+            return Response(400)
+        route = self.routes.get(request.target)
+        if route is None:
+            return Response(404)
+        kind, target = route
+        method = request.method
+        if kind in ("description", "scpd"):
+            if method not in ("GET", "HEAD"):
+                return Response(405, [("ALLOW", "GET, HEAD")])
+            if kind == "description":
+                document = self._document(request.target, self._description)
+            else:
+                document = self._document(
+                    request.target, lambda: description.scpd(target, self.config_id)
+                )
+            if method == "HEAD":  # the GET's headers, Content-Length included, no body
+                return Response(200, [_XML], length=document.length)
+            return document
+        if kind == "control":
+            if method != "POST":
+                return Response(405, [("ALLOW", "POST")])
+            return self._control(request, target)
+        if method == "SUBSCRIBE":
+            refusal = self.authorize(request, target, "subscribe")
+            if refusal is not None:
+                return Response(refusal)
+            status, headers, sub = self.gena.subscribe(request, target, peer_ip)
+            response = Response(status, headers)
+            if sub is not None:
+                response.after = self._subscribed(sub)
+            return response
+        if method == "UNSUBSCRIBE":
+            refusal = self.authorize(request, target, "unsubscribe")
+            if refusal is not None:
+                return Response(refusal)
+            return Response(self.gena.unsubscribe(request, target, peer_ip)[0])
+        return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
+
+    def _subscribed(self, sub):
+        """The shell calls this once the SUBSCRIBE response is written (True) or could
+        not be (False)."""
+
+        def after(written=True):
+            if written:
+                # The initial event follows the SUBSCRIBE response (UDA 1.1 4.2.1).
+                sub.ready = True
+                if self.gena.on_pending is not None:
+                    self.gena.on_pending()
+            else:
+                # The subscriber never got its SID: nobody would renew or cancel it.
+                self.gena.release(sub)
+
+        return after
+
+    def _control(self, request, service):
+        service_type = service.type
+        try:
+            action, args = soap.parse_request(
+                request.body, service_type, request.header("soapaction")
+            )
+            refusal = self.authorize(request, service, "control")
+            if refusal is not None:
+                raise UpnpError(refusal)
+            try:
+                out = service.invoke(action.name, args)
+            except MemoryError:
+                raise UpnpError(servicetypes.ERR_OUT_OF_MEMORY)
+            except UpnpError:
+                raise
+            except Exception:  # a HAL failure must not kill the agent
+                raise UpnpError(servicetypes.ERR_ACTION_FAILED)
+        except soap.SoapError:
+            return Response(400)
+        except UpnpError as err:
+            self._count("upnp-{}".format(err.code))
+            return Response(500, [_XML, ("EXT", "")], soap.build_fault(err.code))
+        body = soap.build_response(service_type.service_type, action.name, out)
+        return Response(200, [_XML, ("EXT", "")], body)

@@ -1,0 +1,1 @@
+"""Tests of the network audit (custom_components/upnp_guard/audit/)."""
