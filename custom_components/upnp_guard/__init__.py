@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from . import appliance, audit, router
@@ -22,8 +23,9 @@ from .const import (
     ENTRY_MINOR_VERSION,
     inferred_kind,
 )
+from .location import move_issue_id
 from .router.services import async_setup_services as async_setup_router_services
-from .runtime import UpnpGuardConfigEntry, is_audit, is_described, is_router
+from .runtime import UpnpGuardConfigEntry, is_audit, is_described, is_router, other_device_issue_id
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -80,6 +82,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: UpnpGuardConfigEntry) -
     """Delete what a removed entry stored (also of an entry never migrated)."""
     if is_audit(entry):
         return  # it stores nothing; its issues went when it was unloaded
+    for issue_id in (move_issue_id(entry.entry_id), other_device_issue_id(entry.entry_id)):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
     if is_router(entry):
         await router.async_remove_entry(hass, entry)
     else:

@@ -50,6 +50,7 @@ from .const import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     IGD_DEVICE_TYPES,
+    MAX_LOCATION_LENGTH,
     EntryKind,
     is_audit_entry,
     is_router_entry,
@@ -60,8 +61,6 @@ from .runtime import trust_typed_host
 from .transport import TRANSPORT_ERRORS, LocationRefused, async_trust_typed_location
 
 CONF_DISCOVERED = "discovered"
-# Bound on the description URL a user may enter (longer ones are not UPnP locations).
-MAX_LOCATION_LENGTH = 512
 
 
 def describe_error(err: Exception) -> str:
@@ -188,9 +187,11 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
             else:
                 device, error = await self._async_describe(location, typed=typed)
                 if device is not None:
-                    # The user's choice wins over a discovery flow still waiting.
+                    # The user's choice wins over a discovery flow still waiting. A
+                    # configured device is never moved from here: reconfigure is the
+                    # deliberate way (it checks the UDN against the entry's).
                     await self.async_set_unique_id(device.udn, raise_on_progress=False)
-                    self._abort_if_unique_id_configured(updates=self._entry_data(device, location))
+                    self._abort_if_unique_id_configured()
                     return self.async_create_entry(
                         title=device.friendly_name, data=self._entry_data(device, location)
                     )
@@ -199,7 +200,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         return self.async_show_form(step_id="user", data_schema=self._user_schema(), errors=errors)
 
     async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
-        """A device announced itself; keep its location current and ask to confirm."""
+        """A device announced itself: ask to confirm (a configured one may move: location.py)."""
         device_type = discovery_info.upnp.get("deviceType") or discovery_info.ssdp_st
         if device_type in IGD_DEVICE_TYPES:
             return await self.async_step_router_ssdp(discovery_info)
@@ -219,6 +220,10 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         if device is None:
             assert error is not None
             return self.async_abort(reason=error)
+        if device.udn != self.unique_id:
+            # The announcement's UDN is not the one served there: such an entry would
+            # never load (setup checks the UDN).
+            return self.async_abort(reason="wrong_device")
         return self.async_create_entry(
             title=device.friendly_name, data=self._entry_data(device, self._location)
         )

@@ -124,3 +124,22 @@ NOTIFY_CONNECTIONS_MAX: Final = 64
 # resolved to when we subscribed (at most this many kept; resolving waits this long).
 MAX_RESOLVED_ADDRESSES: Final = 8
 NAME_RESOLVE_TIMEOUT_S: Final = 5
+
+# Location moves (location.py). An SSDP announcement of a configured UDN at another
+# location is checked (source address, UDN at the new and the old location, gateway for
+# a router) at most once per entry in this many seconds: a host repeating a forged alive
+# cannot make us fetch descriptions in a loop.
+MOVE_CHECK_INTERVAL_S: Final = 60
+# Entries whose last check time, and (entry, location) pairs the user chose to ignore,
+# are remembered: at most this many each (the oldest is forgotten first).
+MAX_MOVE_CHECKS: Final = 64
+# A description URL longer than this is no UPnP location (a typed one is refused, an
+# announced one ignored): entry data never stores a longer one. UDA 1.1 section 1.1.2
+# gives no bound; routers' and agents' locations are well under 100 characters.
+MAX_LOCATION_LENGTH: Final = 512
+# The kernel's IPv4 routing table: a router entry moves only to the default gateway of
+# an interface Home Assistant uses.
+ROUTE_TABLE_PATH: Final = "/proc/net/route"
+# SSDP-triggered resubscribes of one appliance (a new BOOTID) happen at most once in this
+# many seconds; a burst of announcements leaves one resubscribe scheduled for later.
+RESUBSCRIBE_MIN_INTERVAL_S: Final = 30

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import SOURCE_IGNORE
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from .const import CONF_LOCATION
+from .const import CONF_LOCATION, MAX_LOCATION_LENGTH
+from .location import async_consider_move
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigFlow
@@ -26,22 +28,23 @@ def discovery_identity(info: SsdpServiceInfo) -> tuple[str, str, str] | None:
     return udn, location, info.upnp.get("friendlyName") or udn
 
 
-async def async_claim_discovery(
-    flow: ConfigFlow, info: SsdpServiceInfo, *, reload_on_update: bool = True
-) -> tuple[str, str]:
+async def async_claim_discovery(flow: ConfigFlow, info: SsdpServiceInfo) -> tuple[str, str]:
     """Make the discovered device the flow's unique id and return (location, name).
 
-    Aborts the flow when the discovery is incomplete, or when the device already has an
-    entry (whose location is then updated: devices move between addresses). Entries with
-    an update listener reload from it (`reload_on_update=False`), as Home Assistant asks.
+    Aborts the flow when the discovery is incomplete or its location too long, or when
+    the device already has an entry. An entry's location is never updated from here:
+    a configured device announced elsewhere goes to location.py, which moves the entry
+    only when the move checks out (else it raises a repair issue).
     """
     identity = discovery_identity(info)
     if identity is None:
         raise AbortFlow("incomplete_discovery")
     udn, location, name = identity
-    await flow.async_set_unique_id(udn)
-    flow._abort_if_unique_id_configured(
-        updates={CONF_LOCATION: location}, reload_on_update=reload_on_update
-    )
+    if len(location) > MAX_LOCATION_LENGTH:
+        raise AbortFlow("invalid_url")
+    entry = await flow.async_set_unique_id(udn)
+    if entry is not None and entry.source != SOURCE_IGNORE and CONF_LOCATION in entry.data:
+        await async_consider_move(flow.hass, entry, info)
+    flow._abort_if_unique_id_configured()
     flow.context["title_placeholders"] = {"name": name}
     return location, name

@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any, TypeIs
 
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 
 from .const import CONF_LOCATION, CONF_TYPED_HOST, DOMAIN, is_audit_entry, is_router_entry
-from .transport import TRANSPORT_ERRORS, device_requester
+from .lan_text import clean, markdown
+from .transport import TRANSPORT_ERRORS, device_requester, url_host
 
 if TYPE_CHECKING:
     from .appliance.connection import ApplianceConfigEntry
@@ -61,6 +64,53 @@ async def async_connect(hass: HomeAssistant, data: Mapping[str, Any]) -> UpnpDev
             translation_key="device_unreachable",
             translation_placeholders={"location": location},
         ) from err
+
+
+def other_device_issue_id(entry_id: str) -> str:
+    """The repair issue of an entry whose address now answers as another device."""
+    return f"other_device_{entry_id}"
+
+
+def async_check_identity(hass: HomeAssistant, entry: ConfigEntry[Any], device: UpnpDevice) -> None:
+    """The device at the stored location must be the entry's (its UDN, the unique id).
+
+    DHCP may give the address to another UPnP device: setting the entry up against it
+    would control (or audit) the wrong device, and stale-device cleanup would delete the
+    real one's devices and entities. So setup waits (ConfigEntryNotReady: Home Assistant
+    retries) with an `other_device` issue, before anything is registered or removed; the
+    issue goes when the right device answers again. An entry without a unique id (none
+    is made by our flows) has nothing to compare with.
+    """
+    issue_id = other_device_issue_id(entry.entry_id)
+    expected = entry.unique_id
+    if expected is None or device.udn == expected:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    location = str(entry.data[CONF_LOCATION])
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="other_device",
+        translation_placeholders={
+            "name": markdown(entry.title),
+            "location": markdown(url_host(location)),
+            "found": markdown(device.udn),
+            "expected": markdown(expected),
+        },
+    )
+    raise ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="other_device",
+        translation_placeholders={
+            "location": clean(location),
+            "found": clean(device.udn),
+            "expected": clean(expected),
+        },
+    )
 
 
 def trust_typed_host(hass: HomeAssistant, data: Mapping[str, Any]) -> None:

@@ -79,11 +79,14 @@ class ResponseTooLarge(UpnpCommunicationError):
 
 @dataclass(slots=True)
 class TransportCounters:
-    """What the requester refused since Home Assistant started (diagnostics)."""
+    """What the requester refused since Home Assistant started (diagnostics), and the
+    SSDP announcements of configured devices that came from another address
+    (location.py, appliance/connection.py)."""
 
     refused_locations: int = 0
     redirects_not_followed: int = 0
     responses_too_large: int = 0
+    foreign_announcements: int = 0
 
 
 def url_host(url: str) -> str:

@@ -10,12 +10,13 @@ import pytest_socket
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_SSDP, SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.upnp_guard.config_flow import UpnpGuardConfigFlow
-from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
+from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MAX_LOCATION_LENGTH
 
 from .conftest import LAN_BASE_URL, FakeUpnpDevice, SsdpHub, agent, dimmable_light, entry_for
 
@@ -166,9 +167,11 @@ async def test_user_unsupported_device(
     assert result["errors"] == {"base": "not_supported"}
 
 
-async def test_user_already_configured_updates_location(
+async def test_user_step_never_moves_a_configured_device(
     hass: HomeAssistant, light_device: FakeUpnpDevice
 ) -> None:
+    """Reconfigure is the deliberate way to move an entry; the user step only says it
+    is configured (location.py)."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=light_device.spec.udn,
@@ -181,7 +184,7 @@ async def test_user_already_configured_updates_location(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data[CONF_LOCATION] == light_device.location
+    assert entry.data[CONF_LOCATION] == "http://127.0.0.1:1/old.xml"
 
 
 async def test_ssdp_confirm(hass: HomeAssistant, lan_light: FakeUpnpDevice) -> None:
@@ -200,6 +203,20 @@ async def test_ssdp_confirm(hass: HomeAssistant, lan_light: FakeUpnpDevice) -> N
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == lan_light.spec.udn
+
+
+async def test_ssdp_confirm_refuses_another_udn_than_announced(
+    hass: HomeAssistant, lan_light: FakeUpnpDevice
+) -> None:
+    info = discovery(lan_light)
+    info.upnp = {**info.upnp, "UDN": "uuid:announced-elsewhere"}
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=info
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert not hass.config_entries.async_entries(DOMAIN)
 
 
 async def test_ssdp_device_gone_before_confirm(
@@ -225,9 +242,11 @@ async def test_ssdp_incomplete(hass: HomeAssistant, light_device: FakeUpnpDevice
     assert result["reason"] == "incomplete_discovery"
 
 
-async def test_ssdp_updates_location_of_configured_device(
+async def test_ssdp_elsewhere_does_not_move_a_configured_device(
     hass: HomeAssistant, light_device: FakeUpnpDevice
 ) -> None:
+    """An announcement without a source that matches its location is no move: the entry
+    stays and a repair issue says what was seen (the LAN tests cover every check)."""
     entry = entry_for(light_device)
     entry.add_to_hass(hass)
     moved = "http://127.0.0.1:49999/description.xml"
@@ -236,7 +255,26 @@ async def test_ssdp_updates_location_of_configured_device(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data[CONF_LOCATION] == moved
+    assert entry.data[CONF_LOCATION] == light_device.location
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"location_move_{entry.entry_id}")
+    assert issue is not None
+    assert issue.is_fixable
+    assert issue.data == {"entry_id": entry.entry_id, "location": moved}
+
+
+async def test_ssdp_overlong_location_aborts(
+    hass: HomeAssistant, light_device: FakeUpnpDevice
+) -> None:
+    entry = entry_for(light_device)
+    entry.add_to_hass(hass)
+    long_location = "http://127.0.0.1:49999/" + "d" * MAX_LOCATION_LENGTH
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=discovery(light_device, long_location)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_url"
+    assert entry.data[CONF_LOCATION] == light_device.location
+    assert not ir.async_get(hass).issues
 
 
 async def test_ssdp_router_goes_to_router_step(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import pytest_socket
 from homeassistant.components.ssdp.scanner import SsdpChange
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
@@ -14,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
@@ -21,15 +23,30 @@ from custom_components.upnp_guard.appliance.const import (
     POLL_INTERVAL_S,
     RECONNECT_BACKOFF_INITIAL_S,
 )
-from custom_components.upnp_guard.const import SUBSCRIPTION_TIMEOUT_S
+from custom_components.upnp_guard.const import RESUBSCRIBE_MIN_INTERVAL_S, SUBSCRIPTION_TIMEOUT_S
+from custom_components.upnp_guard.transport import device_requester, url_host
 
-from .conftest import LAN_BASE_URL, SWITCH_POWER, FakeUpnpDevice, SsdpHub, entry_for
+from .conftest import (
+    LAN_BASE_URL,
+    SWITCH_POWER,
+    FakeUpnpDevice,
+    SsdpHub,
+    dimmable_light,
+    entry_for,
+    setup_device,
+)
 
 LIGHT = "light.hall_light"
 
 
-def announcement(device: FakeUpnpDevice, boot_id: int | None = 1) -> SsdpServiceInfo:
-    headers = {"BOOTID.UPNP.ORG": str(boot_id)} if boot_id is not None else {}
+def announcement(
+    device: FakeUpnpDevice, boot_id: int | None = 1, source: str | None = None
+) -> SsdpServiceInfo:
+    """An announcement as HA's scanner hands it on: `_host` is the datagram's source
+    (the device's own address unless `source` says otherwise)."""
+    headers: dict[str, str] = {"_host": source or url_host(device.location)}
+    if boot_id is not None:
+        headers["BOOTID.UPNP.ORG"] = str(boot_id)
     return SsdpServiceInfo(
         ssdp_usn=f"{device.spec.udn}::upnp:rootdevice",
         ssdp_st="upnp:rootdevice",
@@ -389,6 +406,99 @@ async def test_setup_failures_retry(
 
     pool = hass.data.get(NOTIFY_SERVERS)
     assert pool is None or not pool._servers
+
+
+ATTACKER = "192.168.1.66"
+
+
+async def test_announcements_from_another_address_are_ignored_and_counted(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    """A host forging the light's UDN can neither make it unavailable (byebye) nor make
+    us resubscribe (a new BOOTID, alive or update): only the device's address counts."""
+    connection = init_light.runtime_data
+    counters = device_requester(hass).counters
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    before = light_device.subscribe_count
+    sids = set(connection.subscriptions)
+
+    await ssdp_hub.announce(announcement(light_device, source=ATTACKER), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state != STATE_UNAVAILABLE
+    assert connection.available
+    assert set(connection.subscriptions) == sids
+
+    await ssdp_hub.announce(
+        announcement(light_device, boot_id=5, source=ATTACKER), SsdpChange.ALIVE
+    )
+    update = announcement(light_device, boot_id=1, source=ATTACKER)
+    update.ssdp_headers["NEXTBOOTID.UPNP.ORG"] = "6"
+    await ssdp_hub.announce(update, SsdpChange.UPDATE)
+    await hass.async_block_till_done()
+    assert light_device.subscribe_count == before
+    assert connection.reconnect_count == 0
+    assert connection.boot_id == 1
+    # A datagram without a source the scanner could name counts as foreign too.
+    unnamed = announcement(light_device)
+    del unnamed.ssdp_headers["_host"]
+    await ssdp_hub.announce(unnamed, SsdpChange.BYEBYE)
+    assert connection.available
+    assert counters.foreign_announcements == 4
+
+    # The same from the device's own address is believed.
+    await ssdp_hub.announce(announcement(light_device), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
+
+
+async def test_announcements_of_a_device_added_by_host_name(
+    hass: HomeAssistant,
+    ssdp_hub: SsdpHub,
+    aioclient_mock: AiohttpClientMocker,
+    socket_enabled: None,
+    enable_custom_integrations: None,
+) -> None:
+    """A device whose typed URL has a host name: its announcements count when they come
+    from an address the name resolved to when we subscribed, others do not."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", "::1"])
+    device = FakeUpnpDevice(aioclient_mock, dimmable_light(), base_url="http://localhost:49152")
+    entry = await setup_device(hass, device)
+    connection = entry.runtime_data
+    await ssdp_hub.announce(announcement(device, source=ATTACKER), SsdpChange.BYEBYE)
+    assert connection.available
+    await ssdp_hub.announce(announcement(device, source="127.0.0.1"), SsdpChange.BYEBYE)
+    await hass.async_block_till_done()
+    assert not connection.available
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_resubscribes_from_ssdp_are_rate_limited(
+    hass: HomeAssistant,
+    init_light: MockConfigEntry,
+    light_device: FakeUpnpDevice,
+    ssdp_hub: SsdpHub,
+) -> None:
+    """A burst of new BOOTIDs from the device's own address (a boot loop, or forged
+    datagrams with a spoofed source) resubscribes once; one more is left for later."""
+    connection = init_light.runtime_data
+    await ssdp_hub.announce(announcement(light_device, boot_id=1), SsdpChange.ALIVE)
+    before = light_device.subscribe_count
+    for boot_id in range(2, 12):
+        await ssdp_hub.announce(announcement(light_device, boot_id=boot_id), SsdpChange.ALIVE)
+    await hass.async_block_till_done()
+    assert connection.reconnect_count == 1
+    assert light_device.subscribe_count == before + 2
+    assert connection.boot_id == 11
+
+    # The one deferred reconnect runs after RESUBSCRIBE_MIN_INTERVAL_S, and only one.
+    await advance(hass, RESUBSCRIBE_MIN_INTERVAL_S + 1)
+    assert connection.reconnect_count == 2
+    await advance(hass, RESUBSCRIBE_MIN_INTERVAL_S + 1)
+    assert connection.reconnect_count == 2
+    assert hass.states.get(LIGHT).state != STATE_UNAVAILABLE
 
 
 async def test_new_description_after_reboot_reloads_entry(

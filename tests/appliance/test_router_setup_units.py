@@ -24,15 +24,15 @@ from custom_components.upnp_guard.transport import url_host
 from .conftest import FakeUpnpDevice
 
 
-def router_entry(location: str) -> MockConfigEntry:
+def router_entry(location: str, udn: str = "uuid:router-units") -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
-        unique_id="uuid:router-units",
+        unique_id=udn,
         title="Router",
         data={
             CONF_KIND: EntryKind.ROUTER.value,
             CONF_LOCATION: location,
-            CONF_UDN: "uuid:router-units",
+            CONF_UDN: udn,
             CONF_DEVICE_TYPE: "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
             CONF_TYPED_HOST: url_host(location),  # loopback: as if the user typed it
         },
@@ -43,7 +43,8 @@ def router_entry(location: str) -> MockConfigEntry:
 async def test_router_entry_on_a_device_that_is_not_an_igd_retries(
     hass: HomeAssistant, light_device: FakeUpnpDevice
 ) -> None:
-    entry = router_entry(light_device.location)
+    # The entry's device (its UDN) no longer calls itself an IGD.
+    entry = router_entry(light_device.location, light_device.spec.udn)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
@@ -70,7 +71,7 @@ async def test_diagnostics_of_a_router_entry_that_is_not_set_up(
 ) -> None:
     """The integration's diagnostics hand a router entry to the router's report, which
     tells why setup failed (the appliance report would need a loaded connection)."""
-    entry = router_entry(light_device.location)
+    entry = router_entry(light_device.location, light_device.spec.udn)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     result = await async_get_config_entry_diagnostics(hass, entry)

@@ -69,16 +69,27 @@ def upnpc_add(
     )
 
 
+def router_udn(router: Router) -> str:
+    """The UDN miniupnpd serves, as its miniupnpd.conf sets it."""
+    conf = dict(
+        line.split("=", 1) for line in router.conf_path.read_text().splitlines() if "=" in line
+    )
+    return f"uuid:{conf['uuid']}"
+
+
 async def async_setup_router(
     hass: HomeAssistant, router: Router, options: dict[str, Any] | None = None
 ) -> MockConfigEntry:
+    # The unique id is the router's UDN, as the config flow makes it (setup checks it).
+    udn = router_udn(router)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Test router",
+        unique_id=udn,
         data={
             CONF_KIND: EntryKind.ROUTER.value,
             CONF_LOCATION: router.description_url,
-            CONF_UDN: "uuid:test-router",
+            CONF_UDN: udn,
             CONF_DEVICE_TYPE: "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
         },
         options=options or {},

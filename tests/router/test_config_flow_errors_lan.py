@@ -13,6 +13,8 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
 from tests.lan import Host, Router
 
+from .conftest import router_udn
+
 pytestmark = pytest.mark.lan
 
 IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
@@ -41,13 +43,23 @@ async def test_router_location_without_description_aborts_not_upnp(
     assert result["reason"] == "not_upnp"
     assert not hass.config_entries.async_entries(DOMAIN)
 
-    # Recovery: the real location adds the router.
+    # Recovery: the real location adds the router (announced with its real UDN).
+    udn = router_udn(router)
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(router.description_url)
+        DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(router.description_url, udn)
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    flow_id = result.get("flow_id")
+    if result["type"] is FlowResultType.ABORT:
+        # Home Assistant's own scanner (a dependency) found the router first.
+        assert result["reason"] == "already_in_progress"
+        flow_id = next(
+            flow["flow_id"]
+            for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if flow["context"].get("unique_id") == udn
+        )
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].unique_id == "uuid:router-404"
+    assert result["result"].unique_id == udn
     await hass.async_block_till_done()
 
 

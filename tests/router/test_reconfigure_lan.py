@@ -133,13 +133,15 @@ async def test_reconfigure_router_refuses_bad_input_and_keeps_the_entry(
     assert entry.runtime_data is runtime
 
 
-async def test_user_step_with_a_configured_router_updates_its_location(
+async def test_user_step_with_a_configured_router_never_moves_it(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
+    """Typing a configured router's URL again says it is configured and changes nothing:
+    reconfigure (which checks the UDN) is the deliberate way to move an entry."""
     entry = await _add_by_url(hass, router)
     old_runtime = entry.runtime_data
-    # Another spelling of the same description URL (the fragment is never sent): the
-    # router does not announce it, so no SSDP discovery updates the entry first.
+    location = entry.data[CONF_LOCATION]
+    # Another spelling of the same description URL (the fragment is never sent).
     spelling = router.description_url + "#again"
 
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -148,8 +150,8 @@ async def test_user_step_with_a_configured_router_updates_its_location(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert entry.data[CONF_LOCATION] == spelling
     await hass.async_block_till_done()
+    assert entry.data[CONF_LOCATION] == location
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data is not old_runtime
+    assert entry.runtime_data is old_runtime

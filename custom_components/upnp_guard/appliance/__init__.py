@@ -10,7 +10,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from ..const import CONF_LOCATION, DOMAIN
 from ..notify import notify_server_pool
-from ..runtime import is_described, trust_typed_host
+from ..runtime import async_check_identity, is_described, trust_typed_host
 from ..transport import TRANSPORT_ERRORS
 from .connection import (
     ApplianceConfigEntry,
@@ -43,6 +43,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
             translation_key="device_unreachable",
             translation_placeholders={"location": location},
         ) from err
+    # Another device at the address: wait for ours, keep its devices (no cleanup below).
+    async_check_identity(hass, entry, device)
     pool = notify_server_pool(hass)
     event_handler = await pool.async_acquire(local_ip)
     connection = ApplianceConnection(hass, device, event_handler, local_ip, entry.entry_id)

@@ -5,12 +5,17 @@ variables is subscribed through a notify server bound to the local address route
 the device (as core `dlna_dmr` does), and renewed before it expires. SSDP drives
 availability: ssdp:byebye makes the device unavailable at once, ssdp:alive brings it
 back with fresh subscriptions, and a new BOOTID.UPNP.ORG (the device rebooted and forgot
-its subscribers, UDA 1.1 section 1.2.2) reconnects. A failed renewal marks the device
-unavailable and retries with exponential backoff. A device that dies without a word
-(power cut, crash) sends no byebye: while subscribed, one subscription is renewed every
-LIVENESS_PROBE_INTERVAL_S as a probe, and LIVENESS_PROBE_FAILURES unanswered probes in a
-row make the device unavailable until a reconnect succeeds. Devices that refuse SUBSCRIBE
-are polled through their getter actions instead (the polls then tell liveness).
+its subscribers, UDA 1.1 section 1.2.2) reconnects. Announcements count only when they
+come from the device's own address (the host of its location; any LAN host can forge
+one with the device's UDN): others are ignored and counted (foreign_announcements in
+the transport counters), and SSDP-triggered reconnects happen at most once every
+RESUBSCRIBE_MIN_INTERVAL_S (a burst leaves one scheduled for later). A failed renewal
+marks the device unavailable and retries with exponential backoff. A device that dies
+without a word (power cut, crash) sends no byebye: while subscribed, one subscription
+is renewed every LIVENESS_PROBE_INTERVAL_S as a probe, and LIVENESS_PROBE_FAILURES
+unanswered probes in a row make the device unavailable until a reconnect succeeds.
+Devices that refuse SUBSCRIBE are polled through their getter actions instead (the
+polls then tell liveness).
 """
 
 from __future__ import annotations
@@ -37,10 +42,16 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from ..const import DOMAIN, RENEWAL_MARGIN_S, SUBSCRIPTION_TIMEOUT_S
-from ..lan_text import markdown
+from ..const import (
+    DOMAIN,
+    RENEWAL_MARGIN_S,
+    RESUBSCRIBE_MIN_INTERVAL_S,
+    SUBSCRIPTION_TIMEOUT_S,
+)
+from ..lan_text import log, markdown
+from ..location import announcement_source, is_from_device
 from ..notify import GENA_ERRORS, notify_server_pool
-from ..transport import TRANSPORT_ERRORS
+from ..transport import TRANSPORT_ERRORS, device_requester
 from .const import (
     AGENT_INFO,
     BINARY_INPUT,
@@ -173,6 +184,9 @@ class ApplianceConnection:
         self._reconnect_lock = asyncio.Lock()
         self._closed = False
         self._ssdp_unsubscribe: list[CALLBACK_TYPE] = []
+        # When SSDP last made us reconnect, and a reconnect it deferred (rate limit).
+        self._ssdp_reconnected_at: float | None = None
+        self._ssdp_reconnect_cancel: CALLBACK_TYPE | None = None
         # Device registry id of the root device (embedded devices link to it).
         self.root_device_id: str | None = None
         # Wall-clock time the device booted (from the agent's Uptime), when known.
@@ -238,7 +252,13 @@ class ApplianceConnection:
         await notify_server_pool(self.hass).async_release(self.local_ip)
 
     def _cancel_timers(self) -> None:
-        for name in ("_renewal_cancel", "_retry_cancel", "_poll_cancel", "_probe_cancel"):
+        for name in (
+            "_renewal_cancel",
+            "_retry_cancel",
+            "_poll_cancel",
+            "_probe_cancel",
+            "_ssdp_reconnect_cancel",
+        ):
             cancel: CALLBACK_TYPE | None = getattr(self, name)
             if cancel is not None:
                 cancel()
@@ -587,6 +607,17 @@ class ApplianceConnection:
 
     async def _async_on_ssdp(self, info: SsdpServiceInfo, change: SsdpChange) -> None:
         """ssdp:alive / ssdp:byebye / ssdp:update from the device (any of its USNs)."""
+        server = notify_server_pool(self.hass).server_for(self.local_ip)
+        names = server.names if server is not None else {}
+        if not is_from_device(info, self.device.device_url, names):
+            device_requester(self.hass).counters.foreign_announcements += 1
+            _LOGGER.debug(
+                "Ignoring %s for %s from %s: not the device's address",
+                change.name,
+                self.udn,
+                log(announcement_source(info)),
+            )
+            return
         boot_id = _boot_id(info.ssdp_headers)
         if change is SsdpChange.UPDATE:
             # The device announces its next BOOTID (UDA 1.1 section 1.2.4): adopt it so
@@ -606,9 +637,27 @@ class ApplianceConnection:
         if rebooted:
             _LOGGER.info("%s rebooted (BOOTID %s)", self.device.friendly_name, boot_id)
         if rebooted or not self.available:
-            await self.async_reconnect()
+            await self._async_ssdp_reconnect()
         elif self._connected_boot_id is None:
             self._connected_boot_id = self.boot_id
+
+    async def _async_ssdp_reconnect(self) -> None:
+        """Reconnect for an announcement, at most once per RESUBSCRIBE_MIN_INTERVAL_S."""
+        now = time.monotonic()
+        last = self._ssdp_reconnected_at
+        if last is not None and now - last < RESUBSCRIBE_MIN_INTERVAL_S:
+            if self._ssdp_reconnect_cancel is None and not self._closed:
+                self._ssdp_reconnect_cancel = async_call_later(
+                    self.hass, RESUBSCRIBE_MIN_INTERVAL_S - (now - last), self._async_deferred
+                )
+            return
+        self._ssdp_reconnected_at = now
+        await self.async_reconnect()
+
+    async def _async_deferred(self, _now: Any) -> None:
+        self._ssdp_reconnect_cancel = None
+        self._ssdp_reconnected_at = time.monotonic()
+        await self.async_reconnect()
 
 
 def _boot_id(headers: Mapping[str, Any], key: str = ssdp.ATTR_SSDP_BOOTID) -> int | None:

@@ -11,7 +11,7 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
 from ..const import CONF_LOCATION, DOMAIN
-from ..runtime import async_connect
+from ..runtime import async_check_identity, async_connect
 from .coordinator import RouterCoordinator, router_store
 from .data import RouterConfigEntry, RouterData
 from .events import RouterEvents
@@ -23,6 +23,8 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 async def async_setup_entry(hass: HomeAssistant, entry: RouterConfigEntry) -> bool:
     """Connect to the router, take the first inventory and set up its platforms."""
     device = await async_connect(hass, entry.data)
+    # Another device at the address: wait for the router, remove nothing.
+    async_check_identity(hass, entry, device)
     try:
         client = IgdClient(device)
     except NotAnIgd as err:

@@ -82,11 +82,9 @@ class RouterFlowMixin(_FlowBase):
     _router_name: str | None = None
 
     async def async_step_router_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
-        """Router discovered over SSDP: one entry per router UDN, location kept current."""
-        # The entry's update listener reconnects when the location changes.
-        self._router_location, self._router_name = await async_claim_discovery(
-            self, discovery_info, reload_on_update=False
-        )
+        """Router discovered over SSDP: one entry per router UDN (a configured router
+        announced elsewhere moves only as location.py allows)."""
+        self._router_location, self._router_name = await async_claim_discovery(self, discovery_info)
         return await self.async_step_router_confirm()
 
     async def async_step_router_confirm(
@@ -107,6 +105,9 @@ class RouterFlowMixin(_FlowBase):
         if not offers_wan_connection(device):
             # Its setup could never succeed (router_not_igd): say so now.
             return self.async_abort(reason="not_igd")
+        if device.udn != self.unique_id:
+            # Nor would it with another UDN than announced (setup checks the UDN).
+            return self.async_abort(reason="wrong_device")
         return self.async_create_entry(
             title=device.friendly_name,
             data={
