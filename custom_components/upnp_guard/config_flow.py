@@ -1,9 +1,11 @@
 """Config flow for UPnP Guard.
 
 Appliances: `ssdp` (confirm), `user` (pick a discovered device or enter a description
-URL), `reauth` (the pairing key of our agents comes with the authentication issue; the
-step already re-checks that the device answers), `reconfigure` (a new description URL
-for the same UDN), and ignore (HA's default step: the unique id is set before any form).
+URL), `pair` (our agent in paired mode: its key, checked with a signed read before the
+entry exists; appliance/pairing.py), `reauth` (a paired agent refuses the stored key: ask
+for it again; other devices: re-check that the device answers), `reconfigure` (a new
+description URL for the same UDN), and ignore (HA's default step: the unique id is set
+before any form).
 Router (IGD) discoveries and URLs go to the router steps (router/config_flow.py).
 """
 
@@ -38,10 +40,14 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
+from .agent_auth import AgentKey, InvalidKey, parse_key
+from .appliance.const import SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
+from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
+    CONF_KEY,
     CONF_KIND,
     CONF_LOCATION,
     CONF_TYPED_HOST,
@@ -89,6 +95,8 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         self._typed_host: str | None = None
         # Discovered, not yet configured devices offered by the user step: UDN -> info.
         self._discoveries: dict[str, SsdpServiceInfo] = {}
+        # A paired agent waiting for its key: (device, location, boot id read openly).
+        self._pairing: tuple[UpnpDevice, str, int] | None = None
 
     @staticmethod
     @callback
@@ -192,9 +200,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
                     # deliberate way (it checks the UDN against the entry's).
                     await self.async_set_unique_id(device.udn, raise_on_progress=False)
                     self._abort_if_unique_id_configured()
-                    return self.async_create_entry(
-                        title=device.friendly_name, data=self._entry_data(device, location)
-                    )
+                    return await self._async_create_or_pair(device, location)
                 assert error is not None
                 errors["base"] = error
         return self.async_show_form(step_id="user", data_schema=self._user_schema(), errors=errors)
@@ -224,8 +230,46 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
             # The announcement's UDN is not the one served there: such an entry would
             # never load (setup checks the UDN).
             return self.async_abort(reason="wrong_device")
+        return await self._async_create_or_pair(device, self._location)
+
+    async def _async_create_or_pair(self, device: UpnpDevice, location: str) -> ConfigFlowResult:
+        """Create the entry, or ask for the key first if the device is a paired agent."""
+        info = await async_agent_info(device)
+        if info is not None and info[0] == SECURITY_MODE_PAIRED:
+            self._pairing = (device, location, info[1])
+            self.context["title_placeholders"] = {"name": device.friendly_name}
+            return await self.async_step_pair()
         return self.async_create_entry(
-            title=device.friendly_name, data=self._entry_data(device, self._location)
+            title=device.friendly_name, data=self._entry_data(device, location)
+        )
+
+    async def _async_key_error(self, location: str, text: str, boot_id: int) -> str | None:
+        """The form error for a key the user entered, or None if the agent accepts it."""
+        try:
+            key = AgentKey(parse_key(text))
+        except InvalidKey:
+            return "invalid_key"
+        answer = await async_check_key(self.hass, location, key, boot_id)
+        return None if answer is KeyCheck.ACCEPTED else answer.value
+
+    async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Our agent obeys only its key: ask for it and check it with a signed read."""
+        assert self._pairing is not None
+        device, location, boot_id = self._pairing
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            text = str(user_input.get(CONF_KEY, ""))
+            error = await self._async_key_error(location, text, boot_id)
+            if error is None:
+                data = self._entry_data(device, location)
+                data[CONF_KEY] = text.strip()
+                return self.async_create_entry(title=device.friendly_name, data=data)
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="pair",
+            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            description_placeholders={"name": device.friendly_name},
+            errors=errors,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:

@@ -87,6 +87,9 @@ LAN_NETWORKS: Final = (
 REFUSED_ADDRESSES: Final = ("169.254.169.254",)
 # Entry data: the host of a description URL the user typed (trusted off the LAN too).
 CONF_TYPED_HOST: Final = "typed_host"
+# Entry data of a paired agent: its key as the user entered it (base64 of 32 bytes,
+# docs/protocol.md "Authentication (paired mode)").
+CONF_KEY: Final = "key"
 
 # GENA subscriptions, both kinds (appliance/connection.py, router/events.py).
 # The lifetime we ask for. Our agent clamps TIMEOUT to 300..1800 s (GENA_TIMEOUT_MIN_S and

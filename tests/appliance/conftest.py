@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,9 @@ from custom_components.upnp_guard.const import (
     DOMAIN,
 )
 from custom_components.upnp_guard.transport import url_host
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "firmware"))
+from upnpguard import auth as firmware_auth  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:49152"
 # A device as SSDP discovers it: on a LAN address (only the description is fetched).
@@ -281,6 +285,9 @@ class FakeUpnpDevice:
         self.soap_in_flight = 0
         self.soap_max_in_flight = 0
         self.pending: list[tuple[ServiceState, dict[str, str]]] = []
+        # Paired mode (pair()): the firmware's own verifier decides, as on the board.
+        self.verifier: Any = None
+        self.refused: list[str] = []
         self._index(spec, "d")
         mocker.get(self.location, side_effect=self._description)
         for state in self.services.values():
@@ -299,6 +306,38 @@ class FakeUpnpDevice:
         for index, child in enumerate(spec.embedded):
             self._index(child, f"{path}-{index}")
 
+    def pair(self, key_base64: str, boot_id: int = 7) -> None:
+        """Paired mode: state-changing SOAP actions and every SUBSCRIBE / renewal /
+        UNSUBSCRIBE must carry a valid UG-AUTH; a signed read is checked too (that is how
+        the config flow tests a key). AgentInfo's SecurityMode says `paired`."""
+        secret = firmware_auth.parse_key(key_base64)
+        self.verifier = firmware_auth.Verifier(firmware_auth.Key(secret), boot_id)
+        for state in self.services.values():
+            if "SecurityMode" in state.values:
+                state.values["SecurityMode"] = "paired"
+                state.values["BootId"] = str(boot_id)
+
+    def _refusal(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse | None:
+        """A 401 as the paired agent answers it (docs/protocol.md), or None to go on."""
+        if self.verifier is None:
+            return None
+        headers = {str(k).upper(): str(v) for k, v in (self.mocker.mock_calls[-1][3] or {}).items()}
+        soap_action = headers.get("SOAPACTION", "")
+        read_only = method.upper() == "POST" and "#Get" in soap_action
+        if read_only and firmware_auth.HEADER not in headers:
+            return None
+        body = data if isinstance(data, bytes) else str(data or "").encode()
+        reason = self.verifier.check(method.upper(), str(url.path), headers, body)
+        if reason is None:
+            return None
+        self.refused.append(reason)
+        extra: dict[str, str] = {}
+        if reason == firmware_auth.WRONG_BOOT:
+            extra["UG-AUTH-BOOT"] = str(self.verifier.boot_id)
+        if reason == firmware_auth.REPLAYED:
+            extra["UG-AUTH-LAST"] = str(self.verifier.highest)
+        return AiohttpClientMockResponse(method, url, status=401, headers=extra)
+
     def _by_path(self, url: Any) -> ServiceState:
         base = str(url.path).rsplit("/", 1)[0]
         return next(s for s in self.services.values() if s.base == base)
@@ -311,6 +350,8 @@ class FakeUpnpDevice:
     async def _soap(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         if self.offline:
             raise_connection_error()
+        if (refusal := self._refusal(method, url, data)) is not None:
+            return refusal
         self.soap_in_flight += 1
         self.soap_max_in_flight = max(self.soap_max_in_flight, self.soap_in_flight)
         try:
@@ -368,6 +409,8 @@ class FakeUpnpDevice:
     async def _gena(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         if self.offline:
             raise_connection_error()
+        if (refusal := self._refusal(method, url, data)) is not None:
+            return refusal
         state = self._by_path(url)
         # The mocker records the request before it asks us for the answer.
         requested_sid = (self.mocker.mock_calls[-1][3] or {}).get("SID")

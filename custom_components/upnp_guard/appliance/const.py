@@ -58,3 +58,5 @@ LIVENESS_PROBE_TIMEOUT_S: Final = 5
 LIVENESS_PROBE_FAILURES: Final = 2
 # AgentInfo SecurityMode of an agent that takes commands without a key.
 SECURITY_MODE_OPEN: Final = "open"
+# AgentInfo SecurityMode of an agent that obeys only requests signed with its key.
+SECURITY_MODE_PAIRED: Final = "paired"
