@@ -273,8 +273,31 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The device asks for credentials again (our agents' pairing key, later)."""
+        """The device asks for credentials again: a paired agent refuses the stored key."""
+        if CONF_KEY in entry_data:
+            return await self.async_step_reauth_key()
         return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the agent's key again, check it with a signed read, reload the entry."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            text = str(user_input.get(CONF_KEY, ""))
+            error = await self._async_key_error(entry.data[CONF_LOCATION], text, 0)
+            if error is None:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_KEY: text.strip()}
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_key",
+            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            description_placeholders={"name": entry.title},
+            errors=errors,
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None

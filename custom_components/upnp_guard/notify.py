@@ -16,7 +16,10 @@ could fill Home Assistant's memory. Here, before the body is read:
   service of the sender (the initial event may overtake the SUBSCRIBE answer, UDA 1.1
   section 4.2.1), at most NOTIFY_BACKLOG_MAX of them for NOTIFY_BACKLOG_MAX_AGE_S, and
   replayed once the answer names that SID from that address. The library's own backlog
-  is never used: an unknown SID never reaches handle_notify.
+  is never used: an unknown SID never reaches handle_notify;
+- a NOTIFY for a subscription to a paired agent must carry a valid UG-AUTH with a SEQ
+  above the last one taken (paired.py, agent_auth.EventVerifier); else 412, counted per
+  agent and reason.
 
 Before any of that, each connection is guarded (`_GuardedConnection`): at most
 NOTIFY_CONNECTIONS_PER_PEER from one address and NOTIFY_CONNECTIONS_MAX in all, each
@@ -39,7 +42,7 @@ from typing import Any, Final, override
 from xml.etree.ElementTree import ParseError
 
 import aiohttp.web
-from async_upnp_client.client import UpnpService
+from async_upnp_client.client import UpnpRequester, UpnpService
 from async_upnp_client.const import HttpRequest, ServiceId
 from async_upnp_client.event_handler import UpnpEventHandler, UpnpNotifyServer
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -57,7 +60,8 @@ from .const import (
     NOTIFY_CONNECTIONS_MAX,
     NOTIFY_CONNECTIONS_PER_PEER,
 )
-from .transport import TRANSPORT_ERRORS, DeviceRequester, device_requester, ip_literal, url_host
+from .paired import PairedAgents, RoutingRequester, paired_agents
+from .transport import TRANSPORT_ERRORS, device_requester, ip_literal, url_host
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -183,7 +187,7 @@ class _Backlogged:
 class GuardedEventHandler(UpnpEventHandler):
     """The library's event handler, told which devices we are subscribing to right now."""
 
-    def __init__(self, notify_server: GuardedNotifyServer, requester: DeviceRequester) -> None:
+    def __init__(self, notify_server: GuardedNotifyServer, requester: UpnpRequester) -> None:
         super().__init__(notify_server, requester)
         self._server = notify_server
 
@@ -210,8 +214,15 @@ class GuardedEventHandler(UpnpEventHandler):
 class GuardedNotifyServer(UpnpNotifyServer):
     """A notify server that lets through only our devices' events (module docstring)."""
 
-    def __init__(self, requester: DeviceRequester, local_ip: str, counters: NotifyCounters) -> None:
+    def __init__(
+        self,
+        requester: UpnpRequester,
+        local_ip: str,
+        counters: NotifyCounters,
+        agents: PairedAgents | None = None,
+    ) -> None:
         self._local_ip = local_ip
+        self._agents = agents or PairedAgents()
         self._port = 0
         self.counters = counters
         self._connections: Counter[str] = Counter()  # open connections per peer
@@ -288,10 +299,11 @@ class GuardedNotifyServer(UpnpNotifyServer):
         peer = request.remote or ""
         if (refused := self._refusal(sid, peer)) is not None:
             return refused
-        body = await self._async_read_body(request)
-        if body is None:
+        raw = await self._async_read_body(request)
+        if raw is None:
             self.counters.too_large += 1
             return HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        body = raw.decode(request.charset or "utf-8", errors="replace")
         http_request = HttpRequest("NOTIFY", self.callback_url, request.headers, body)
         # Checked again: the SUBSCRIBE answer may have come while the body was read.
         if self.event_handler.service_for_sid(sid) is None:
@@ -299,7 +311,23 @@ class GuardedNotifyServer(UpnpNotifyServer):
             return HTTPStatus.OK
         if (refused := self._refusal(sid, peer)) is not None:
             return refused
+        if not self._authentic(sid, request.headers, raw):
+            return HTTPStatus.PRECONDITION_FAILED
         return await self._async_deliver(http_request)
+
+    def _authentic(self, sid: str, headers: Mapping[str, str], body: bytes) -> bool:
+        """False for an event of a paired agent that does not verify (counted there)."""
+        service = self.event_handler.service_for_sid(sid)
+        agent = None if service is None else self._agents.for_url(service.event_sub_url)
+        if agent is None:
+            return True
+        reason = agent.verifier.check(headers, body)
+        if reason is None:
+            return True
+        if agent.reject(reason):
+            agent.on_burst()
+        _LOGGER.debug("Dropped a NOTIFY of a paired agent: %s", reason)
+        return False
 
     def _refusal(self, sid: str, peer: str) -> HTTPStatus | None:
         """412 for a NOTIFY we do not take from `peer` (counted); None to read it."""
@@ -313,8 +341,8 @@ class GuardedNotifyServer(UpnpNotifyServer):
             return HTTPStatus.PRECONDITION_FAILED
         return None
 
-    async def _async_read_body(self, request: aiohttp.web.BaseRequest) -> str | None:
-        """The body as text, or None when it is over MAX_NOTIFY_BYTES (nothing kept)."""
+    async def _async_read_body(self, request: aiohttp.web.BaseRequest) -> bytes | None:
+        """The body, or None when it is over MAX_NOTIFY_BYTES (nothing kept)."""
         length = request.content_length
         if length is not None and length > MAX_NOTIFY_BYTES:
             return None
@@ -323,7 +351,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
             body += chunk
             if len(body) > MAX_NOTIFY_BYTES:
                 return None
-        return bytes(body).decode(request.charset or "utf-8", errors="replace")
+        return bytes(body)
 
     async def _async_deliver(self, http_request: HttpRequest) -> HTTPStatus:
         try:
@@ -368,7 +396,9 @@ class GuardedNotifyServer(UpnpNotifyServer):
         entry = self._backlog.pop(sid, None)
         if entry is not None and same_address(host, entry.peer, self.names):
             self.counters.backlog_replayed += 1
-            await self._async_deliver(entry.request)
+            body = str(entry.request.body or "").encode()
+            if self._authentic(sid, entry.request.headers, body):
+                await self._async_deliver(entry.request)
         elif entry is not None:
             self.counters.wrong_source += 1
 
@@ -389,7 +419,13 @@ class NotifyServerPool:
         async with self._lock:
             server = self._servers.get(local_ip)
             if server is None:
-                server = GuardedNotifyServer(device_requester(self._hass), local_ip, self.counters)
+                agents = paired_agents(self._hass)
+                server = GuardedNotifyServer(
+                    RoutingRequester(device_requester(self._hass), agents),
+                    local_ip,
+                    self.counters,
+                    agents,
+                )
                 await server.async_start_server()
                 self._servers[local_ip] = server
                 _LOGGER.debug("GENA notify server listening at %s", server.callback_url)

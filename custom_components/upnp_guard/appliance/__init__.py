@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from async_upnp_client.client import UpnpDevice
+from async_upnp_client.exceptions import UpnpConnectionError
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
-from ..const import CONF_LOCATION, DOMAIN
+from ..agent_auth import AgentKey, InvalidKey, parse_key
+from ..const import CONF_KEY, CONF_LOCATION, DOMAIN
+from ..lan_text import markdown
 from ..notify import notify_server_pool
+from ..paired import PairedAgent, paired_agents
 from ..runtime import async_check_identity, is_described, trust_typed_host
 from ..transport import TRANSPORT_ERRORS
 from .connection import (
@@ -20,6 +25,7 @@ from .connection import (
 )
 from .description import async_load_appliance
 from .entity import device_info
+from .pairing import KeyCheck, async_register_agent, async_signed_read
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -34,15 +40,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
     """Load the description, subscribe to the device's events, set up its platforms."""
     location: str = entry.data[CONF_LOCATION]
     trust_typed_host(hass, entry.data)
+    agent = _register_paired_agent(hass, entry)
     try:
         device = await async_load_appliance(hass, location)
         local_ip = await async_local_ip_for(location, hass)
+        if agent is not None:
+            await _async_check_key(device)
     except TRANSPORT_ERRORS as err:
+        _unregister(hass, entry, agent)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="device_unreachable",
             translation_placeholders={"location": location},
         ) from err
+    except ConfigEntryAuthFailed:
+        _unregister(hass, entry, agent)
+        raise
+    if agent is not None:
+        entry.async_on_unload(lambda: _unregister(hass, entry, agent))
     # Another device at the address: wait for ours, keep its devices (no cleanup below).
     async_check_identity(hass, entry, device)
     pool = notify_server_pool(hass)
@@ -70,6 +85,58 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
     return True
 
 
+def _register_paired_agent(hass: HomeAssistant, entry: ApplianceConfigEntry) -> PairedAgent | None:
+    """An entry with a key: its agent's requests are signed, its events checked."""
+    if (text := entry.data.get(CONF_KEY)) is None:
+        return None
+    try:
+        key = AgentKey(parse_key(str(text)))
+    except InvalidKey as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="key_refused"
+        ) from err
+
+    def on_burst() -> None:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            forged_events_issue_id(entry.entry_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="forged_events",
+            # The title came from the device's friendly name: inert in the markdown.
+            translation_placeholders={"name": markdown(entry.title)},
+        )
+
+    return async_register_agent(
+        hass,
+        entry.entry_id,
+        entry.data[CONF_LOCATION],
+        key,
+        on_burst=on_burst,
+        on_key_refused=lambda: entry.async_start_reauth(hass),
+    )
+
+
+def _unregister(hass: HomeAssistant, entry: ApplianceConfigEntry, agent: PairedAgent | None) -> None:
+    if agent is not None:
+        paired_agents(hass).unregister(entry.data[CONF_LOCATION], agent)
+
+
+async def _async_check_key(device: UpnpDevice) -> None:
+    """The agent must still accept our key (a signed read); a plain 401 starts reauth."""
+    answer = await async_signed_read(device)
+    if answer is KeyCheck.REFUSED:
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="key_refused")
+    if answer is KeyCheck.UNREACHABLE:
+        raise UpnpConnectionError("the agent did not answer a signed read")
+
+
+def forged_events_issue_id(entry_id: str) -> str:
+    """The repair issue of a paired agent whose events keep failing to verify."""
+    return f"forged_events_{entry_id}"
+
+
 def _async_remove_stale_devices(hass: HomeAssistant, entry: ApplianceConfigEntry) -> None:
     """Embedded devices gone from the description (a board's service removed, another
     firmware) leave the registry, with their entities."""
@@ -88,3 +155,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) -> None:
     """A deleted entry's repair issue goes with it."""
     ir.async_delete_issue(hass, DOMAIN, open_mode_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, forged_events_issue_id(entry.entry_id))

@@ -16,6 +16,7 @@ from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.const import NS
 from homeassistant.core import HomeAssistant
 
+from ..paired import paired_agents
 from ..transport import device_requester
 from .const import SUPPORTED_SERVICE_TYPES
 
@@ -44,10 +45,13 @@ class UdnKeyedFactory(UpnpFactory):
 
 
 async def async_load_appliance(hass: HomeAssistant, location: str) -> UpnpDevice:
-    """Fetch and parse a description (raises UpnpError and aiohttp errors)."""
-    return await UdnKeyedFactory(device_requester(hass), non_strict=True).async_create_device(
-        location
-    )
+    """Fetch and parse a description (raises UpnpError and aiohttp errors).
+
+    The device's requests go out signed when it is a loaded paired agent (paired.py).
+    """
+    agent = paired_agents(hass).for_url(location)
+    requester = device_requester(hass) if agent is None else agent
+    return await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
 
 
 def is_supported(device: UpnpDevice) -> bool:

@@ -10,6 +10,7 @@ anything else (unreachable, a fault) stays a connection problem.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from enum import StrEnum
 
 from aiohttp import ClientError
@@ -18,7 +19,8 @@ from async_upnp_client.exceptions import UpnpActionResponseError, UpnpError, Upn
 from homeassistant.core import HomeAssistant
 
 from .. import lan_text
-from ..agent_auth import UNAUTHORIZED, AgentKey, SigningRequester
+from ..agent_auth import UNAUTHORIZED, AgentKey, EventVerifier, SigningRequester
+from ..paired import PairedAgent, paired_agents
 from ..transport import device_requester
 from .const import AGENT_DEVICE_TYPE, AGENT_INFO
 from .description import UdnKeyedFactory
@@ -80,9 +82,17 @@ async def async_check_key(
     requester = signing_requester(hass, key, BootId(boot_id))
     try:
         device = await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
-        info = device.find_service(AGENT_INFO)
-        if info is None or not info.has_action("GetInfo"):
-            return KeyCheck.UNREACHABLE
+    except (UpnpError, ClientError, OSError, TimeoutError):
+        return KeyCheck.UNREACHABLE
+    return await async_signed_read(device)
+
+
+async def async_signed_read(device: UpnpDevice) -> KeyCheck:
+    """GetInfo through the device's requester (signing for a paired agent)."""
+    info = device.find_service(AGENT_INFO)
+    if info is None or not info.has_action("GetInfo"):
+        return KeyCheck.UNREACHABLE
+    try:
         await info.action("GetInfo").async_call()
     except UpnpActionResponseError as err:
         if err.status == UNAUTHORIZED or err.error_code == ACTION_NOT_AUTHORIZED:
@@ -93,3 +103,29 @@ async def async_check_key(
     except (UpnpError, ClientError, OSError, TimeoutError):
         return KeyCheck.UNREACHABLE
     return KeyCheck.ACCEPTED
+
+
+def async_register_agent(
+    hass: HomeAssistant,
+    entry_id: str,
+    location: str,
+    key: AgentKey,
+    *,
+    on_burst: Callable[[], None],
+    on_key_refused: Callable[[], None],
+) -> PairedAgent:
+    """Sign this agent's requests and check its events from now on (until unregistered).
+
+    The boot id starts unknown (0): the agent's first refusal names its boot id only to a
+    holder of the key, and the signing requester retries with it.
+    """
+    boot = BootId()
+    agent = PairedAgent(
+        entry_id,
+        signing_requester(hass, key, boot),
+        EventVerifier(key),
+        on_burst=on_burst,
+        on_key_refused=on_key_refused,
+    )
+    paired_agents(hass).register(location, agent)
+    return agent
