@@ -39,9 +39,8 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from .appliance.const import DISCOVERABLE_SEARCH_TARGETS
 from .agent_auth import AgentKey, InvalidKey, parse_key
-from .appliance.const import SECURITY_MODE_PAIRED
+from .appliance.const import DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
 from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow

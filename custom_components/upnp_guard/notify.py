@@ -311,9 +311,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
             return HTTPStatus.OK
         if (refused := self._refusal(sid, peer)) is not None:
             return refused
-        if not self._authentic(sid, request.headers, raw):
-            return HTTPStatus.PRECONDITION_FAILED
-        return await self._async_deliver(http_request)
+        return await self._async_deliver(http_request, raw)
 
     def _authentic(self, sid: str, headers: Mapping[str, str], body: bytes) -> bool:
         """False for an event of a paired agent that does not verify (counted there)."""
@@ -353,7 +351,10 @@ class GuardedNotifyServer(UpnpNotifyServer):
                 return None
         return bytes(body)
 
-    async def _async_deliver(self, http_request: HttpRequest) -> HTTPStatus:
+    async def _async_deliver(self, http_request: HttpRequest, raw: bytes) -> HTTPStatus:
+        """Hand an event to its service (412 for a paired agent's that does not verify)."""
+        if not self._authentic(http_request.headers.get("SID", ""), http_request.headers, raw):
+            return HTTPStatus.PRECONDITION_FAILED
         try:
             return await self.event_handler.handle_notify(http_request)
         except (ParseError, ValueError) as err:  # defusedxml refusals are ValueErrors
@@ -396,9 +397,7 @@ class GuardedNotifyServer(UpnpNotifyServer):
         entry = self._backlog.pop(sid, None)
         if entry is not None and same_address(host, entry.peer, self.names):
             self.counters.backlog_replayed += 1
-            body = str(entry.request.body or "").encode()
-            if self._authentic(sid, entry.request.headers, body):
-                await self._async_deliver(entry.request)
+            await self._async_deliver(entry.request, str(entry.request.body or "").encode())
         elif entry is not None:
             self.counters.wrong_source += 1
 

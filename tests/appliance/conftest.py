@@ -38,7 +38,7 @@ from custom_components.upnp_guard.const import (
 from custom_components.upnp_guard.transport import url_host
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2] / "firmware"))
-from upnpguard import auth as firmware_auth  # noqa: E402
+from upnpguard import auth as firmware_auth
 
 BASE_URL = "http://127.0.0.1:49152"
 # A device as SSDP discovers it: on a LAN address (only the description is fetched).

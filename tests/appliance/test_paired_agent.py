@@ -22,6 +22,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.upnp_guard.agent_auth import AUTH_HEADER, format_key
+from custom_components.upnp_guard.appliance.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
 from custom_components.upnp_guard.const import CONF_KEY, DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from custom_components.upnp_guard.paired import FORGED_EVENTS_THRESHOLD, paired_agents
@@ -69,9 +72,12 @@ async def test_signed_control_reaches_the_paired_agent(
 ) -> None:
     await setup_paired(hass, agent_device)
     # Every subscription was signed (an unsigned SUBSCRIBE is refused by the fake agent).
-    assert all(state.sid is not None for state in agent_device.services.values()
-               if any(e for _t, e, _i in state.spec.variables.values()) and
-               state.spec.service_type != "urn:upnp-guard-org:service:AgentInfo:1")
+    assert all(
+        state.sid is not None
+        for state in agent_device.services.values()
+        if any(e for _t, e, _i in state.spec.variables.values())
+        and state.spec.service_type != "urn:upnp-guard-org:service:AgentInfo:1"
+    )
     await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: RELAY}, blocking=True)
     assert relay(agent_device).values["Target"] == "1"
     assert ("SetTarget", {"newTargetValue": "1"}) in agent_device.calls
@@ -162,6 +168,11 @@ async def test_only_authentic_fresh_events_change_entities(
     assert await send_event(url, sid, 9, off, key=NEW_KEY) == 412
     assert agent.rejected_total == FORGED_EVENTS_THRESHOLD
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    # Diagnostics count them per reason, and never show the key.
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["paired"]["rejected_events"] == {"missing": 1, "forged": 2, "replayed": 2}
+    assert KEY not in str(diagnostics)
+    assert diagnostics["entry"]["data"][CONF_KEY] == "**REDACTED**"
     # Bad input left the path working: the next real event still arrives.
     assert await send_event(url, sid, 2, off) == 200
     await hass.async_block_till_done()
@@ -175,9 +186,7 @@ async def test_reauth_after_the_agent_key_changed(
     # The agent's key is changed behind Home Assistant's back (reprovisioned board).
     agent_device.pair(NEW_KEY)
     with pytest.raises(HomeAssistantError):
-        await hass.services.async_call(
-            "switch", "turn_on", {ATTR_ENTITY_ID: RELAY}, blocking=True
-        )
+        await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: RELAY}, blocking=True)
     assert relay(agent_device).values["Target"] == "0"
     await hass.async_block_till_done()
     flows = reauth_flows(hass)

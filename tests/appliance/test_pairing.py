@@ -19,15 +19,14 @@ from .test_config_flow import AGENT_ST, discovery, lan_agent, lan_setup_skipped 
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "ssdp_hub", "socket_enabled")
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[1] / "vectors" / "auth_v1.json").read_text()
-)
+VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "auth_v1.json").read_text())
 KEY = VECTORS["key_base64"]
 WRONG_KEY = format_key(bytes(range(32)))
 
 
 async def test_paired_agent_asks_for_its_key(
-    hass: HomeAssistant, lan_agent: FakeUpnpDevice  # noqa: F811
+    hass: HomeAssistant,
+    lan_agent: FakeUpnpDevice,  # noqa: F811
 ) -> None:
     lan_agent.pair(KEY)
     result = await hass.config_entries.flow.async_init(
@@ -59,7 +58,9 @@ async def test_paired_agent_asks_for_its_key(
 
 
 async def test_paired_agent_picked_in_user_step_asks_for_its_key(
-    hass: HomeAssistant, ssdp_hub: object, lan_agent: FakeUpnpDevice  # noqa: F811
+    hass: HomeAssistant,
+    ssdp_hub: object,
+    lan_agent: FakeUpnpDevice,  # noqa: F811
 ) -> None:
     lan_agent.pair(KEY, boot_id=12)
     ssdp_hub.discoveries[AGENT_ST] = [discovery(lan_agent)]  # type: ignore[attr-defined]
@@ -74,7 +75,8 @@ async def test_paired_agent_picked_in_user_step_asks_for_its_key(
 
 
 async def test_open_agent_needs_no_key(
-    hass: HomeAssistant, lan_agent: FakeUpnpDevice  # noqa: F811
+    hass: HomeAssistant,
+    lan_agent: FakeUpnpDevice,  # noqa: F811
 ) -> None:
     lan_agent.state(lan_agent.spec.udn, "urn:upnp-guard-org:service:AgentInfo:1").values[
         "SecurityMode"

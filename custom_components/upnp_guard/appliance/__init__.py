@@ -118,7 +118,9 @@ def _register_paired_agent(hass: HomeAssistant, entry: ApplianceConfigEntry) -> 
     )
 
 
-def _unregister(hass: HomeAssistant, entry: ApplianceConfigEntry, agent: PairedAgent | None) -> None:
+def _unregister(
+    hass: HomeAssistant, entry: ApplianceConfigEntry, agent: PairedAgent | None
+) -> None:
     if agent is not None:
         paired_agents(hass).unregister(entry.data[CONF_LOCATION], agent)
 

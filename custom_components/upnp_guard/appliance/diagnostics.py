@@ -13,7 +13,9 @@ from async_upnp_client.client import UpnpDevice
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from ..const import CONF_LOCATION
 from ..notify import notify_server_pool
+from ..paired import paired_agents
 from ..transport import device_requester
 from .connection import ApplianceConfigEntry
 
@@ -82,4 +84,10 @@ async def async_get_config_entry_diagnostics(
         "transport": device_requester(hass).diagnostics(),
         "notify_drops": notify_server_pool(hass).diagnostics(),
     }
+    if (agent := paired_agents(hass).for_url(entry.data[CONF_LOCATION])) is not None:
+        # Paired mode: events refused per reason, and requests the agent refused.
+        data["paired"] = {
+            "rejected_events": dict(agent.rejected),
+            "refused_requests": agent.requester.refusals,
+        }
     return async_redact_data(data, TO_REDACT)

@@ -82,7 +82,7 @@ async def async_check_key(
     requester = signing_requester(hass, key, BootId(boot_id))
     try:
         device = await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
-    except (UpnpError, ClientError, OSError, TimeoutError):
+    except UpnpError, ClientError, OSError, TimeoutError:
         return KeyCheck.UNREACHABLE
     return await async_signed_read(device)
 
@@ -100,7 +100,7 @@ async def async_signed_read(device: UpnpDevice) -> KeyCheck:
         return KeyCheck.UNREACHABLE
     except UpnpResponseError as err:
         return KeyCheck.REFUSED if err.status == UNAUTHORIZED else KeyCheck.UNREACHABLE
-    except (UpnpError, ClientError, OSError, TimeoutError):
+    except UpnpError, ClientError, OSError, TimeoutError:
         return KeyCheck.UNREACHABLE
     return KeyCheck.ACCEPTED
 
