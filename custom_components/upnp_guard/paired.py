@@ -55,6 +55,8 @@ class PairedAgent(UpnpRequester):
         on_burst: Callable[[], None] = lambda: None,
         on_key_refused: Callable[[], None] = lambda: None,
     ) -> None:
+        # Called on every refused event (the entry's "rejected events" sensor).
+        self.on_rejected: Callable[[], None] = lambda: None
         self.entry_id = entry_id
         self.requester = requester
         self.verifier = verifier
@@ -74,6 +76,7 @@ class PairedAgent(UpnpRequester):
     def reject(self, reason: str, now: float | None = None) -> bool:
         """Count a refused event; True when refusals now keep arriving (repair issue)."""
         self.rejected[reason] += 1
+        self.on_rejected()
         self._recent.append(monotonic() if now is None else now)
         return (
             len(self._recent) == FORGED_EVENTS_THRESHOLD

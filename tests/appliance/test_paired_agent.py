@@ -39,6 +39,7 @@ KEY = VECTORS["key_base64"]
 NEW_KEY = format_key(bytes(range(100, 132)))
 assert NEW_KEY != KEY
 RELAY = "switch.relay_1"
+REJECTED = "sensor.garage_agent_rejected_events"
 DEVICE_ADDRESS = "127.0.0.1"
 
 
@@ -132,6 +133,7 @@ def status_event(value: str) -> bytes:
     ).encode()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_only_authentic_fresh_events_change_entities(
     hass: HomeAssistant, agent_device: FakeUpnpDevice
 ) -> None:
@@ -162,6 +164,7 @@ async def test_only_authentic_fresh_events_change_entities(
     assert agent is not None
     assert dict(agent.rejected) == {"missing": 1, "forged": 1, "replayed": 2}
     assert agent.rejected_total == 4
+    assert hass.states.get(REJECTED).state == "4"
     issue_id = f"forged_events_{entry.entry_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     # They keep coming: a repair issue.
@@ -221,4 +224,5 @@ async def test_setup_with_a_refused_key_starts_reauth(
     assert len(flows) == 1
     # Nothing was subscribed, and the agent is not left registered for signing.
     assert all(state.sid is None for state in agent_device.services.values())
+    assert hass.states.get(REJECTED) is None
     assert paired_agents(hass).for_url(agent_device.location) is None

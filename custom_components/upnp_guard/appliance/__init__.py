@@ -63,6 +63,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
     pool = notify_server_pool(hass)
     event_handler = await pool.async_acquire(local_ip)
     connection = ApplianceConnection(hass, device, event_handler, local_ip, entry.entry_id)
+    if agent is not None:
+        connection.paired = agent
+        agent.on_rejected = connection.async_event_rejected
     try:
         await connection.async_start()
     except TRANSPORT_ERRORS as err:

@@ -51,6 +51,7 @@ from ..const import (
 from ..lan_text import log, markdown
 from ..location import announcement_source, is_from_device
 from ..notify import GENA_ERRORS, notify_server_pool
+from ..paired import PairedAgent
 from ..transport import TRANSPORT_ERRORS, device_requester
 from .const import (
     AGENT_INFO,
@@ -191,6 +192,8 @@ class ApplianceConnection:
         self.root_device_id: str | None = None
         # Wall-clock time the device booted (from the agent's Uptime), when known.
         self.booted_at: float | None = None
+        # A paired agent: how its requests are signed and its events checked.
+        self.paired: PairedAgent | None = None
 
     @property
     def udn(self) -> str:
@@ -213,6 +216,12 @@ class ApplianceConnection:
     def _notify(self, service: UpnpService, resync: bool) -> None:
         for listener in list(self._listeners):
             listener(service, resync)
+
+    @callback
+    def async_event_rejected(self) -> None:
+        """A NOTIFY of this paired agent was refused: its counter sensor follows."""
+        if (info := self.device.find_service(AGENT_INFO)) is not None:
+            self._notify(info, False)
 
     @callback
     def _notify_all(self) -> None:

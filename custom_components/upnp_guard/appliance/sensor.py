@@ -131,6 +131,21 @@ SENSORS: tuple[UpnpSensorEntityDescription, ...] = (
 )
 
 
+# A paired agent's NOTIFYs refused since the entry loaded (paired.py, notify.py); only
+# entries with a key get it.
+REJECTED_EVENTS = UpnpSensorEntityDescription(
+    key="rejected_events",
+    translation_key="rejected_events",
+    service_type=AGENT_INFO,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    value_fn=lambda _n, connection: (
+        None if connection.paired is None else connection.paired.rejected_total
+    ),
+)
+
+
 def _is_generic_numeric(variable: UpnpStateVariable[Any]) -> bool:
     return variable.send_events and variable.data_type in NUMERIC_DATA_TYPES
 
@@ -198,6 +213,8 @@ async def async_setup_entry(
         UpnpSensor(connection, node, description)
         for node, description in generic_sensors(connection.device)
     )
+    if connection.paired is not None and connection.device.has_service(AGENT_INFO):
+        async_add_entities([UpnpSensor(connection, connection.device, REJECTED_EVENTS)])
 
 
 class UpnpSensor(UpnpGuardEntity, SensorEntity):
