@@ -40,7 +40,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from .agent_auth import AgentKey, InvalidKey, parse_key
-from .appliance.const import DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
+from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
 from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
@@ -273,7 +273,8 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The device asks for credentials again: a paired agent refuses the stored key."""
-        if CONF_KEY in entry_data:
+        # Also our agent added in open mode and switched to paired since: it needs a key.
+        if CONF_KEY in entry_data or entry_data.get(CONF_DEVICE_TYPE) == AGENT_DEVICE_TYPE:
             return await self.async_step_reauth_key()
         return await self.async_step_reauth_confirm()
 

@@ -226,3 +226,22 @@ async def test_setup_with_a_refused_key_starts_reauth(
     assert all(state.sid is None for state in agent_device.services.values())
     assert hass.states.get(REJECTED) is None
     assert paired_agents(hass).for_url(agent_device.location) is None
+
+
+async def test_an_open_agent_switched_to_paired_asks_for_its_key(
+    hass: HomeAssistant, agent_device: FakeUpnpDevice
+) -> None:
+    entry = entry_for(agent_device)  # added in open mode: no key
+    entry.add_to_hass(hass)
+    agent_device.pair(KEY)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    flows = reauth_flows(hass)
+    assert len(flows) == 1
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
+    assert result["step_id"] == "reauth_key"
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {CONF_KEY: KEY})
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_KEY] == KEY
+    assert entry.state is ConfigEntryState.LOADED

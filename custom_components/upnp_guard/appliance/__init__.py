@@ -23,9 +23,10 @@ from .connection import (
     async_local_ip_for,
     open_mode_issue_id,
 )
+from .const import AGENT_DEVICE_TYPE, SECURITY_MODE_PAIRED
 from .description import async_load_appliance
 from .entity import device_info
-from .pairing import KeyCheck, async_register_agent, async_signed_read
+from .pairing import KeyCheck, async_agent_info, async_register_agent, async_signed_read
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -46,6 +47,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
         local_ip = await async_local_ip_for(location, hass)
         if agent is not None:
             await _async_check_key(device)
+        elif await _async_paired_without_key(device):
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="key_needed")
     except TRANSPORT_ERRORS as err:
         _unregister(hass, entry, agent)
         raise ConfigEntryNotReady(
@@ -135,6 +138,14 @@ async def _async_check_key(device: UpnpDevice) -> None:
         raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="key_refused")
     if answer is KeyCheck.UNREACHABLE:
         raise UpnpConnectionError("the agent did not answer a signed read")
+
+
+async def _async_paired_without_key(device: UpnpDevice) -> bool:
+    """Our agent, added in open mode, now in paired mode: it needs its key (reauth)."""
+    if device.device_type != AGENT_DEVICE_TYPE:
+        return False
+    info = await async_agent_info(device)
+    return info is not None and info[0] == SECURITY_MODE_PAIRED
 
 
 def forged_events_issue_id(entry_id: str) -> str:
