@@ -26,6 +26,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .agent_auth import UNAUTHORIZED, EventVerifier, SigningRequester
 from .const import DOMAIN
+from .transport import device_requester
 
 PAIRED_AGENTS: HassKey[PairedAgents] = HassKey(f"{DOMAIN}_paired_agents")
 # A repair issue when this many events of one agent were refused within the window: one
@@ -109,6 +110,13 @@ def paired_agents(hass: HomeAssistant) -> PairedAgents:
     if (agents := hass.data.get(PAIRED_AGENTS)) is None:
         agents = hass.data[PAIRED_AGENTS] = PairedAgents()
     return agents
+
+
+def paired_requester(hass: HomeAssistant, location: str) -> UpnpRequester:
+    """The requester for the device at `location`: signing if it is a loaded paired
+    agent, else the one device requester."""
+    agent = paired_agents(hass).for_url(location)
+    return device_requester(hass) if agent is None else agent
 
 
 class RoutingRequester(UpnpRequester):

@@ -4,6 +4,7 @@ repair issue for it (DESIGN, trust model), and only for it."""
 from __future__ import annotations
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -36,11 +37,13 @@ async def test_issue_goes_when_the_agent_reports_another_mode(
 ) -> None:
     entry = await setup_device(hass, agent_device)
     assert open_mode_issue(hass, entry) is not None
-    # The board is re-flashed in paired mode; the entry reads the mode again.
+    # The board is re-flashed in paired mode; the entry reads the mode again, and asks
+    # for the key (tests/appliance/test_paired_agent.py goes on from there).
     agent_device.state(agent_device.spec.udn, AGENT_INFO).values["SecurityMode"] = "paired"
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert open_mode_issue(hass, entry) is None
+    assert entry.state is ConfigEntryState.SETUP_ERROR
     await hass.config_entries.async_unload(entry.entry_id)
 
 

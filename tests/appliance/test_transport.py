@@ -320,6 +320,16 @@ _OWN_TRANSPORT = re.compile(
 _NEEDS_A_REQUESTER = re.compile(r"(?<!class )\b\w*(?:Factory|NotifyServer)\(\s*([^,)]*)")
 
 
+# The one requester, or a paired agent's signing wrapper around it (paired.py,
+# appliance/pairing.py: both are built on device_requester(hass), checked below).
+_ONE_REQUESTER = (
+    "device_requester(",
+    "paired_requester(",
+    "signing_requester(",
+    "RoutingRequester(device_requester(",
+)
+
+
 def test_every_path_to_a_device_uses_the_one_requester() -> None:
     """Only transport.py makes the requester (one per Home Assistant, in hass.data);
     every factory and notify server anywhere else is handed `device_requester(hass)`."""
@@ -332,8 +342,14 @@ def test_every_path_to_a_device_uses_the_one_requester() -> None:
         assert not _OWN_TRANSPORT.search(text), f"{path.name} builds its own HTTP transport"
         for first_argument in _NEEDS_A_REQUESTER.findall(text):
             users += 1
-            assert first_argument.startswith("device_requester("), (path.name, first_argument)
+            assert first_argument.startswith(_ONE_REQUESTER), (path.name, first_argument)
     assert users >= 3  # the router's and the appliance's factories, the notify servers
+    # The wrappers sign with a key and hand the request to the one requester.
+    pairing = (integration / "appliance" / "pairing.py").read_text()
+    assert "SigningRequester(device_requester(hass)" in pairing
+    paired = (integration / "paired.py").read_text()
+    assert "device_requester(hass) if agent is None else agent" in paired
+    assert "SigningRequester(device_requester(hass)" not in paired
 
 
 async def test_device_requester_is_one_per_home_assistant(hass: HomeAssistant) -> None:

@@ -48,6 +48,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ApplianceConfigEntry) ->
         if agent is not None:
             await _async_check_key(device)
         elif await _async_paired_without_key(device):
+            # No longer open: its warning goes; the reauth flow asks for the key.
+            ir.async_delete_issue(hass, DOMAIN, open_mode_issue_id(entry.entry_id))
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="key_needed")
     except TRANSPORT_ERRORS as err:
         _unregister(hass, entry, agent)

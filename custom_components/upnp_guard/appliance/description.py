@@ -16,8 +16,7 @@ from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.const import NS
 from homeassistant.core import HomeAssistant
 
-from ..paired import paired_agents
-from ..transport import device_requester
+from ..paired import paired_requester
 from .const import SUPPORTED_SERVICE_TYPES
 
 
@@ -49,9 +48,9 @@ async def async_load_appliance(hass: HomeAssistant, location: str) -> UpnpDevice
 
     The device's requests go out signed when it is a loaded paired agent (paired.py).
     """
-    agent = paired_agents(hass).for_url(location)
-    requester = device_requester(hass) if agent is None else agent
-    return await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
+    return await UdnKeyedFactory(
+        paired_requester(hass, location), non_strict=True
+    ).async_create_device(location)
 
 
 def is_supported(device: UpnpDevice) -> bool:

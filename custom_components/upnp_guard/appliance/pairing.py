@@ -79,9 +79,10 @@ async def async_check_key(
     hass: HomeAssistant, location: str, key: AgentKey, boot_id: int
 ) -> KeyCheck:
     """Whether the agent at `location` accepts `key`: a signed GetInfo on AgentInfo."""
-    requester = signing_requester(hass, key, BootId(boot_id))
     try:
-        device = await UdnKeyedFactory(requester, non_strict=True).async_create_device(location)
+        device = await UdnKeyedFactory(
+            signing_requester(hass, key, BootId(boot_id)), non_strict=True
+        ).async_create_device(location)
     except UpnpError, ClientError, OSError, TimeoutError:
         return KeyCheck.UNREACHABLE
     return await async_signed_read(device)
