@@ -245,3 +245,21 @@ async def test_an_open_agent_switched_to_paired_asks_for_its_key(
     await hass.async_block_till_done()
     assert entry.data[CONF_KEY] == KEY
     assert entry.state is ConfigEntryState.LOADED
+
+
+def test_forged_events_raise_the_issue_only_in_a_burst() -> None:
+    """FORGED_EVENTS_THRESHOLD refusals within FORGED_EVENTS_WINDOW_S: the issue; spread
+    wider, none (one stray refusal now and then is no attack)."""
+    from custom_components.upnp_guard.agent_auth import AgentKey, EventVerifier  # noqa: PLC0415
+    from custom_components.upnp_guard.paired import (  # noqa: PLC0415
+        FORGED_EVENTS_WINDOW_S,
+        PairedAgent,
+    )
+
+    key = AgentKey(bytes(32))
+    agent = PairedAgent("entry", None, EventVerifier(key))  # type: ignore[arg-type]
+    spread = FORGED_EVENTS_WINDOW_S / (FORGED_EVENTS_THRESHOLD - 1) + 1
+    assert not any(agent.reject("forged", now=n * spread) for n in range(20))
+    burst = [agent.reject("forged", now=10_000 + n) for n in range(FORGED_EVENTS_THRESHOLD)]
+    assert burst == [False] * (FORGED_EVENTS_THRESHOLD - 1) + [True]
+    assert agent.rejected_total == 20 + FORGED_EVENTS_THRESHOLD
