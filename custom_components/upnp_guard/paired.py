@@ -58,6 +58,8 @@ class PairedAgent(UpnpRequester):
     ) -> None:
         # Called on every refused event (the entry's "rejected events" sensor).
         self.on_rejected: Callable[[], None] = lambda: None
+        # The boot id to sign with, from the device's own ssdp:alive (connection.py).
+        self.learn_boot_id: Callable[[int], None] = lambda _boot_id: None
         self.entry_id = entry_id
         self.requester = requester
         self.verifier = verifier

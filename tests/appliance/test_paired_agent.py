@@ -263,3 +263,27 @@ def test_forged_events_raise_the_issue_only_in_a_burst() -> None:
     burst = [agent.reject("forged", now=10_000 + n) for n in range(FORGED_EVENTS_THRESHOLD)]
     assert burst == [False] * (FORGED_EVENTS_THRESHOLD - 1) + [True]
     assert agent.rejected_total == 20 + FORGED_EVENTS_THRESHOLD
+
+
+async def test_a_rebooted_agent_is_signed_for_with_its_announced_boot_id(
+    hass: HomeAssistant, agent_device: FakeUpnpDevice, ssdp_hub: Any
+) -> None:
+    from homeassistant.components.ssdp import SsdpChange  # noqa: PLC0415
+
+    from .test_connection import announcement  # noqa: PLC0415
+
+    await setup_paired(hass, agent_device)
+    await ssdp_hub.announce(announcement(agent_device, boot_id=7), SsdpChange.ALIVE)
+    assert agent_device.refused == ["wrong_boot"]  # learnt once, at setup
+    # The board reboots: new boot id, its subscriptions and counters gone.
+    agent_device.pair(KEY, boot_id=8)
+    for state in agent_device.services.values():
+        state.sid = None
+    before = agent_device.subscribe_count
+    await ssdp_hub.announce(announcement(agent_device, boot_id=8), SsdpChange.ALIVE)
+    await hass.async_block_till_done()
+    assert agent_device.subscribe_count > before
+    # Resubscribed and controlled under boot id 8 without one refusal.
+    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: RELAY}, blocking=True)
+    assert relay(agent_device).values["Target"] == "1"
+    assert agent_device.refused == ["wrong_boot"]

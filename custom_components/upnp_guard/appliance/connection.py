@@ -643,6 +643,9 @@ class ApplianceConnection:
         rebooted = boot_id is not None and self.boot_id is not None and boot_id != self.boot_id
         if boot_id is not None:
             self.boot_id = boot_id
+            if self.paired is not None:
+                # Sign with the new boot id from the start (no refusal to learn it from).
+                self.paired.learn_boot_id(boot_id)
         if rebooted:
             _LOGGER.info("%s rebooted (BOOTID %s)", self.device.friendly_name, boot_id)
         if rebooted or not self.available:

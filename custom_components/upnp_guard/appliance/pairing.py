@@ -128,5 +128,6 @@ def async_register_agent(
         on_burst=on_burst,
         on_key_refused=on_key_refused,
     )
+    agent.learn_boot_id = boot.learn
     paired_agents(hass).register(location, agent)
     return agent
