@@ -41,6 +41,11 @@ async def test_paired_agent_asks_for_its_key(
         result = await hass.config_entries.flow.async_configure(flow_id, {CONF_KEY: garbage})
         assert result["errors"] == {"base": "invalid_key"}, garbage
     assert lan_agent.refused == []
+    # The agent unreachable for a moment: a connection error, and the step stays.
+    lan_agent.offline = True
+    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_KEY: KEY})
+    assert result["errors"] == {"base": "cannot_connect"}
+    lan_agent.offline = False
     # A well-formed key that is not this agent's: the agent refuses the signed read.
     result = await hass.config_entries.flow.async_configure(flow_id, {CONF_KEY: WRONG_KEY})
     assert result["type"] is FlowResultType.FORM
