@@ -11,6 +11,7 @@ Internet Gateway Device in igd.py.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,7 +199,9 @@ class FakeUpnpDevice:
         match = re.search(r"<u:(\w+) xmlns:u=", body)
         assert match
         action = match.group(1)
-        args = dict(re.findall(r"<(\w+)>([^<]*)</\1>", body))
+        args = {
+            name: html.unescape(value) for name, value in re.findall(r"<(\w+)>([^<]*)</\1>", body)
+        }
         self.calls.append((action, args))
         if self.soap_fault is not None:
             return soap_fault_response(method, url, *self.soap_fault)

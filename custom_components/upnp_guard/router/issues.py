@@ -49,9 +49,8 @@ _ID_PREFIX: dict[RouterIssue, str] = {
     RouterIssue.TABLE_UNREADABLE: RouterIssue.TABLE_UNREADABLE.value,
     RouterIssue.OWNED_MISSING: RouterIssue.OWNED_MISSING.value,
 }
-# The issues with a fix flow, in the order their prefixes are tried (the policy issue's
-# prefix is a prefix of the summary's, so it comes last).
-FIXABLE = (RouterIssue.DNS_CHANGED, RouterIssue.OWNED_MISSING, RouterIssue.POLICY)
+# The issues with a fix flow (repairs.py routes an id to it with issue_of).
+FIXABLE = frozenset({RouterIssue.DNS_CHANGED, RouterIssue.OWNED_MISSING, RouterIssue.POLICY})
 
 
 def issue_id(issue: RouterIssue, entry_id: str, key: MappingKey | None = None) -> str:
@@ -60,12 +59,11 @@ def issue_id(issue: RouterIssue, entry_id: str, key: MappingKey | None = None) -
     return base if key is None else f"{base}_{key_id(key)}"
 
 
-def fixable_issue(issue_id_: str) -> RouterIssue | None:
-    """Which fixable issue an id belongs to (None: no fix flow)."""
-    for issue in FIXABLE:
-        if issue_id_.startswith(f"{_ID_PREFIX[issue]}_"):
-            return issue
-    return None
+def issue_of(id_: str) -> RouterIssue | None:
+    """Which issue an id belongs to: the longest prefix wins ("port_mapping_" is also
+    the start of a summary issue's id)."""
+    matches = [issue for issue, prefix in _ID_PREFIX.items() if id_.startswith(f"{prefix}_")]
+    return max(matches, key=lambda issue: len(_ID_PREFIX[issue]), default=None)
 
 
 def policy_issue_id(entry_id: str, key: MappingKey) -> str:
@@ -110,14 +108,13 @@ class RouterIssues:
         placeholders: dict[str, str],
         *,
         severity: ir.IssueSeverity,
-        fixable: bool = False,
         data: dict[str, str | int | float | None] | None = None,
     ) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             id_,
-            is_fixable=fixable,
+            is_fixable=issue in FIXABLE,
             is_persistent=False,
             severity=severity,
             translation_key=issue,
@@ -210,7 +207,6 @@ class RouterIssues:
                 "flags": ", ".join(sorted(report.flags)) or "none",
             },
             severity=_severity(report.flags),
-            fixable=True,
             data={"entry_id": self.entry.entry_id, "mapping": key_id(mapping.key)},
         )
 
@@ -237,7 +233,6 @@ class RouterIssues:
             dns_issue_id(self.entry.entry_id),
             {"baseline": markdown(baseline), "servers": markdown(servers)},
             severity=ir.IssueSeverity.ERROR,
-            fixable=True,
             data={"entry_id": self.entry.entry_id, "servers": servers},
         )
 
@@ -253,6 +248,5 @@ class RouterIssues:
                 "description": markdown(owned.description),
             },
             severity=ir.IssueSeverity.WARNING,
-            fixable=True,
             data={"entry_id": self.entry.entry_id, "mapping": key_id(owned.key)},
         )

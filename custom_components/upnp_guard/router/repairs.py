@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_ALLOW_RULES
 from .coordinator import RouterCoordinator
 from .data import loaded_router
-from .issues import RouterIssue, fixable_issue
+from .issues import RouterIssue, issue_of
 from .models import RemovalResult, key_from_id
 from .policy import AllowRule
 
@@ -130,7 +130,7 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of a router issue."""
     data = data or {}
-    issue = fixable_issue(issue_id)
+    issue = issue_of(issue_id)
     if issue is RouterIssue.DNS_CHANGED:
         return DnsChangedRepairFlow(str(data["entry_id"]), str(data["servers"]))
     if issue is RouterIssue.OWNED_MISSING:
