@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -101,6 +102,10 @@ async def async_setup_router(
     return entry
 
 
+# Home Assistant's address as the fake router's entries see it.
+FAKE_HA_IP = "127.0.0.1"
+
+
 @pytest.fixture
 def fake_igd(aioclient_mock: AiohttpClientMocker) -> FakeIgd:
     """An IGD:2 router without a LAN (tests/fakes/igd.py)."""
@@ -129,7 +134,10 @@ async def async_setup_fake_router(
 ) -> MockConfigEntry:
     entry = fake_router_entry(igd, options)
     entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    # PHACC reports 10.10.10.10 as Home Assistant's address; the notify server must bind
+    # where the fake can reach it.
+    with patch("homeassistant.components.network.async_get_source_ip", return_value=FAKE_HA_IP):
+        assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     return entry
@@ -151,8 +159,6 @@ async def init_fake_router(
 @pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Snapshot every entity, also those disabled by default (as core's fixture does)."""
-    from unittest.mock import patch  # noqa: PLC0415
-
     with patch(
         "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
         new_callable=lambda: property(lambda _self: True),
