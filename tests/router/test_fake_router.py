@@ -29,6 +29,7 @@ from custom_components.upnp_guard.router.const import (
     ERR_CONFLICT,
     ERR_NOT_AUTHORIZED,
     EVENT_PORT_MAPPING,
+    MAX_POLICY_ISSUES,
     MODE_ENFORCE,
 )
 from custom_components.upnp_guard.router.issues import (
@@ -37,6 +38,7 @@ from custom_components.upnp_guard.router.issues import (
     issue_of,
     manual_issue_id,
     policy_issue_id,
+    summary_issue_id,
 )
 from custom_components.upnp_guard.router.models import RemovalResult
 from tests.fakes.igd import FakeIgd, Row
@@ -196,9 +198,6 @@ async def test_violations_raise_fixable_issues_and_one_event_each(
     assert issue.translation_key == RouterIssue.POLICY
     assert issue.data == {"entry_id": entry.entry_id, "mapping": "tcp_4445_any"}
     assert [e.data["type"] for e in events] == ["policy_violation"]
-    # The next poll announces nothing new.
-    await entry.runtime_data.coordinator.async_refresh()
-    assert len(events) == 1
 
     fake_igd.rows.clear()
     await entry.runtime_data.coordinator.async_refresh()
@@ -244,3 +243,23 @@ def test_every_issue_id_routes_back_to_its_issue(issue: RouterIssue) -> None:
         assert issue_of(issue_id(issue, entry_id)) is issue
         assert issue_of(issue_id(issue, entry_id, key)) is issue
     assert issue_of("something_else_01JENTRY") is None
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_violations_past_the_issue_cap_share_a_summary_and_are_announced_once(
+    hass: HomeAssistant, fake_igd: FakeIgd, issue_registry: ir.IssueRegistry
+) -> None:
+    extra = 2
+    for index in range(MAX_POLICY_ISSUES + extra):
+        fake_igd.add_row(Row(20000 + index, "TCP", "10.0.0.11", 20000 + index))
+    events = async_capture_events(hass, EVENT_PORT_MAPPING)
+    entry = await async_setup_fake_router(hass, fake_igd)
+    summary = issue_registry.async_get_issue(DOMAIN, summary_issue_id(entry.entry_id))
+    assert summary is not None
+    assert summary.translation_placeholders is not None
+    assert summary.translation_placeholders["count"] == str(extra)
+    announced = len(events)
+    assert announced > 0
+    # The next poll finds the same violations: nothing is announced again.
+    await entry.runtime_data.coordinator.async_refresh()
+    assert len(events) == announced
