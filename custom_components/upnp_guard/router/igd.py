@@ -37,8 +37,6 @@ from .listing import (
 )
 from .models import PortMapping, PortMappingTable, RemovalResult, WanStatus
 
-__all__ = ["IgdClient", "NotAnIgd", "upnp_error_code"]
-
 _LOGGER = get_logger(__name__)
 
 
