@@ -221,8 +221,16 @@ DIMMING = ServiceType(
     ],
     [
         Action("SetLoadLevelTarget", args_in=(("newLoadlevelTarget", "LoadLevelTarget"),)),
-        Action("GetLoadLevelTarget", args_out=(("retLoadlevelTarget", "LoadLevelTarget"),), read_only=True),
-        Action("GetLoadLevelStatus", args_out=(("retLoadlevelStatus", "LoadLevelStatus"),), read_only=True),
+        Action(
+            "GetLoadLevelTarget",
+            args_out=(("retLoadlevelTarget", "LoadLevelTarget"),),
+            read_only=True,
+        ),
+        Action(
+            "GetLoadLevelStatus",
+            args_out=(("retLoadlevelStatus", "LoadLevelStatus"),),
+            read_only=True,
+        ),
     ],
     optional=(
         "SetOnEffectLevel",
@@ -262,7 +270,13 @@ TEMPERATURE_SENSOR = ServiceType(
             moderated=True,
         ),
     ],
-    [Action("GetCurrentTemperature", args_out=(("CurrentTemp", "CurrentTemperature"),), read_only=True)],
+    [
+        Action(
+            "GetCurrentTemperature",
+            args_out=(("CurrentTemp", "CurrentTemperature"),),
+            read_only=True,
+        )
+    ],
     optional=("GetApplication", "SetApplication", "GetName", "SetName"),
 )
 
@@ -275,7 +289,11 @@ HUMIDITY_SENSOR = ServiceType(
             "CurrentHumidity", "ui2", 0, evented=True, minimum=0, maximum=10000, moderated=True
         ),
     ],
-    [Action("GetCurrentHumidity", args_out=(("CurrentHumidity", "CurrentHumidity"),), read_only=True)],
+    [
+        Action(
+            "GetCurrentHumidity", args_out=(("CurrentHumidity", "CurrentHumidity"),), read_only=True
+        )
+    ],
 )
 
 BINARY_INPUT = ServiceType(

@@ -68,7 +68,7 @@ BUTTON_BOARD = {
     "services": [
         {"kind": "switch", "name": "relay", "pin": 5},
         {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ]
+    ],
 }
 
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.firmware.e2e import (
+    auth,
     description,
     exchange,
     notify_server,
     request,
+    sign,
     soap,
     status,
     url_of,
@@ -26,28 +27,12 @@ from tests.firmware.e2e import (
 from tests.lan import UPNP_CLIENT, Host, Lan
 from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, pairing_key_lines, start_agent
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
-from upnpguard import auth  # noqa: E402  (the firmware's own module, as the signer)
-
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
 KEY = bytes(range(32, 64))
 NEW_KEY = bytes(range(200, 232))
-
-
-def sign(raw: bytes, key: bytes, boot: int, counter: int) -> bytes:
-    """`raw` (one request as tests.firmware.e2e builds it) with its UG-AUTH header."""
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    method, target, _ = lines[0].split(" ")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().upper()] = value.strip()
-    value = auth.request_header(auth.Key(key), method, target, headers, boot, counter, body)
-    return (head.decode() + f"\r\nUG-AUTH: {value}\r\n\r\n").encode() + body
 
 
 def set_target(agent: Agent, desc: str, value: int) -> bytes:
@@ -207,14 +192,14 @@ def test_first_boot_key_rotation_and_reboots(lan: Lan, tmp_path: Path) -> None:
     assert second.pins()["5"] == 1
     # Rotation: SetKey carries the new key sealed for that request (boot id, counter 2).
     sealed = auth.Key(key).wrap(NEW_KEY, boot, 2).hex()
-    set_key = soap(
-        second, desc, AGENT_INFO, "SetKey", f"<NewSealedKey>{sealed}</NewSealedKey>"
-    )
+    set_key = soap(second, desc, AGENT_INFO, "SetKey", f"<NewSealedKey>{sealed}</NewSealedKey>")
     assert status(exchange(home, second, sign(set_key, key, boot, 2))) == 200
     assert (state / "key").read_text() == base64.b64encode(NEW_KEY).decode()
     assert status(exchange(home, second, sign(set_target(second, desc, 0), key, boot, 3))) == 401
     assert second.pins()["5"] == 1
-    assert status(exchange(home, second, sign(set_target(second, desc, 0), NEW_KEY, boot, 4))) == 200
+    assert (
+        status(exchange(home, second, sign(set_target(second, desc, 0), NEW_KEY, boot, 4))) == 200
+    )
     assert second.pins()["5"] == 0
     assert "pairing key for" not in second.process.output()
     second.stop()

@@ -302,7 +302,8 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
     board = {
         "friendly_name": "Porch agent",
         "security_mode": "open",
-        "services": [CONTROL_CONFIG["services"][2]]}
+        "services": [CONTROL_CONFIG["services"][2]],
+    }
     agent = start_agent(lan, "porch", board)
     entry = await discover_and_add(hass, agent)
     presses: list[int] = []

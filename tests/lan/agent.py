@@ -122,7 +122,9 @@ class Agent:
             return self._key
         lines = pairing_key_lines(self.process.output())
         if not lines:
-            raise RuntimeError("the agent printed no pairing key (open mode, or not its first boot)")
+            raise RuntimeError(
+                "the agent printed no pairing key (open mode, or not its first boot)"
+            )
         return base64.b64decode(lines[-1][1])
 
     @property

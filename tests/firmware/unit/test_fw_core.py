@@ -183,7 +183,9 @@ def test_a_repeated_header_is_answered_400_by_the_pipeline():
 
 
 def test_the_board_config_sets_port_and_callback_rule():
-    agent = make_agent({"security_mode": "open", "http_port": 8080, "services": CONFIG["services"][:1]})
+    agent = make_agent(
+        {"security_mode": "open", "http_port": 8080, "services": CONFIG["services"][:1]}
+    )
     assert agent.location == "http://10.1.2.20:8080/desc.xml"
     # The Host check follows the port: the default one is now another host.
     assert agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP).status == 400

@@ -1,6 +1,8 @@
 # Paired mode in the core's pipeline (core.py + guard.py): state-changing actions and
 # every GENA request verified before the body is parsed, read-only queries open, signed
 # NOTIFYs, the per-peer failure budget, SetKey rotation. CPython and micropython.
+from upnpguard import auth
+
 from corehelpers import (
     CLIENT_IP,
     CONFIG,
@@ -12,8 +14,6 @@ from corehelpers import (
     soap_body,
 )
 from corehelpers import make_agent as _make_agent
-
-from upnpguard import auth
 
 SECRET = bytes(range(1, 33))
 NEW_SECRET = bytes(range(101, 133))
@@ -55,7 +55,9 @@ def signed_call(agent, svc, action, args=(), signer=None, body=None, sign_body=N
     st = svc.type.service_type
     body = soap_body(st, action, args) if body is None else body
     headers = [("CONTENT-TYPE", 'text/xml; charset="utf-8"'), ("SOAPACTION", f'"{st}#{action}"')]
-    value = signer.header("POST", svc.control_path, headers, body if sign_body is None else sign_body, **kw)
+    value = signer.header(
+        "POST", svc.control_path, headers, body if sign_body is None else sign_body, **kw
+    )
     headers.append(("UG-AUTH", value))
     return agent.handle_request(request("POST", svc.control_path, headers, body), CLIENT_IP)
 
@@ -168,7 +170,7 @@ def test_open_mode_sends_no_authenticator():
     response = _subscribe(agent, relay)
     assert response.status == 200
     response.after(True)
-    data = list(agent.notifications())[0][3]
+    data = next(iter(agent.notifications()))[3]
     assert b"UG-AUTH" not in data
     assert "auth_refused" not in agent.stats()
 
@@ -206,7 +208,7 @@ def _seal(signer, secret):
 
 
 def _info(agent):
-    return [s for s in agent.root.services if s.short == "AgentInfo"][0]
+    return next(s for s in agent.root.services if s.short == "AgentInfo")
 
 
 def test_set_key_rotates_and_the_old_key_is_refused():
@@ -253,6 +255,8 @@ def test_set_key_that_cannot_be_stored_keeps_the_old_key():
     agent = make_agent(broken)
     relay = service(agent, "relay", "SwitchPower")
     signer = Signer()
-    response = signed_call(agent, _info(agent), "SetKey", [("NewSealedKey", _seal(signer, NEW_SECRET))], signer)
+    response = signed_call(
+        agent, _info(agent), "SetKey", [("NewSealedKey", _seal(signer, NEW_SECRET))], signer
+    )
     assert fault_code(response) == 501
     assert signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], signer).status == 200
