@@ -100,7 +100,8 @@ def main() -> None:
         seq = statistics.median(row[0] for row in rows)
         conc = statistics.median(row[1] for row in rows)
         print(
-            f"{build} {heap} {'paired' if args.paired else 'open'}: sequential {seq:.0f} req/s, 4 clients {conc:.0f} req/s "
+            f"{build} {heap} {'paired' if args.paired else 'open'}: "
+            f"sequential {seq:.0f} req/s, 4 clients {conc:.0f} req/s "
             f"(median of {len(rows)}; non-200: {sum(row[2] for row in rows)}; "
             f"heap_peak {max(row[3] for row in rows)} B)"
         )
