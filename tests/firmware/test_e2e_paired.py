@@ -24,7 +24,7 @@ from tests.firmware.e2e import (
     status,
     url_of,
 )
-from tests.lan import UPNP_CLIENT, Host, Lan
+from tests.lan import UPNP_CLIENT, Lan
 from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, pairing_key_lines, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
@@ -138,6 +138,18 @@ def test_stock_client_discovers_and_reads_but_cannot_control(lan: Lan) -> None:
         timeout=60,
     )
     assert agent.description_url in found.stdout, found.stdout + found.stderr
+    gssdp = pc.run(
+        "gssdp-discover",
+        "-i",
+        "eth0",
+        "-t",
+        "urn:upnp-guard-org:device:Agent:1",
+        "-n",
+        "5",
+        timeout=60,
+        check=False,
+    )
+    assert agent.description_url in gssdp.stdout, gssdp.stdout + gssdp.stderr
     read = pc.run(
         *UPNP_CLIENT, "call-action", agent.description_url, "SwitchPower/GetStatus", timeout=60
     )
@@ -160,10 +172,6 @@ def test_stock_client_discovers_and_reads_but_cannot_control(lan: Lan) -> None:
     assert agent.stats()["auth_refused"] == {"missing": 1}
 
 
-def _host_of(agent: Agent) -> Host:
-    return agent.host
-
-
 def test_first_boot_key_rotation_and_reboots(lan: Lan, tmp_path: Path) -> None:
     state = tmp_path / "state"
     first = start_agent(lan, "board", PAIRED_CONFIG, state_dir=state)
@@ -180,7 +188,7 @@ def test_first_boot_key_rotation_and_reboots(lan: Lan, tmp_path: Path) -> None:
     assert status(exchange(home, first, sign(set_target(first, desc, 1), key, boot, 10))) == 200
     first.stop()
     # Reboot: no key line again, a new boot id; the old boot id is refused, the new works.
-    second = start_agent(lan, "board2", PAIRED_CONFIG, state_dir=state, host=_host_of(first))
+    second = start_agent(lan, "board2", PAIRED_CONFIG, state_dir=state, host=first.host)
     assert pairing_key_lines(second.process.output()) == []
     assert boot_id(second) == boot + 1
     desc = description(home, second)
@@ -204,7 +212,7 @@ def test_first_boot_key_rotation_and_reboots(lan: Lan, tmp_path: Path) -> None:
     assert "pairing key for" not in second.process.output()
     second.stop()
     # After another reboot the rotated key is the one in use.
-    third = start_agent(lan, "board3", PAIRED_CONFIG, state_dir=state, host=_host_of(first))
+    third = start_agent(lan, "board3", PAIRED_CONFIG, state_dir=state, host=first.host)
     boot += 1
     assert boot_id(third) == boot
     desc = description(home, third)
