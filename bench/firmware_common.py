@@ -12,21 +12,25 @@ from tests.firmware.e2e import (
     exchange,
     notify_server,
     request,
+    sign,
     soap,
     status,
     url_of,
 )
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, start_agent
+from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, start_agent
 
 __all__ = [
+    "PAIRED_CONFIG",
     "Agent",
     "Host",
     "Lan",
+    "boot_id",
     "description",
     "exchange",
     "notify_server",
     "request",
+    "sign",
     "soap",
     "start_agent",
     "status",

@@ -2,24 +2,30 @@
 HTTP clients, and the smallest `-X heapsize` that survives it (no MemoryError, no 503,
 every request answered), for each way of running the agent (tests/lan/agent.py BUILDS).
 
-    PYTHONPATH=/repo python bench/firmware_heap.py [--each N] [BUILD:HEAP ...]
+    PYTHONPATH=/repo python bench/firmware_heap.py [--paired] [--each N] [BUILD:HEAP ...]
 
 Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 96wK 88wK 80wK. `--each N`:
 each subscriber subscribes to N services only, the button's first (default: all of them).
+`--paired`: the agent in paired mode (a provisioned key); every SUBSCRIBE and SetTarget is
+signed (UG-AUTH) and every NOTIFY carries one. Without it the agent runs `open`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import threading
 
 from bench.firmware_common import (
+    PAIRED_CONFIG,
     Lan,
+    boot_id,
     description,
     exchange,
     notify_server,
     request,
+    sign,
     soap,
     start_agent,
     status,
@@ -29,6 +35,7 @@ SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 ROUNDS = 15
 CLIENTS = 4
 SUBSCRIBERS = 4
+KEY = bytes(range(32))
 
 
 DEFAULT_RUNS = [
@@ -38,19 +45,22 @@ DEFAULT_RUNS = [
 ]
 
 
-def run(build: str, heap: str, each: int | None) -> dict[str, object]:
+def run(build: str, heap: str, each: int | None, paired: bool = False) -> dict[str, object]:
     try:
-        return _run(build, heap, each)
+        return _run(build, heap, each, paired)
     except Exception as err:  # a failed run is a result of the table, not a crash
         why = f"{type(err).__name__}: {str(err)[-200:]}"
         return {"build": build, "heap": heap, "ok": False, "why": why}
 
 
-def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
+def _run(build: str, heap: str, each: int | None, paired: bool) -> dict[str, object]:
     """`each`: how many services each subscriber subscribes to (None: all)."""
     with Lan() as lan:
         try:
-            agent = start_agent(lan, build=build, heap=heap)
+            if paired:
+                agent = start_agent(lan, build=build, heap=heap, config=PAIRED_CONFIG, key=KEY)
+            else:
+                agent = start_agent(lan, build=build, heap=heap)
         except Exception as err:
             return {"build": build, "heap": heap, "ok": False, "why": f"start: {str(err)[-120:]}"}
         # One host per control point, as on a real network (the agent caps connections
@@ -58,6 +68,12 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
         hosts = [lan.add_host(f"cp{i}") for i in range(max(SUBSCRIBERS, CLIENTS))]
         desc = description(hosts[0], agent)
         failures: list[str] = []
+        boot = boot_id(agent)
+        counters = itertools.count(1)  # shared by the clients' threads (GIL: no repeats)
+
+        def signed(data: bytes) -> bytes:
+            return sign(data, KEY, boot, next(counters)) if paired else data
+
         # A control point subscribes to every service it shows: 4 subscribers x every
         # evented service of the board (32 subscriptions with DEFAULT_CONFIG).
         # The button's service first, so the presses below make events with --each too.
@@ -77,7 +93,7 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
                         path,
                         {"NT": "upnp:event", "CALLBACK": f"<http://{hosts[i].ip}:{8200 + i}/>"},
                     )
-                    if status(exchange(hosts[i], agent, sub)) != 200:
+                    if status(exchange(hosts[i], agent, signed(sub))) != 200:
                         failures.append("subscribe " + path)
 
             def client(index: int) -> None:
@@ -87,12 +103,14 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
                             data = request(agent, "GET", "/desc.xml")
                         else:
                             value = (round_ + index) % 2
-                            data = soap(
-                                agent,
-                                desc,
-                                SWITCH,
-                                "SetTarget",
-                                f"<newTargetValue>{value}</newTargetValue>",
+                            data = signed(
+                                soap(
+                                    agent,
+                                    desc,
+                                    SWITCH,
+                                    "SetTarget",
+                                    f"<newTargetValue>{value}</newTargetValue>",
+                                )
                             )
                         code = status(exchange(hosts[index], agent, data))
                         if code != 200:
@@ -120,6 +138,7 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
         return {
             "build": build,
             "heap": heap,
+            "mode": "paired" if paired else "open",
             "ok": alive and not failures,
             "why": "; ".join(failures[:3] + warnings[:2]) or ("" if alive else "MemoryError/exit"),
             "heap_peak": stats["heap_peak"],
@@ -132,6 +151,9 @@ def _run(build: str, heap: str, each: int | None) -> dict[str, object]:
 
 def main() -> None:
     argv = sys.argv[1:]
+    paired = argv[:1] == ["--paired"]
+    if paired:
+        argv = argv[1:]
     each = None
     if argv[:1] == ["--each"]:
         each = int(argv[1])
@@ -139,7 +161,7 @@ def main() -> None:
     smallest: dict[str, str | None] = {}
     for spec in argv or DEFAULT_RUNS:
         build, _, heap = spec.partition(":")
-        result = run(build, heap, each)
+        result = run(build, heap, each, paired)
         print(result, flush=True)
         smallest.setdefault(build, None)
         if result["ok"]:

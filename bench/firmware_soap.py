@@ -2,36 +2,63 @@
 closes after each response), sequential and with 4 concurrent clients, for each way of
 running the agent side by side (rounds alternate between builds; medians are reported).
 
-    PYTHONPATH=/repo python bench/firmware_soap.py [--requests N] [--rounds R] [BUILD[:HEAP] ...]
+    PYTHONPATH=/repo python bench/firmware_soap.py [--paired] [--requests N] [--rounds R]
+        [BUILD[:HEAP] ...]
 
 BUILD is one of tests/lan/agent.py BUILDS (default: frozen-32 frozen source, each at its
-default heap: 64wK, 64wK, 96wK).
+default heap: 64wK, 64wK, 96wK). `--paired`: the agent in paired mode and every request
+authenticated (UG-AUTH, signed as it is sent, so a client's signing time is included):
+the same GetStatus, verified because it carries the header.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import threading
 import time
 
-from bench.firmware_common import Host, Lan, description, exchange, soap, start_agent, status
+from bench.firmware_common import (
+    PAIRED_CONFIG,
+    Host,
+    Lan,
+    boot_id,
+    description,
+    exchange,
+    sign,
+    soap,
+    start_agent,
+    status,
+)
 from tests.lan.agent import BUILDS
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
+KEY = bytes(range(32))
 
 
-def measure(build: str, heap: str, total: int) -> tuple[float, float, int, int]:
+def measure(build: str, heap: str, total: int, paired: bool) -> tuple[float, float, int, int]:
     with Lan() as lan:
-        agent = start_agent(lan, build=build, heap=heap, log_level="warning")
+        if paired:
+            agent = start_agent(
+                lan, build=build, heap=heap, log_level="warning", config=PAIRED_CONFIG, key=KEY
+            )
+        else:
+            agent = start_agent(lan, build=build, heap=heap, log_level="warning")
         pc = lan.add_host("pc")
         desc = description(pc, agent)
-        data = soap(agent, desc, SWITCH, "GetStatus")
+        plain = soap(agent, desc, SWITCH, "GetStatus")
+        boot = boot_id(agent)
+        counters = itertools.count(1)  # shared by the client threads (GIL: no repeats)
+
+        def data() -> bytes:
+            return sign(plain, KEY, boot, next(counters)) if paired else plain
+
         for _ in range(20):  # warm-up
-            exchange(pc, agent, data)
+            exchange(pc, agent, data())
         started = time.perf_counter()
         for _ in range(total):
-            assert status(exchange(pc, agent, data)) == 200
+            assert status(exchange(pc, agent, data())) == 200
         sequential = total / (time.perf_counter() - started)
 
         errors: list[int] = []
@@ -40,7 +67,7 @@ def measure(build: str, heap: str, total: int) -> tuple[float, float, int, int]:
 
         def client(host: Host, count: int) -> None:
             for _ in range(count):
-                code = status(exchange(host, agent, data))
+                code = status(exchange(host, agent, data()))
                 if code != 200:
                     errors.append(code)
 
@@ -56,6 +83,7 @@ def measure(build: str, heap: str, total: int) -> tuple[float, float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--paired", action="store_true")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("builds", nargs="*", default=["frozen-32", "frozen", "source"])
@@ -67,12 +95,13 @@ def main() -> None:
     results: dict[tuple[str, str], list[tuple[float, float, int, int]]] = {run: [] for run in runs}
     for _ in range(args.rounds):
         for build, heap in runs:
-            results[(build, heap)].append(measure(build, heap, args.requests))
+            results[(build, heap)].append(measure(build, heap, args.requests, args.paired))
     for (build, heap), rows in results.items():
         seq = statistics.median(row[0] for row in rows)
         conc = statistics.median(row[1] for row in rows)
         print(
-            f"{build} {heap}: sequential {seq:.0f} req/s, 4 clients {conc:.0f} req/s "
+            f"{build} {heap} {'paired' if args.paired else 'open'}: "
+            f"sequential {seq:.0f} req/s, 4 clients {conc:.0f} req/s "
             f"(median of {len(rows)}; non-200: {sum(row[2] for row in rows)}; "
             f"heap_peak {max(row[3] for row in rows)} B)"
         )

@@ -9,9 +9,10 @@ import random
 import sys
 
 import hal as hal_select
-from upnpguard import FIRMWARE_VERSION, log
+from upnpguard import FIRMWARE_VERSION, auth, log
 from upnpguard.compat import ticks_ms, urandom
-from upnpguard.core import AgentCore
+from upnpguard.core import AgentCore, security_mode
+from upnpguard.devices import ConfigError
 from upnpguard.shell import Shell
 
 
@@ -27,6 +28,27 @@ def _next_boot_id(hal):
     return boot_id
 
 
+def _pairing_key(hal, config):
+    """Paired mode's key: the provisioned one (the state file `key`, base64), else a new
+    one from os.urandom, stored, and shown once on the console for the config flow."""
+    if security_mode(config) != "paired":
+        return None
+    raw = hal.load("key")
+    if raw:
+        try:
+            return auth.parse_key(raw.decode())
+        except (ValueError, UnicodeError):
+            # Never replace a key silently: Home Assistant would be locked out unawares.
+            raise ConfigError("the stored pairing key is not base64 of 32 bytes")
+    secret = urandom(auth.KEY_BYTES)
+    text = auth.format_key(secret)
+    hal.store("key", text.encode())
+    name = config.get("friendly_name") or "UPnP Guard Agent"
+    # The one line that ever shows the key, whatever the log level (never logged again).
+    print("[I] pairing key for " + name + ": " + text)
+    return secret
+
+
 def _random_ms(limit):
     # MX delays need no secrecy: the PRNG spares the entropy source under a flood.
     return random.getrandbits(16) % limit if limit > 0 else 0
@@ -34,6 +56,7 @@ def _random_ms(limit):
 
 async def start(platform, hal, config):
     ip, prefix = await hal.connect(config)
+    key = _pairing_key(hal, config)
     core = AgentCore(
         config,
         hal,
@@ -45,9 +68,12 @@ async def start(platform, hal, config):
         clock=ticks_ms,
         rand_bytes=urandom,
         random_ms=_random_ms,
+        key=key,
+        store_key=lambda text: hal.store("key", text.encode()),
     )
     services = len(core.root.children)
     log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", core.port, "services", services)
+    log.info("security mode", security_mode(config))
     await Shell(core, hal).run()
 
 

@@ -18,13 +18,13 @@
 # flight goes away (the shell cancels that delivery; it still reports notify_done).
 #
 # Request pipeline, in this order: Host (DNS rebinding) -> route (404) -> method (405).
-# Then for GENA: authorize() -> GENA rules. For control: the SOAP body is parsed and its
-# action and arguments are checked against the SCPD *before* authorize(), then
-# authorize(), then the action. A peer that is not allowed thus still learns whether its
-# envelope parses (400) and whether its action and arguments fit (UPnP 401, 402, 600-605)
-# before it would be refused (606): "authenticate before parsing a body" does not hold
-# yet for control requests (the body is bounded: HTTP_BODY_MAX and the XML limits).
-from . import FIRMWARE_VERSION, description, devices, gena, log, servicetypes, soap, ssdp
+# Then, in paired mode, the gate (guard.py): every SUBSCRIBE / renewal / UNSUBSCRIBE, every
+# SOAP action not marked read-only in servicetypes (named by SOAPACTION; the body must
+# name the same one) and every request that carries UG-AUTH is verified on its raw bytes
+# *before* the body is parsed: 401 (429 once a peer spent its failure budget), nothing
+# changes. Then authorize() (a hook for tests), the GENA rules or the SOAP parse, the
+# action. Descriptions, SCPDs and read-only queries without UG-AUTH stay open.
+from . import FIRMWARE_VERSION, description, devices, gena, guard, log, servicetypes, soap, ssdp
 from .compat import hexlify, ticks_diff
 from .http import HttpError, Response
 from .ipv4 import Subnet
@@ -43,6 +43,27 @@ def open_mode_authorize(request, service, kind):
     or a refusal (UPnP 606 for control, 412 for subscriptions).
     """
     return None
+
+
+def security_mode(config):
+    """`paired` unless the config asks for `open` explicitly."""
+    return config.get("security_mode", "paired")
+
+
+def _needs_auth(request, service_type):
+    """Paired mode: everything but a read-only action (as SOAPACTION names it) without an
+    authenticator. A request that carries one is verified even for a query, so Home
+    Assistant can test a key with an authenticated read."""
+    if request.header("ug-auth") is not None:
+        return True
+    try:
+        requested, name = soap.parse_soapaction(request.header("soapaction"))
+    except soap.SoapError:
+        return True
+    if requested != service_type.service_type:
+        return True
+    action = service_type.action(name)
+    return action is None or not action.read_only
 
 
 class AgentCore:
@@ -65,14 +86,19 @@ class AgentCore:
         rand_bytes,
         random_ms,
         authorize=open_mode_authorize,
+        key=None,
+        store_key=None,
     ):
-        mode = config.get("security_mode", "open")
-        if mode != "open":
-            # The paired mode arrives with the authentication issue; refusing to start is
-            # safer than silently running open when the owner asked for paired.
-            raise devices.ConfigError(
-                "security_mode {!r} is not supported by this firmware".format(mode)
-            )
+        """`key`: the board's 32-byte pairing key (paired mode, the default);
+        `store_key(base64 text)` stores a rotated one atomically (raises OSError)."""
+        mode = security_mode(config)
+        self.gate = None
+        if mode == "paired":
+            if key is None:
+                raise devices.ConfigError("paired mode needs the pairing key")
+            self.gate = guard.Gate(key, boot_id, clock, store_key)
+        elif mode != "open":
+            raise devices.ConfigError("security_mode must be paired or open")
         started = clock()
         self.root = devices.build_devices(
             config,
@@ -84,6 +110,9 @@ class AgentCore:
             mode,
         )
         self.udn = self.root.udn
+        for service in self.root.services:
+            if service.type is servicetypes.AGENT_INFO:
+                service.actions["SetKey"] = self._set_key
         self.serial = hexlify(board_id[:6])
         self.ip = ip
         self.port = int(config.get("http_port", DEFAULT_HTTP_PORT))
@@ -120,6 +149,8 @@ class AgentCore:
         self.gena.on_removed = on_notify_cancelled
 
     def handle_request(self, request, peer_ip):
+        if self.gate is not None:
+            self.gate.current = None  # SetKey may use only its own request's freshness
         try:
             response = self._handle(request, peer_ip)
         except HttpError as err:  # a header the rules need appears twice, and the like
@@ -154,8 +185,9 @@ class AgentCore:
         also when it could not even be started."""
         manager = self.gena
         manager.expire()
+        sign = self.gate.event_headers if self.gate is not None else None
         for sub in manager.ready():
-            ip, port, data = manager.take(sub)
+            ip, port, data = manager.take(sub, sign)
             yield sub, ip, port, data
 
     def notify_wanted(self, sub):
@@ -172,7 +204,7 @@ class AgentCore:
     def stats(self):
         manager = self.gena
         responder = self.responder
-        return {
+        out = {
             "subscriptions": len(manager.subscriptions),
             "subscriptions_dropped": manager.dropped,
             "subscriptions_released": manager.released,
@@ -187,6 +219,9 @@ class AgentCore:
             "ssdp_dropped_budget": responder.dropped_budget,
             "ssdp_sources": len(responder.sources),
         }
+        if self.gate is not None:
+            out.update(self.gate.stats())
+        return out
 
     # -- HTTP ---------------------------------------------------------------------------
     def _document(self, path, chunks):
@@ -227,7 +262,17 @@ class AgentCore:
         if kind == "control":
             if method != "POST":
                 return Response(405, [("ALLOW", "POST")])
+            if self.gate is not None and _needs_auth(request, target.type):
+                refused = self.gate.check(request, peer_ip)
+                if refused is not None:
+                    return refused
             return self._control(request, target)
+        if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
+            return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
+        if self.gate is not None:
+            refused = self.gate.check(request, peer_ip)
+            if refused is not None:
+                return refused
         if method == "SUBSCRIBE":
             refusal = self.authorize(request, target, "subscribe")
             if refusal is not None:
@@ -237,12 +282,11 @@ class AgentCore:
             if sub is not None:
                 response.after = self._subscribed(sub)
             return response
-        if method == "UNSUBSCRIBE":
+        else:
             refusal = self.authorize(request, target, "unsubscribe")
             if refusal is not None:
                 return Response(refusal)
-            return Response(self.gena.unsubscribe(request, target, peer_ip)[0])
-        return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
+        return Response(self.gena.unsubscribe(request, target, peer_ip)[0])
 
     def _subscribed(self, sub):
         """The shell calls this once the SUBSCRIBE response is written (True) or could
@@ -259,6 +303,14 @@ class AgentCore:
                 self.gena.release(sub)
 
         return after
+
+    def _set_key(self, args):
+        if self.gate is None:  # open mode has no key to rotate
+            raise UpnpError(servicetypes.ERR_NOT_AUTHORIZED)
+        try:
+            self.gate.rotate(args["NewSealedKey"])
+        except guard.RotationError:
+            raise UpnpError(servicetypes.ERR_ARGUMENT_VALUE_INVALID, "not a sealed key")
 
     def _control(self, request, service):
         service_type = service.type

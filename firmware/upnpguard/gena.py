@@ -247,17 +247,18 @@ class SubscriptionManager:
                 room -= 1
         return out
 
-    def take(self, sub, extra_headers=()):
+    def take(self, sub, sign=None):
         """The next NOTIFY for `sub`: (ip, port, request bytes); marks it in flight, and
         the caller must report `delivered()` for it once it is sent or given up.
 
-        `extra_headers` leaves room for the authenticator of paired mode.
+        `sign(sid, seq, body)`, in paired mode, gives the authenticator's headers.
         """
         names = sub.pending
         body = build_propertyset([(n, sub.service.encoded(n)) for n in names])
         ip, port, path = sub.callbacks[min(sub.failures, len(sub.callbacks) - 1)]
         seq = sub.seq
-        head = build_notify_head(ip, port, path, sub.sid, seq, len(body), extra_headers)
+        extra = sign(sub.sid, seq, body) if sign is not None else ()
+        head = build_notify_head(ip, port, path, sub.sid, seq, len(body), extra)
         data = head + body
         # Only now that nothing can fail (MemoryError) does the event leave `pending`.
         sub.next_seq()

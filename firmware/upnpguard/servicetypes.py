@@ -127,14 +127,18 @@ def decode(var, text):
 # Actions and arguments are namedtuples: on MicroPython a tuple costs a fraction of an
 # instance with an attribute table, and the DCP tables hold ~40 of them.
 Argument = namedtuple("Argument", ("name", "direction", "variable"))
-_Action = namedtuple("Action", ("name", "args_in", "args_out"))
+# `read_only`: a query that changes nothing on the board. In paired mode only these may
+# be called without an authenticator (stock control points still read the agent); every
+# other action must pass auth.Verifier before its body is even parsed (core.py).
+_Action = namedtuple("Action", ("name", "args_in", "args_out", "read_only"))
 
 
-def Action(name, args_in=(), args_out=()):  # noqa: N802 - reads like the type it builds
+def Action(name, args_in=(), args_out=(), read_only=False):  # noqa: N802 - reads like a type
     return _Action(
         name,
         tuple(Argument(a, "in", v) for a, v in args_in),
         tuple(Argument(a, "out", v) for a, v in args_out),
+        read_only,
     )
 
 
@@ -171,8 +175,9 @@ AGENT_INFO = ServiceType(
     [
         StateVariable("FirmwareVersion", "string", ""),
         StateVariable("BootId", "ui4", 0, evented=True),
-        StateVariable("SecurityMode", "string", "open", allowed=("open", "paired")),
+        StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
+        StateVariable("A_ARG_TYPE_SealedKey", "string", "", max_length=64),
     ],
     [
         Action(
@@ -183,7 +188,11 @@ AGENT_INFO = ServiceType(
                 ("SecurityMode", "SecurityMode"),
                 ("Uptime", "Uptime"),
             ),
-        )
+            read_only=True,
+        ),
+        # Key rotation (paired mode): the new key sealed with the current one for this
+        # very request (auth.Key.wrap with its boot id and counter), 64 hex digits.
+        Action("SetKey", args_in=(("NewSealedKey", "A_ARG_TYPE_SealedKey"),)),
     ],
 )
 
@@ -197,8 +206,8 @@ SWITCH_POWER = ServiceType(
     ],
     [
         Action("SetTarget", args_in=(("newTargetValue", "Target"),)),
-        Action("GetTarget", args_out=(("RetTargetValue", "Target"),)),
-        Action("GetStatus", args_out=(("ResultStatus", "Status"),)),
+        Action("GetTarget", args_out=(("RetTargetValue", "Target"),), read_only=True),
+        Action("GetStatus", args_out=(("ResultStatus", "Status"),), read_only=True),
     ],
 )
 
@@ -212,8 +221,16 @@ DIMMING = ServiceType(
     ],
     [
         Action("SetLoadLevelTarget", args_in=(("newLoadlevelTarget", "LoadLevelTarget"),)),
-        Action("GetLoadLevelTarget", args_out=(("retLoadlevelTarget", "LoadLevelTarget"),)),
-        Action("GetLoadLevelStatus", args_out=(("retLoadlevelStatus", "LoadLevelStatus"),)),
+        Action(
+            "GetLoadLevelTarget",
+            args_out=(("retLoadlevelTarget", "LoadLevelTarget"),),
+            read_only=True,
+        ),
+        Action(
+            "GetLoadLevelStatus",
+            args_out=(("retLoadlevelStatus", "LoadLevelStatus"),),
+            read_only=True,
+        ),
     ],
     optional=(
         "SetOnEffectLevel",
@@ -253,7 +270,13 @@ TEMPERATURE_SENSOR = ServiceType(
             moderated=True,
         ),
     ],
-    [Action("GetCurrentTemperature", args_out=(("CurrentTemp", "CurrentTemperature"),))],
+    [
+        Action(
+            "GetCurrentTemperature",
+            args_out=(("CurrentTemp", "CurrentTemperature"),),
+            read_only=True,
+        )
+    ],
     optional=("GetApplication", "SetApplication", "GetName", "SetName"),
 )
 
@@ -266,7 +289,11 @@ HUMIDITY_SENSOR = ServiceType(
             "CurrentHumidity", "ui2", 0, evented=True, minimum=0, maximum=10000, moderated=True
         ),
     ],
-    [Action("GetCurrentHumidity", args_out=(("CurrentHumidity", "CurrentHumidity"),))],
+    [
+        Action(
+            "GetCurrentHumidity", args_out=(("CurrentHumidity", "CurrentHumidity"),), read_only=True
+        )
+    ],
 )
 
 BINARY_INPUT = ServiceType(
@@ -277,7 +304,7 @@ BINARY_INPUT = ServiceType(
         StateVariable("State", "boolean", False, evented=True),
         StateVariable("PressCount", "ui4", 0, evented=True),
     ],
-    [Action("GetState", args_out=(("State", "State"),))],
+    [Action("GetState", args_out=(("State", "State"),), read_only=True)],
 )
 
 ROOT_DEVICE_TYPE = "urn:upnp-guard-org:device:Agent:1"

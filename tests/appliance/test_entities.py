@@ -11,7 +11,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.upnp_guard.appliance.event import MAX_EVENTS_PER_NOTIFY
@@ -28,6 +29,12 @@ from .conftest import (
 )
 
 LIGHT = "light.hall_light"
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's serializer: registry ids and times are left out, as in core."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "socket_enabled")
@@ -52,29 +59,7 @@ async def test_agent_platform_snapshot(  # noqa: PLR0917
 
         ts.return_value = dt_util.parse_datetime("2026-11-25T20:00:00+00:00")
         entry = await setup_device(hass, agent_device)
-    assert platform_snapshot(hass, entity_registry, entry.entry_id) == snapshot
-
-
-def platform_snapshot(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry, entry_id: str
-) -> dict[str, object]:
-    """The stable parts of every entity of an entry: registry facts and state."""
-    result: dict[str, object] = {}
-    for entity in er.async_entries_for_config_entry(entity_registry, entry_id):
-        state = hass.states.get(entity.entity_id)
-        assert state is not None
-        result[entity.entity_id] = {
-            "unique_id": entity.unique_id,
-            "translation_key": entity.translation_key,
-            "original_name": entity.original_name,
-            "device_class": entity.original_device_class,
-            "entity_category": entity.entity_category,
-            "disabled_by": entity.disabled_by,
-            "unit": entity.unit_of_measurement,
-            "state": state.state,
-            "attributes": dict(state.attributes),
-        }
-    return result
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
 @pytest.mark.usefixtures("init_light")

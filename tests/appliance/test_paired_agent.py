@@ -29,8 +29,9 @@ from custom_components.upnp_guard.const import CONF_KEY, DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from custom_components.upnp_guard.paired import FORGED_EVENTS_THRESHOLD, paired_agents
 from custom_components.upnp_guard.transport import device_requester
+from tests.fakes.paired import firmware_auth
 
-from .conftest import SWITCH_POWER, FakeUpnpDevice, entry_for, firmware_auth
+from .conftest import SWITCH_POWER, FakeUpnpDevice, entry_for
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations", "ssdp_hub")
 

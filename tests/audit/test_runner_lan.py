@@ -40,7 +40,7 @@ async def test_passive_audit_exact_findings(
     start_device(libupnp, "libupnp", LIBUPNP_UDN)
     lanhost_proc = start_device(lanhost, "lanhost", LANHOST_UDN)
     start_device(light, "light", LIGHT_UDN)
-    agent = start_agent(lan, "agent")  # this firmware has no paired mode yet: open
+    agent = start_agent(lan, "agent")  # DEFAULT_CONFIG: open mode, an audit finding
     assert await async_setup_component(hass, "ssdp", {})
     await hass.async_block_till_done()
     database = await hass.async_add_executor_job(load_stack_file, shipped_stack_file())

@@ -9,16 +9,21 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import pytest_socket
 
 from tests.lan import SSDP_GROUP, SSDP_PORT, Host, Lan
 from tests.lan.agent import Agent
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
+from upnpguard import auth
 
 IO_TIMEOUT = 15.0
 
@@ -66,6 +71,20 @@ def request(
     if body or method == "POST":
         lines.append(f"CONTENT-LENGTH: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def sign(raw: bytes, key: bytes, boot: int, counter: int) -> bytes:
+    """`raw` (one request as `request` or `soap` builds it) with its UG-AUTH header, as
+    Home Assistant signs for a paired agent (docs/protocol.md)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    method, target, _ = lines[0].split(" ")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().upper()] = value.strip()
+    value = auth.request_header(auth.Key(key), method, target, headers, boot, counter, body)
+    return (head.decode() + f"\r\nUG-AUTH: {value}\r\n\r\n").encode() + body
 
 
 def description(host: Host, agent: Agent) -> str:

@@ -64,10 +64,11 @@ def test_call_action_switches_pin(lan: Lan, agent: Agent) -> None:
 
 
 BUTTON_BOARD = {
+    "security_mode": "open",
     "services": [
         {"kind": "switch", "name": "relay", "pin": 5},
         {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ]
+    ],
 }
 
 

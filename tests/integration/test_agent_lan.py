@@ -37,6 +37,7 @@ WAIT_S = 60.0
 # relay (SwitchPower) + lamp (SwitchPower + Dimming) + doorbell (BinaryInput) = 4.
 CONTROL_CONFIG: dict[str, Any] = {
     "friendly_name": "Garage agent",
+    "security_mode": "open",  # the integration does not sign requests yet
     "services": [
         {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
         {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
@@ -46,6 +47,7 @@ CONTROL_CONFIG: dict[str, Any] = {
 # climate (TemperatureSensor + HumiditySensor) + window (BinaryInput) = 3.
 SENSOR_CONFIG: dict[str, Any] = {
     "friendly_name": "Hall agent",
+    "security_mode": "open",
     "services": [
         {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
         {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
@@ -54,6 +56,7 @@ SENSOR_CONFIG: dict[str, Any] = {
 # One relay: one subscription.
 RELAY_CONFIG: dict[str, Any] = {
     "friendly_name": "Shed agent",
+    "security_mode": "open",
     "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
 }
 PWM_FULL = 65535
@@ -296,7 +299,11 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
 ) -> None:
     """40 presses back to back: the agent coalesces them while a NOTIFY is in flight (so
     PressCount jumps), yet the event entity changes state once per press, in order."""
-    board = {"friendly_name": "Porch agent", "services": [CONTROL_CONFIG["services"][2]]}
+    board = {
+        "friendly_name": "Porch agent",
+        "security_mode": "open",
+        "services": [CONTROL_CONFIG["services"][2]],
+    }
     agent = start_agent(lan, "porch", board)
     entry = await discover_and_add(hass, agent)
     presses: list[int] = []

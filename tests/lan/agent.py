@@ -7,6 +7,12 @@
     agent.pins()                                       # {"5": 1, "18": 32767}: level / PWM duty
     agent.stats()                                      # counters, heap figures
     agent.stop()                                       # orderly: ssdp:byebye, then exit
+    agent.pairing_key                                  # paired mode: the 32-byte key
+
+Paired mode is the firmware's default; DEFAULT_CONFIG asks for `open` explicitly (the
+tests that drive it with stock clients), PAIRED_CONFIG is the same board paired. A paired
+agent's key is the one passed as `key=` (written to the state dir, as the provisioning
+tool does) or the one it printed on its first boot (PAIRING_KEY_LINE).
     agent.kill()                                       # SIGKILL, no byebye
 
 The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent".
@@ -14,6 +20,7 @@ The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent".
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import itertools
@@ -70,6 +77,7 @@ COMMAND_TIMEOUT = 15.0
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "friendly_name": "Test agent",
+    "security_mode": "open",
     "services": [
         {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
         {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
@@ -79,16 +87,45 @@ DEFAULT_CONFIG: dict[str, Any] = {
     ],
 }
 
+PAIRED_CONFIG: dict[str, Any] = {**DEFAULT_CONFIG, "security_mode": "paired"}
+# What the agent prints once, on the first boot without a provisioned key.
+PAIRING_KEY_LINE = re.compile(r"^\[I\] pairing key for (.*): ([A-Za-z0-9+/=]{44})$", re.M)
+
+
+def pairing_key_lines(output: str) -> list[tuple[str, str]]:
+    """(friendly name, base64 key) of every pairing-key line in a console output."""
+    return PAIRING_KEY_LINE.findall(output)
+
 
 class Agent:
     """A running agent and its control channel (stdin commands, `CTL <id> <json>` replies)."""
 
-    def __init__(self, host: Host, process: Process, config: dict[str, Any], port: int) -> None:
+    def __init__(
+        self,
+        host: Host,
+        process: Process,
+        config: dict[str, Any],
+        port: int,
+        key: bytes | None = None,
+    ) -> None:
         self.host = host
         self.process = process
         self.config = config
         self.port = port
+        self._key = key
         self._ids = itertools.count(1)
+
+    @property
+    def pairing_key(self) -> bytes:
+        """The key given to start_agent, else the one the agent printed on this start."""
+        if self._key is not None:
+            return self._key
+        lines = pairing_key_lines(self.process.output())
+        if not lines:
+            raise RuntimeError(
+                "the agent printed no pairing key (open mode, or not its first boot)"
+            )
+        return base64.b64decode(lines[-1][1])
 
     @property
     def ip(self) -> str:
@@ -198,11 +235,13 @@ def start_agent(
     port: int = AGENT_HTTP_PORT,
     log_level: str = "info",
     state_dir: Path | None = None,
+    key: bytes | None = None,
 ) -> Agent:
     """Start the firmware on a (new) LAN host and wait until it has announced itself.
 
     `build` picks the interpreter (BUILDS); `heap` defaults to the build's. Pass the same
     `state_dir` again to simulate a reboot of the same board (same UDNs, BOOTID + 1).
+    `key` provisions a paired agent's 32-byte key in the state dir before it starts.
     """
     spec = BUILDS[build]
     binary = binary_for(build)
@@ -213,6 +252,8 @@ def start_agent(
     config_path.write_text(json.dumps(config))
     state = state_dir or lan.workdir / f"{name}-state"
     state.mkdir(exist_ok=True)
+    if key is not None:
+        (state / "key").write_text(base64.b64encode(key).decode())
     process = host.start(
         binary,
         "-X",
@@ -231,7 +272,7 @@ def start_agent(
         cwd=str(lan.workdir),
     )
     process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
-    return Agent(host, process, config, int(config["http_port"]))
+    return Agent(host, process, config, int(config["http_port"]), key)
 
 
 def boot_id(agent: Agent) -> int:

@@ -1,22 +1,34 @@
-"""Fixtures and helpers for router (IGD) entry tests."""
+"""Fixtures and helpers for router (IGD) entry tests.
+
+Two routers: the real miniupnpd on the simulated LAN (`router`, tests marked `lan`, root
+needed) and the fake IGD of tests/fakes/igd.py behind aioclient_mock (`fake_igd`,
+`init_fake_router`: no LAN, no root).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
+from unittest.mock import patch
 
+import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.upnp_guard.const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
     CONF_LOCATION,
+    CONF_TYPED_HOST,
     CONF_UDN,
     DOMAIN,
     EntryKind,
 )
+from custom_components.upnp_guard.transport import url_host
+from tests.fakes.igd import IGD2, FakeIgd
 from tests.lan import Host, Router
 
 # upnpc -l rows: " 0 TCP  4445->10.1.2.11:445  'desc' '' 3600"
@@ -99,3 +111,67 @@ async def async_setup_router(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     return entry
+
+
+# Home Assistant's address as the fake router's entries see it.
+FAKE_HA_IP = "127.0.0.1"
+
+
+@pytest.fixture
+def fake_igd(aioclient_mock: AiohttpClientMocker) -> FakeIgd:
+    """An IGD:2 router without a LAN (tests/fakes/igd.py)."""
+    return FakeIgd(aioclient_mock)
+
+
+def fake_router_entry(igd: FakeIgd, options: dict[str, Any] | None = None) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Fake router",
+        unique_id=igd.spec.udn,
+        data={
+            CONF_KIND: EntryKind.ROUTER.value,
+            CONF_LOCATION: igd.location,
+            CONF_UDN: igd.spec.udn,
+            CONF_DEVICE_TYPE: IGD2,
+            # The fake lives on loopback, which is no LAN address: as if the user typed it.
+            CONF_TYPED_HOST: url_host(igd.location),
+        },
+        options=options or {},
+    )
+
+
+async def async_setup_fake_router(
+    hass: HomeAssistant, igd: FakeIgd, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    entry = fake_router_entry(igd, options)
+    entry.add_to_hass(hass)
+    # PHACC reports 10.10.10.10 as Home Assistant's address; the notify server must bind
+    # where the fake can reach it.
+    with patch("homeassistant.components.network.async_get_source_ip", return_value=FAKE_HA_IP):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+@pytest.fixture
+async def init_fake_router(
+    hass: HomeAssistant,
+    fake_igd: FakeIgd,
+    socket_enabled: None,
+    enable_custom_integrations: None,
+) -> AsyncGenerator[MockConfigEntry]:
+    """A router entry set up on the fake IGD (unloaded after the test)."""
+    entry = await async_setup_fake_router(hass, fake_igd)
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Snapshot every entity, also those disabled by default (as core's fixture does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=lambda: property(lambda _self: True),
+    ):
+        yield

@@ -32,7 +32,7 @@ from custom_components.upnp_guard.router.const import (
     MAX_EVENTS_PER_REFRESH,
     MAX_POLICY_ISSUES,
 )
-from custom_components.upnp_guard.router.coordinator import (
+from custom_components.upnp_guard.router.issues import (
     owned_missing_issue_id,
     policy_issue_id,
     table_issue_id,

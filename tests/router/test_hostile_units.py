@@ -27,9 +27,10 @@ from custom_components.upnp_guard.const import (
 )
 from custom_components.upnp_guard.lan_text import clean, code, get_logger, log, markdown
 from custom_components.upnp_guard.router.const import MAX_UNREADABLE_ROWS
-from custom_components.upnp_guard.router.coordinator import RouterCoordinator, table_issue_id
-from custom_components.upnp_guard.router.igd import (
-    IgdClient,
+from custom_components.upnp_guard.router.coordinator import RouterCoordinator
+from custom_components.upnp_guard.router.igd import IgdClient
+from custom_components.upnp_guard.router.issues import table_issue_id
+from custom_components.upnp_guard.router.listing import (
     UnreadableListing,
     mapping_from_fields,
     parse_port_listing,

@@ -1,7 +1,7 @@
 """The router's boundary with async-upnp-client, checked against the installed library.
 
 The router reads GetListOfPortMappings' raw answer (a listing that does not parse is then
-read row by row), so `IgdClient._async_request` takes the steps of the library's
+read row by row), so `IgdClient.async_raw_answer` takes the steps of the library's
 `UpnpAction.async_call` one by one through their public names (create_request, the
 service's on_pre_call_action/on_post_call_action hooks, its requester, parse_response).
 These tests fail if a new library version changes what async_call sends or how it
@@ -126,7 +126,7 @@ async def test_the_raw_request_is_what_async_call_sends() -> None:
     requester = RecordingRouter()
     client, action = await _router(requester)
     parsed = await action.async_call(**ARGS)
-    raw = await client._async_request("GetListOfPortMappings", **ARGS)
+    raw = await client.async_raw_answer("GetListOfPortMappings", **ARGS)
     library, ours = requester.requests
     assert ours == library
     assert ours.headers["X-Hook"] == "pre"
@@ -139,7 +139,7 @@ async def test_a_fault_is_raised_as_async_call_raises_it() -> None:
     with pytest.raises(UpnpActionError) as library:
         await action.async_call(**ARGS)
     with pytest.raises(UpnpActionError) as ours:
-        await client._async_request("GetListOfPortMappings", **ARGS)
+        await client.async_raw_answer("GetListOfPortMappings", **ARGS)
     assert ours.value.error_code == library.value.error_code == 730
 
 

@@ -20,7 +20,7 @@ from custom_components.upnp_guard.router.const import (
     UPDATE_INTERVAL,
     UPTIME_SLACK,
 )
-from custom_components.upnp_guard.router.coordinator import router_store
+from custom_components.upnp_guard.router.leases import router_store
 from tests.lan import Host, Lan, Router
 
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings

@@ -10,7 +10,8 @@ from async_upnp_client.exceptions import UpnpActionResponseError, UpnpError
 
 from custom_components.upnp_guard.router import igd as igd_module
 from custom_components.upnp_guard.router.const import MAX_PORT_LISTING_BYTES, MAX_PORT_MAPPINGS
-from custom_components.upnp_guard.router.igd import IgdClient, parse_port_listing
+from custom_components.upnp_guard.router.igd import IgdClient
+from custom_components.upnp_guard.router.listing import parse_port_listing
 from custom_components.upnp_guard.router.models import (
     Origin,
     PortMapping,

@@ -12,10 +12,11 @@ from homeassistant.helpers import device_registry as dr
 
 from ..const import CONF_LOCATION, DOMAIN
 from ..runtime import async_check_identity, async_connect
-from .coordinator import RouterCoordinator, router_store
+from .coordinator import RouterCoordinator
 from .data import RouterConfigEntry, RouterData
 from .events import RouterEvents
 from .igd import IgdClient, NotAnIgd
+from .leases import router_store
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 

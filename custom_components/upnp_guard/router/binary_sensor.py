@@ -43,11 +43,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors the router offers."""
-    coordinator = entry.runtime_data.coordinator
+    data = entry.runtime_data
     async_add_entities(
-        RouterBinarySensor(coordinator, description)
+        RouterBinarySensor(data, description)
         for description in BINARY_SENSORS
-        if description.exists_fn(coordinator.data)
+        if description.exists_fn(data.coordinator.data)
     )
 
 

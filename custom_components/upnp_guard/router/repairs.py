@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_ALLOW_RULES
 from .coordinator import RouterCoordinator
 from .data import loaded_router
+from .issues import RouterIssue, issue_of
 from .models import RemovalResult, key_from_id
 from .policy import AllowRule
 
@@ -109,9 +110,9 @@ class OwnedMissingRepairFlow(RepairsFlow):
         coordinator = _coordinator(self.hass, self._entry_id)
         if coordinator is None:
             return self.async_abort(reason="router_not_loaded")
-        if self._key not in coordinator.owned:
+        if self._key not in coordinator.leases.owned:
             return self.async_abort(reason="router_mapping_not_owned")
-        await coordinator.async_readd_owned(self._key)
+        await coordinator.leases.async_readd(self._key)
         return self.async_create_entry(data={})
 
     async def async_step_forget(
@@ -120,7 +121,7 @@ class OwnedMissingRepairFlow(RepairsFlow):
         coordinator = _coordinator(self.hass, self._entry_id)
         if coordinator is None:
             return self.async_abort(reason="router_not_loaded")
-        await coordinator.async_forget_owned(self._key)
+        coordinator.leases.forget(self._key)
         return self.async_create_entry(data={})
 
 
@@ -129,8 +130,9 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of a router issue."""
     data = data or {}
-    if issue_id.startswith("router_dns_changed_"):
+    issue = issue_of(issue_id)
+    if issue is RouterIssue.DNS_CHANGED:
         return DnsChangedRepairFlow(str(data["entry_id"]), str(data["servers"]))
-    if issue_id.startswith("router_owned_missing_"):
+    if issue is RouterIssue.OWNED_MISSING:
         return OwnedMissingRepairFlow(str(data["entry_id"]), str(data["mapping"]))
     return PortMappingRepairFlow(str(data["entry_id"]), str(data["mapping"]))

@@ -104,11 +104,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the router offers."""
-    coordinator = entry.runtime_data.coordinator
+    data = entry.runtime_data
     async_add_entities(
-        RouterSensor(coordinator, description)
+        RouterSensor(data, description)
         for description in SENSORS
-        if description.exists_fn(coordinator.data)
+        if description.exists_fn(data.coordinator.data)
     )
 
 

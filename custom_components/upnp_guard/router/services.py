@@ -19,11 +19,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service import async_register_admin_service
 
 from ..const import DOMAIN
-from ..transport import TRANSPORT_ERRORS
-from .const import ERR_CONFLICT, ERR_NOT_AUTHORIZED, ERR_ONLY_PERMANENT_LEASES, MAX_LEASE, MIN_LEASE
+from .const import MAX_LEASE, MIN_LEASE
 from .coordinator import RouterCoordinator
 from .data import router_entries
-from .igd import upnp_error_code
+from .errors import router_action
 from .models import OwnedMapping
 
 SERVICE_LIST = "list_port_mappings"
@@ -114,20 +113,6 @@ def _coordinator(hass: HomeAssistant, call: ServiceCall) -> RouterCoordinator:
     return entry.runtime_data.coordinator
 
 
-def _failed(err: Exception) -> HomeAssistantError:
-    code = upnp_error_code(err)
-    key = {
-        ERR_NOT_AUTHORIZED: "router_not_authorized",
-        ERR_CONFLICT: "router_mapping_conflict",
-        ERR_ONLY_PERMANENT_LEASES: "router_only_permanent_leases",
-    }.get(code or 0, "router_action_failed")
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
-
-
 async def _async_list(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call)
     await coordinator.async_refresh()
@@ -140,6 +125,7 @@ async def _async_list(call: ServiceCall) -> ServiceResponse:
     return {"port_mappings": [report.as_dict() for report in coordinator.data.reports]}
 
 
+@router_action
 async def _async_add(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call)
     client = call.data.get(ATTR_INTERNAL_CLIENT, coordinator.ha_ip)
@@ -160,10 +146,7 @@ async def _async_add(call: ServiceCall) -> ServiceResponse:
         description=call.data[ATTR_DESCRIPTION],
         lease_duration=call.data[ATTR_LEASE_DURATION],
     )
-    try:
-        granted = await coordinator.async_add_owned(owned)
-    except TRANSPORT_ERRORS as err:
-        raise _failed(err) from err
+    granted = await coordinator.leases.async_add(owned)
     await coordinator.async_refresh()
     return {
         "external_port": owned.external_port,
@@ -174,13 +157,11 @@ async def _async_add(call: ServiceCall) -> ServiceResponse:
     }
 
 
+@router_action
 async def _async_remove(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call.hass, call)
     key = (call.data[ATTR_REMOTE_HOST], call.data[ATTR_EXTERNAL_PORT], call.data[ATTR_PROTOCOL])
-    try:
-        result = await coordinator.async_remove(key)
-    except TRANSPORT_ERRORS as err:
-        raise _failed(err) from err
+    result = await coordinator.async_remove(key)
     return {"result": result.value}
 
 

@@ -12,6 +12,7 @@ SERIAL = hexlify(BOARD_ID[:6])  # the description's serialNumber
 
 CONFIG = {
     "friendly_name": "Test board",
+    "security_mode": "open",
     "services": [
         {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
         {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18},
@@ -90,7 +91,7 @@ class Rand:
         return bytes([(self.counter * 7 + i) & 0xFF for i in range(count)])
 
 
-def make_agent(config=None, clock=None, authorize=None):
+def make_agent(config=None, clock=None, authorize=None, key=None, store_key=None):
     """The agent core as the board builds it (agent.py), with a fake HAL (`.hal`), a
     clock the test moves (`.clock`), deterministic randomness and an MX delay of half
     the limit."""
@@ -108,6 +109,8 @@ def make_agent(config=None, clock=None, authorize=None):
         rand_bytes=Rand(),
         random_ms=lambda limit: limit // 2,
         authorize=authorize or core.open_mode_authorize,
+        key=key,
+        store_key=store_key,
     )
     agent.hal = hal
     agent.clock = clock

@@ -107,7 +107,7 @@ def test_identity_is_stable_and_config_id_tracks_content():
     assert [d.udn for d in first.root.all_devices()] == [d.udn for d in second.root.all_devices()]
     assert first.config_id == second.config_id
     assert 0 <= first.config_id <= 0xFFFFFF
-    changed = {"services": CONFIG["services"][:2]}
+    changed = {"security_mode": "open", "services": CONFIG["services"][:2]}
     assert make_agent(changed).config_id != first.config_id
     udns = [d.udn for d in first.root.all_devices()]
     assert len(set(udns)) == len(udns)
@@ -139,8 +139,10 @@ def test_bad_configs_are_refused():
             ]
         },
         {"services": "nope"},
-        # Paired mode is not in this firmware: refusing beats running open silently.
+        # Paired mode (the default) without a key: refusing beats running open silently.
         {"security_mode": "paired", "services": []},
+        {"services": []},
+        {"security_mode": "none", "services": []},
     ):
         raises(devices.ConfigError, make_agent, config)
     assert make_agent({"security_mode": "open", "services": []}).udn.startswith("uuid:")
@@ -181,7 +183,9 @@ def test_a_repeated_header_is_answered_400_by_the_pipeline():
 
 
 def test_the_board_config_sets_port_and_callback_rule():
-    agent = make_agent({"http_port": 8080, "services": CONFIG["services"][:1]})
+    agent = make_agent(
+        {"security_mode": "open", "http_port": 8080, "services": CONFIG["services"][:1]}
+    )
     assert agent.location == "http://10.1.2.20:8080/desc.xml"
     # The Host check follows the port: the default one is now another host.
     assert agent.handle_request(request("GET", "/desc.xml"), CLIENT_IP).status == 400
@@ -192,7 +196,11 @@ def test_the_board_config_sets_port_and_callback_rule():
     raw = f"SUBSCRIBE {relay.event_path} HTTP/1.1\r\nHOST: 10.1.2.20:8080\r\nNT: upnp:event\r\n"
     raw += f"CALLBACK: {other}\r\n\r\n"
     assert agent.handle_request(parse(raw.encode()), CLIENT_IP).status == 412
-    config = {"allow_other_callback_hosts": True, "services": CONFIG["services"][:1]}
+    config = {
+        "security_mode": "open",
+        "allow_other_callback_hosts": True,
+        "services": CONFIG["services"][:1],
+    }
     agent = make_agent(config)
     relay = service(agent, "relay", "SwitchPower")
     assert subscribe(agent, relay, callback=other).status == 200

@@ -219,7 +219,7 @@ def test_four_subscribers_to_every_service_of_the_reference_board_fit():
 def test_total_cap_is_503_and_frees_up():
     # Eight sensors = 16 services + AgentInfo: four per service would exceed the total.
     sensors = [{"kind": "sensor", "name": f"s{i}"} for i in range(8)]
-    agent = make_agent({"friendly_name": "Big board", "services": sensors})
+    agent = make_agent({"security_mode": "open", "friendly_name": "Big board", "services": sensors})
     evented = [svc for svc in _all_services(agent) if svc.type.evented()]
     slots = [(svc, f"10.1.2.{40 + i}") for i in range(4) for svc in evented]
     assert len(slots) > limits.GENA_MAX_SUBSCRIPTIONS_TOTAL

@@ -1,0 +1,1 @@
+"""Devices simulated without a LAN (aioclient_mock): appliances, an IGD, SSDP."""

@@ -1,0 +1,126 @@
+"""Repair flows of router issues without a LAN or root, on the fake IGD.
+
+tests/router/test_dns_watch_lan.py and test_hostile_lan.py walk the DNS and owned-mapping
+flows end to end on miniupnpd.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.router.const import CONF_ALLOW_RULES
+from custom_components.upnp_guard.router.issues import owned_missing_issue_id, policy_issue_id
+from tests.fakes.igd import FakeIgd, Row
+
+SMB = Row(4445, "TCP", "10.0.0.11", 445, description="smb")
+OWNED_KEY = ("", 8443, "TCP")
+
+
+async def _start(hass: HomeAssistant, issue_id: str) -> tuple[Any, dict[str, Any]]:
+    assert await async_setup_component(hass, "repairs", {})
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    return manager, dict(result)
+
+
+@pytest.fixture
+async def violation(
+    hass: HomeAssistant, fake_igd: FakeIgd, socket_enabled: None, enable_custom_integrations: None
+) -> MockConfigEntry:
+    from .conftest import async_setup_fake_router  # noqa: PLC0415
+
+    fake_igd.add_row(SMB)
+    return await async_setup_fake_router(hass, fake_igd)
+
+
+async def test_remove_repair_removes_the_mapping_from_the_router(
+    hass: HomeAssistant,
+    fake_igd: FakeIgd,
+    violation: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue_id = policy_issue_id(violation.entry_id, SMB.key)
+    manager, result = await _start(hass, issue_id)
+    assert result["type"] == "menu"
+    assert result["menu_options"] == ["remove", "allow"]
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "remove"}))
+    assert result["type"] == "form"
+    assert fake_igd.rows == [SMB]  # nothing happens before the user confirms
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "create_entry"
+    assert fake_igd.rows == []
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_remove_repair_refused_by_the_router_says_so(
+    hass: HomeAssistant, fake_igd: FakeIgd, violation: MockConfigEntry
+) -> None:
+    fake_igd.refuse["DeletePortMapping"] = 606
+    fake_igd.refuse["DeletePortMappingRange"] = 606
+    manager, result = await _start(hass, policy_issue_id(violation.entry_id, SMB.key))
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "remove"}))
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "abort"
+    assert result["reason"] == "router_removal_refused"
+    assert fake_igd.rows == [SMB]
+
+
+async def test_allow_repair_adds_a_rule_and_clears_the_issue(
+    hass: HomeAssistant,
+    fake_igd: FakeIgd,
+    violation: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue_id = policy_issue_id(violation.entry_id, SMB.key)
+    manager, result = await _start(hass, issue_id)
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "allow"}))
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert violation.options[CONF_ALLOW_RULES] == ["10.0.0.11 4445 TCP"]
+    assert fake_igd.rows == [SMB]  # allowed, not removed
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize("answer", ["readd", "forget"])
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_an_owned_mapping_removed_on_the_router_is_asked_about(
+    hass: HomeAssistant, fake_igd: FakeIgd, issue_registry: ir.IssueRegistry, answer: str
+) -> None:
+    """Gone while the router kept running (its uptime says so): never re-added silently."""
+    from .conftest import async_setup_fake_router  # noqa: PLC0415
+
+    entry = await async_setup_fake_router(hass, fake_igd)
+    await hass.services.async_call(
+        DOMAIN,
+        "add_port_mapping",
+        {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
+        blocking=True,
+    )
+    coordinator = entry.runtime_data.coordinator
+    fake_igd.rows.clear()  # the user removed it in the router's own interface
+    await coordinator.async_refresh()
+    assert fake_igd.rows == []
+    issue_id = owned_missing_issue_id(entry.entry_id, OWNED_KEY)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+    manager, result = await _start(hass, issue_id)
+    assert result["menu_options"] == ["readd", "forget"]
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": answer}))
+    assert result["type"] == "create_entry"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    if answer == "readd":
+        assert [row.key for row in fake_igd.rows] == [OWNED_KEY]
+        assert OWNED_KEY in coordinator.owned
+    else:
+        assert fake_igd.rows == []
+        assert OWNED_KEY not in coordinator.owned
