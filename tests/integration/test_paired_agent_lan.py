@@ -1,0 +1,148 @@
+"""End to end, paired: the real agent (32-bit frozen build, paired by default) and real
+Home Assistant on the simulated LAN. Pairing asks for the key the board printed on its
+first boot (a wrong one is refused), Home Assistant's control and subscriptions are
+signed, an attacker on the LAN can neither switch the relay nor forge an event, and the
+pairing survives a reboot of the board."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import aiohttp
+import pytest
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.notify import notify_server_pool
+from tests.firmware.e2e import description, exchange, soap, status, url_of
+from tests.lan import Host, Lan
+from tests.lan.agent import start_agent
+
+from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
+
+pytestmark = pytest.mark.lan
+
+RELAY_CONFIG: dict[str, Any] = {
+    "friendly_name": "Shed agent",
+    "security_mode": "paired",
+    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
+}
+SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
+
+
+async def _pair_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """The discovery flow of the agent, confirmed: it now asks for the key."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+
+    def confirm() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if progress["step_id"] == "confirm":
+                return dict(progress)
+        return None
+
+    await wait_for(confirm, "SSDP discovery flow for the agent")
+    found = confirm()
+    assert found is not None
+    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    assert result["type"] == "form"
+    assert result["step_id"] == "pair"
+    return dict(result)
+
+
+async def _forged_notify(attacker: Host, url: str, sid: str) -> int:
+    """A NOTIFY from the attacker's address with a known SID (it travels in clear)."""
+    body = (
+        '<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">'
+        "<e:property><Status>1</Status></e:property></e:propertyset>"
+    )
+    headers = {"NT": "upnp:event", "NTS": "upnp:propchange", "SID": sid, "SEQ": "99"}
+    headers["UG-AUTH"] = "1 1 " + "0" * 64
+
+    async def send() -> int:
+        connector = aiohttp.TCPConnector(local_addr=(attacker.ip, 0))
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            session.request("NOTIFY", url, headers=headers, data=body) as response,
+        ):
+            return response.status
+
+    with attacker.entered():
+        return await send()
+
+
+async def test_pairing_signed_control_refused_attacks_and_reboot(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    key = base64.b64encode(agent.pairing_key).decode()  # the board's one console line
+    attacker = lan.add_host("attacker")
+
+    result = await _pair_flow(hass)
+    wrong = base64.b64encode(bytes(32)).decode()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": wrong})
+    assert result["errors"] == {"base": "wrong_key"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": "nope"})
+    assert result["errors"] == {"base": "invalid_key"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    assert connection.push  # signed SUBSCRIBE accepted
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+
+    # Home Assistant's signed control works; the event comes back and verifies.
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on by event")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    # The attacker's unsigned SetTarget is refused; the pin does not move.
+    def attack() -> bytes:
+        desc = description(attacker, agent)
+        assert url_of(desc, "controlURL", "SwitchPower")
+        return exchange(
+            attacker,
+            agent,
+            soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>0</newTargetValue>"),
+        )
+
+    assert status(await in_thread(attack)) == 401
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    # A forged NOTIFY for our SID from the attacker changes nothing.
+    sid = next(iter(connection.subscriptions))
+    callback = notify_server_pool(hass).server_for(ha_host.ip)
+    assert callback is not None
+    assert await _forged_notify(attacker, callback.callback_url, sid) == 412
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay off by event")
+    assert await _forged_notify(attacker, callback.callback_url, sid) == 412
+    assert state_of(hass, "switch.relay") == STATE_OFF
+
+    # The board reboots (new BOOTID): the entry follows and stays paired.
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the reboot")
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
