@@ -194,7 +194,9 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
     (lan.workdir / "router-miniupnpd.leases").unlink(missing_ok=True)
     # Uptime of the daemon, not of the (never rebooted) test machine.
     await _executor(hass, lambda: router.start_miniupnpd(extra_options={"system_uptime": "no"}))
-    assert await _executor(hass, upnpc_mappings, other, router) == []
+    # No check that the table is empty here: the restarted daemon's announcements may
+    # already have made Home Assistant re-add ours (CI saw it); the rules and the lease
+    # file are gone, so the mappings below were re-added.
     async_fire_time_changed(hass, dt_util.utcnow() + UPDATE_INTERVAL + timedelta(seconds=1))
     # The poll runs as a background task, possibly queued behind an event-driven refresh.
     await hass.async_block_till_done(wait_background_tasks=True)
