@@ -31,7 +31,6 @@ connections would otherwise hold sockets and memory for as long as it likes.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -60,10 +59,11 @@ from .const import (
     NOTIFY_CONNECTIONS_MAX,
     NOTIFY_CONNECTIONS_PER_PEER,
 )
+from .lan_text import get_logger
 from .paired import PairedAgents, RoutingRequester, paired_agents
 from .transport import TRANSPORT_ERRORS, device_requester, ip_literal, url_host
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = get_logger(__name__)
 
 # Subscribing, renewing or cancelling fails as any request does, or with KeyError when the
 # event handler no longer knows the SID (both kinds: appliance/connection.py, router/events.py).

@@ -21,7 +21,6 @@ counters diagnostics report.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any, Final, override
@@ -49,8 +48,9 @@ from .const import (
     MAX_DESCRIPTION_BYTES,
     REFUSED_ADDRESSES,
 )
+from .lan_text import get_logger
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = get_logger(__name__)
 
 _LAN: Final = tuple(ip_network(network) for network in LAN_NETWORKS)
 _REFUSED: Final = frozenset(ip_address(address) for address in REFUSED_ADDRESSES)

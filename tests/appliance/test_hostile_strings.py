@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from markdown_it import MarkdownIt
@@ -15,7 +16,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.upnp_guard.appliance.connection import open_mode_issue_id
 from custom_components.upnp_guard.appliance.const import AGENT_INFO, MAX_GENERIC_SENSORS
-from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.const import DOMAIN, MAX_LAN_TEXT
 
 from .conftest import FakeUpnpDevice, ServiceSpec, agent, dimmable_light, setup_device
 
@@ -72,4 +73,31 @@ async def test_generic_sensors_per_entry_are_capped(
     assert f"more than {MAX_GENERIC_SENSORS} evented numeric variables" in caplog.text
     # The device itself keeps working.
     assert hass.states.get("light.hall_light") is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("ssdp_hub", "socket_enabled", "enable_custom_integrations")
+async def test_a_hostile_name_in_the_not_responding_error_is_cleaned_and_bounded(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    spec = dimmable_light()
+    spec.friendly_name = "Hall\nlight\u202e\t" + "!" * 2000  # XML allows these
+    device = FakeUpnpDevice(aioclient_mock, spec)
+    entry = await setup_device(hass, device)
+    (light,) = [
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.domain == Platform.LIGHT
+    ]
+    device.offline = True
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call("light", "turn_on", {"entity_id": light}, blocking=True)
+    assert raised.value.translation_key == "device_not_responding"
+    name = (raised.value.translation_placeholders or {})["name"]
+    assert name.startswith("Hall light")
+    assert "\n" not in name
+    assert "\u202e" not in name
+    assert len(name) <= MAX_LAN_TEXT
+    # The entry keeps working once the device answers again.
+    device.offline = False
     await hass.config_entries.async_unload(entry.entry_id)

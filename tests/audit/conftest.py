@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from custom_components.upnp_guard.audit.runner import AuditReport, AuditRunner
 from tests.lan import Host, Process
 
 DEVICE_SCRIPT = Path(__file__).with_name("lan_audit_device.py")
@@ -28,3 +29,12 @@ async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT
         while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
     assert check(), what
+
+
+async def run_until_seen(runner: AuditRunner, addresses: set[str]) -> AuditReport:
+    """Audit runs (each one search) until every address is in the inventory (bounded)."""
+    for _ in range(5):
+        report = await runner.async_run()
+        if addresses <= {device["address"] for device in report.devices}:
+            return report
+    raise AssertionError(f"not all of {addresses} answered: {report.devices}")

@@ -8,27 +8,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from custom_components.upnp_guard.audit.const import CheckId
-from custom_components.upnp_guard.audit.runner import AuditReport, AuditRunner
+from custom_components.upnp_guard.audit.runner import AuditRunner
 from custom_components.upnp_guard.audit.stacks import load_stack_file, shipped_stack_file
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
 
-from .conftest import start_device
+from .conftest import run_until_seen, start_device
 
 pytestmark = pytest.mark.lan
 
 LIBUPNP_UDN = "uuid:00000000-0000-4000-8000-0000000a0001"
 LANHOST_UDN = "uuid:00000000-0000-4000-8000-0000000a0002"
 LIGHT_UDN = "uuid:00000000-0000-4000-8000-0000000a0003"
-
-
-async def run_until_seen(runner: AuditRunner, addresses: set[str]) -> AuditReport:
-    """Audit runs (each one search) until every address is in the inventory (bounded)."""
-    for _ in range(5):
-        report = await runner.async_run()
-        if addresses <= {device["address"] for device in report.devices}:
-            return report
-    raise AssertionError(f"not all of {addresses} answered: {report.devices}")
 
 
 async def test_passive_audit_exact_findings(

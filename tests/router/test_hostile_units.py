@@ -7,11 +7,12 @@ pin down each parser decision and each sink's answer.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientConnectionError
-from async_upnp_client.exceptions import UpnpActionResponseError
+from async_upnp_client.exceptions import UpnpActionError, UpnpActionResponseError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from markdown_it import MarkdownIt
@@ -28,6 +29,7 @@ from custom_components.upnp_guard.const import (
 from custom_components.upnp_guard.lan_text import clean, code, get_logger, log, markdown
 from custom_components.upnp_guard.router.const import MAX_UNREADABLE_ROWS
 from custom_components.upnp_guard.router.coordinator import RouterCoordinator
+from custom_components.upnp_guard.router.errors import action_failed
 from custom_components.upnp_guard.router.igd import IgdClient
 from custom_components.upnp_guard.router.issues import table_issue_id
 from custom_components.upnp_guard.router.listing import (
@@ -382,3 +384,26 @@ async def test_an_unreadable_table_is_an_error_repair_never_a_silent_failure(
     assert not coordinator.last_update_success
     assert registry.async_get_issue(DOMAIN, issue_id) is None
     await coordinator.async_shutdown()
+
+
+def test_a_refused_actions_fault_text_reaches_the_error_cleaned_and_bounded() -> None:
+    """The router's fault description is LAN text: no control characters, bounded."""
+    hostile = "refused\n\x1b[31mcall +1 555 now\u202e" + "x" * 5000
+    err = UpnpActionError(error_code=606, error_desc=hostile)
+    shown = action_failed(err).translation_placeholders["error"]
+    assert "\n" not in shown
+    assert "\x1b" not in shown
+    assert "\u202e" not in shown
+    assert len(shown) <= MAX_LAN_TEXT
+    assert shown.startswith("Received UPnP error 606 (refused")
+
+
+def test_every_module_logs_through_the_lan_text_filter() -> None:
+    """Log arguments often carry LAN text: no module bypasses lan_text.get_logger."""
+    package = Path(__file__).resolve().parents[2] / "custom_components" / "upnp_guard"
+    bypassing = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "lan_text.py" and "getLogger(" in path.read_text()
+    ]
+    assert bypassing == []

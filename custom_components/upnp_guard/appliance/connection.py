@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from ..const import (
     RESUBSCRIBE_MIN_INTERVAL_S,
     SUBSCRIPTION_TIMEOUT_S,
 )
-from ..lan_text import log, markdown
+from ..lan_text import get_logger, log, markdown
 from ..location import announcement_source, is_from_device
 from ..notify import GENA_ERRORS, notify_server_pool
 from ..paired import PairedAgent
@@ -72,7 +71,7 @@ from .const import (
 )
 from .description import async_load_appliance
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = get_logger(__name__)
 
 type StateListener = Callable[[UpnpService, bool], None]
 """Called with the service whose state changed and whether the change is a resync

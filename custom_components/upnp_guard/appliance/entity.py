@@ -18,6 +18,7 @@ from homeassistant.helpers.device_registry import CONNECTION_UPNP, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from ..const import DOMAIN
+from ..lan_text import clean
 from ..transport import TRANSPORT_ERRORS
 from .connection import ApplianceConnection
 
@@ -171,5 +172,5 @@ async def async_call_action(
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="device_not_responding",
-            translation_placeholders={"name": connection.device.friendly_name},
+            translation_placeholders={"name": clean(connection.device.friendly_name)},
         ) from err

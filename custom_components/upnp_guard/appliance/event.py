@@ -12,7 +12,6 @@ device rebooted) re-bases too.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from async_upnp_client.client import UpnpDevice, UpnpService
@@ -20,11 +19,12 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..lan_text import get_logger
 from .connection import ApplianceConfigEntry, ApplianceConnection
 from .const import BINARY_INPUT
 from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = get_logger(__name__)
 
 EVENT_PRESS = "press"
 # A burst of presses between two events still fires once per press, up to this bound

@@ -54,7 +54,7 @@ def action_failed(err: Exception) -> HomeAssistantError:
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=_ACTION_ERRORS.get(upnp_error_code(err) or 0, "router_action_failed"),
-        translation_placeholders={"error": str(err)},
+        translation_placeholders={"error": clean(err)},  # the router's fault text
     )
 
 

@@ -13,7 +13,6 @@ The notify server is the one appliance entries use, shared per local address
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,11 +28,12 @@ from ..const import (
     SUBSCRIPTION_RENEW_FRACTION,
     SUBSCRIPTION_TIMEOUT_S,
 )
+from ..lan_text import get_logger
 from ..notify import GENA_ERRORS, notify_server_pool
 from .coordinator import RouterCoordinator
 from .igd import IgdClient
 
-_LOGGER = logging.getLogger(__name__)
+_LOGGER = get_logger(__name__)
 
 SUBSCRIPTION_TIMEOUT = timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
 
