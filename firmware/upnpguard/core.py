@@ -113,6 +113,7 @@ class AgentCore:
         for service in self.root.services:
             if service.type is servicetypes.AGENT_INFO:
                 service.actions["SetKey"] = self._set_key
+                service.actions["GetInfo"] = self._info_reader(service)
         self.serial = hexlify(board_id[:6])
         self.ip = ip
         self.port = int(config.get("http_port", DEFAULT_HTTP_PORT))
@@ -303,6 +304,15 @@ class AgentCore:
                 self.gena.release(sub)
 
         return after
+
+    def _info_reader(self, service):
+        read = service.actions["GetInfo"]
+
+        def get_info(args):
+            service.values["AuthFailures"] = self.gate.failures if self.gate is not None else 0
+            return read(args)
+
+        return get_info
 
     def _set_key(self, args):
         if self.gate is None:  # open mode has no key to rotate

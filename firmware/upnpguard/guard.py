@@ -35,6 +35,9 @@ class Gate:
         self._store_key = store_key  # store_key(base64 text), atomic; raises OSError
         self.refused = {}  # reason (auth.MISSING, ...) -> count
         self.rate_limited = 0
+        # Refusals that were not Home Assistant's retry path (missing, malformed or wrong
+        # authenticators, rate-limited peers): AgentInfo's AuthFailures.
+        self.failures = 0
         self._peers = {}  # ip -> [failures, ms of the first one]
         self.current = None  # (boot id, counter) of the request that passed last
 
@@ -48,6 +51,7 @@ class Gate:
             entry = None
         if entry is not None and entry[0] >= _PEER_FAILURES:
             self.rate_limited += 1
+            self.failures += 1
             return Response(429, [("RETRY-AFTER", _RETRY_AFTER)])
         headers = {}
         for name in auth.SIGNED_HEADERS:
@@ -67,6 +71,7 @@ class Gate:
             return Response(401, [(BOOT_HEADER, str(self.boot_id))])
         if reason == auth.REPLAYED:
             return Response(401, [(auth.LAST_HEADER, str(verifier.highest))])
+        self.failures += 1
         self._failed(peer_ip, entry, now)
         return Response(401)
 

@@ -177,6 +177,8 @@ AGENT_INFO = ServiceType(
         StateVariable("BootId", "ui4", 0, evented=True),
         StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
+        # Paired mode: requests refused as unauthenticated since boot (the audit reads it).
+        StateVariable("AuthFailures", "ui4", 0),
         StateVariable("A_ARG_TYPE_SealedKey", "string", "", max_length=64),
     ],
     [
@@ -187,6 +189,7 @@ AGENT_INFO = ServiceType(
                 ("BootId", "BootId"),
                 ("SecurityMode", "SecurityMode"),
                 ("Uptime", "Uptime"),
+                ("AuthFailures", "AuthFailures"),
             ),
             read_only=True,
         ),

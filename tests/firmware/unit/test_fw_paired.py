@@ -6,6 +6,7 @@ from upnpguard import auth
 from corehelpers import (
     CLIENT_IP,
     CONFIG,
+    body_text,
     call,
     fault_code,
     header,
@@ -190,6 +191,26 @@ def test_a_peer_over_its_failure_budget_gets_429_for_a_while():
     assert other.status == 401
     agent.clock.advance(60000)
     assert signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")]).status == 200
+
+
+def _auth_failures(agent):
+    text = body_text(call(agent, _info(agent), "GetInfo"))
+    return int(text.split("<AuthFailures>")[1].split("<")[0])
+
+
+def test_get_info_counts_refusals_but_not_the_retry_path():
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    assert _auth_failures(agent) == 0
+    call(agent, relay, "SetTarget", [("newTargetValue", "1")])  # no authenticator
+    signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET))
+    # Home Assistant's own retry path (stale boot id, used counter) is not a failure.
+    signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(boot_id=BOOT_ID - 1))
+    assert _auth_failures(agent) == 2
+    for _ in range(4):  # over the budget: the 429s count too
+        call(agent, relay, "SetTarget", [("newTargetValue", "1")])
+    assert _auth_failures(agent) == 6
+    assert agent.hal.pins[5].level == 0
 
 
 def test_failure_memory_is_bounded():
