@@ -87,7 +87,6 @@ def read_request(data: bytes, cut: int | None = None) -> tuple[Any, ...]:
                 headers = {name: request.header(name) for name in ("host", "content-length")}
                 return ("request", request.method, request.target, headers, request.body)
     except http.HttpError as err:
-        assert err.status in {400, 411, 413, 431}, err.status
         return ("refused", err.status)
     return ("incomplete",)
 
@@ -99,6 +98,7 @@ def read_request(data: bytes, cut: int | None = None) -> tuple[Any, ...]:
 @example(b"POST / HTTP/1.1\r\nCONTENT-LENGTH: 99999999999\r\n\r\n")
 def test_http_parser_same_answer_whole_or_split_anywhere(data: bytes) -> None:
     whole = read_request(data)
+    assert whole[0] != "refused" or whole[1] in {400, 411, 413, 431}, whole
     for cut in range(1, len(data)):
         assert read_request(data, cut) == whole, cut
     if whole[0] == "request":
@@ -146,7 +146,7 @@ def test_soap_parses_or_raises_a_soap_or_upnp_error(body: bytes, soapaction: str
 def test_the_valid_soap_body_parses() -> None:
     action, args = soap.parse_request(VALID_BODY, SWITCH, SOAPACTION)
     assert action.name == "SetTarget"
-    assert args == {"newTargetValue": True} or args == {"newTargetValue": 1}
+    assert args["newTargetValue"] == 1  # (True == 1: the boolean decodes either way)
 
 
 @SETTINGS
