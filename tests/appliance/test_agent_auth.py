@@ -26,6 +26,7 @@ from custom_components.upnp_guard.agent_auth import (
     event_message,
     format_key,
     parse_key,
+    proves_key,
     request_message,
 )
 
@@ -159,6 +160,64 @@ async def test_a_wrong_key_is_refused_without_retry() -> None:
     assert (await wrong.async_http_request(soap_request())).status_code == 401
     assert len(agent.seen) == 1
     assert wrong.refusals == 1
+
+
+def carried(request: HttpRequest) -> tuple[int, int]:
+    """(boot id, counter) of a signed request's UG-AUTH."""
+    parsed = firmware_auth.parse_header(request.headers[AUTH_HEADER])
+    assert parsed is not None
+    return parsed[0], parsed[1]
+
+
+async def test_a_reserved_freshness_is_carried_exactly_once() -> None:
+    agent = Agent()
+    boot = Boot(7)
+    requester = SigningRequester(agent, KEY, boot.get, boot.learn)
+    other = SigningRequester(agent, KEY, boot.get, boot.learn, Counter(lambda: 10**21))
+    reservation = requester.reserve()
+    assert reservation.boot_id == 7
+    # Reserved counters are the requester's own: the next plain request gets another.
+    assert (await requester.async_http_request(soap_request())).status_code == 200
+    assert carried(agent.seen[-1])[1] > reservation.counter
+    with requester.carrying(reservation):
+        # The first request of this one carries the reservation (accepted: in the window).
+        assert (await requester.async_http_request(soap_request("<a/>"))).status_code == 200
+        assert carried(agent.seen[-1]) == (reservation.boot_id, reservation.counter)
+        # Another requester in the same task signs as usual.
+        assert (await other.async_http_request(soap_request())).status_code == 200
+        assert carried(agent.seen[-1]) == (7, 10**15)
+        # A second one in the same block would be a replay: it gets a counter of its own.
+        await requester.async_http_request(soap_request("<b/>"))
+        assert carried(agent.seen[-1])[1] not in (reservation.counter, 10**15)
+    assert reservation.used
+    assert not reservation.stale
+
+
+async def test_a_reserved_request_is_not_retried_with_other_freshness() -> None:
+    agent = Agent(boot_id=8)  # rebooted since: the reservation's boot id is stale
+    boot = Boot(7)
+    requester = SigningRequester(agent, KEY, boot.get, boot.learn)
+    reservation = requester.reserve()
+    with requester.carrying(reservation):
+        response = await requester.async_http_request(soap_request())
+    assert response.status_code == 401
+    assert proves_key(response.headers)
+    assert len(agent.seen) == 1  # not resent: what it carried is bound to the reservation
+    assert reservation.stale
+    assert boot.value == 8  # learned: the next reservation is right
+    again = requester.reserve()
+    assert again.boot_id == 8
+    with requester.carrying(again):
+        assert (await requester.async_http_request(soap_request())).status_code == 200
+    assert carried(agent.seen[-1]) == (8, again.counter)
+    # A wrong key's refusal proves nothing and leaves the reservation not stale.
+    wrong = SigningRequester(agent, AgentKey(bytes(32)), boot.get, boot.learn)
+    reservation = wrong.reserve()
+    with wrong.carrying(reservation):
+        response = await wrong.async_http_request(soap_request())
+    assert response.status_code == 401
+    assert not proves_key(response.headers)
+    assert not reservation.stale
 
 
 def firmware_event(sid: str, seq: int, body: bytes, boot_id: int = 7) -> Mapping[str, str]:

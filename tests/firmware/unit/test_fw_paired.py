@@ -124,7 +124,9 @@ def test_every_401_names_the_scheme_in_www_authenticate():
     relay = service(agent, "relay", "SwitchPower")
     signer = Signer()
     missing = call(agent, relay, "SetTarget", [("newTargetValue", "1")])
-    wrong_key = signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET))
+    wrong_key = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET)
+    )
     wrong_boot = signed_call(
         agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(boot_id=BOOT_ID - 1)
     )

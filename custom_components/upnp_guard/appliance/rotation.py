@@ -1,0 +1,143 @@
+"""Key rotation of a paired agent, from its entry's options flow (docs/protocol.md, "Key
+rotation"; docs/pairing in the README).
+
+A fresh 32-byte key from `secrets.token_bytes`, sealed with the current key and bound to
+the boot id and counter that the signed SetKey request will carry: they are reserved on
+the entry's `SigningRequester` first, and the request is sent inside
+`carrying(reservation)` through async-upnp-client on the entry's own device (so through
+its `PairedAgent`, the signing requester and the guarded transport, like every other
+request to it). A refusal that proves the key (another boot id, a used counter: the
+requester has learned the right ones) is tried once more with a new reservation and a
+new seal.
+
+On 200 the live connection signs and verifies with the new key at once and the entry's
+data keeps it: no reload (subscriptions stay; their next renewal is signed with the new
+key). A transport error leaves it unclear whether the agent took the key (the answer may
+have been lost): a signed read with the new key decides. Anything else leaves the old
+key stored and in use; the agent still accepts it (SetKey changes nothing unless it
+answers 200).
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from typing import Any
+
+import probatio as vol
+from aiohttp import ClientError
+from async_upnp_client.client import UpnpDevice
+from async_upnp_client.exceptions import UpnpError, UpnpResponseError
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.core import HomeAssistant
+
+from ..agent_auth import KEY_BYTES, UNAUTHORIZED, AgentKey, format_key
+from ..const import CONF_KEY, CONF_LOCATION
+from ..lan_text import markdown
+from ..paired import PairedAgent
+from .connection import ApplianceConfigEntry
+from .const import AGENT_INFO
+from .pairing import KeyCheck, async_check_key
+
+SET_KEY = "SetKey"
+SEALED_KEY_ARG = "NewSealedKey"
+# One more try after a refusal that proves the key (the agent rebooted since, or our
+# counter fell behind): a second one would mean something else is wrong.
+ATTEMPTS = 2
+
+
+class Rotation(StrEnum):
+    """The outcome of a rotation; the failures are the options flow's error keys."""
+
+    ROTATED = "rotated"
+    REFUSED = "rotate_refused"
+    UNREACHABLE = "cannot_connect"
+
+
+async def _async_send(agent: PairedAgent, device: UpnpDevice, new: bytes) -> Rotation | None:
+    """SetKey with `new` sealed to its own request; None: refused with a proven key,
+    the requester has learned the freshness to use (try again)."""
+    info = device.find_service(AGENT_INFO)
+    if info is None or not info.has_action(SET_KEY):
+        return Rotation.REFUSED
+    requester = agent.requester
+    reservation = requester.reserve()
+    sealed = requester.key.seal(new, reservation.boot_id, reservation.counter)
+    try:
+        with requester.carrying(reservation):
+            await info.action(SET_KEY).async_call(**{SEALED_KEY_ARG: sealed.hex()})
+    except UpnpResponseError as err:
+        # An answer: 401 (not this key, or stale freshness), or a UPnP fault (the agent
+        # could not store the key, or it is in open mode). Either way it kept its key.
+        if err.status == UNAUTHORIZED and reservation.stale:
+            return None
+        return Rotation.REFUSED
+    except UpnpError, ClientError, OSError, TimeoutError:
+        return Rotation.UNREACHABLE
+    return Rotation.ROTATED
+
+
+async def async_rotate_key(
+    hass: HomeAssistant, entry: ApplianceConfigEntry, new: bytes
+) -> Rotation:
+    """Install `new` on the entry's loaded paired agent (module docstring)."""
+    connection = entry.runtime_data
+    agent = connection.paired
+    assert agent is not None
+    answer: Rotation | None = None
+    agent.rotating = True
+    try:
+        for _ in range(ATTEMPTS):
+            answer = await _async_send(agent, connection.device, new)
+            if answer is not None:
+                break
+        if answer is Rotation.UNREACHABLE:
+            # Did the request get there and only the answer get lost?
+            check = await async_check_key(
+                hass, entry.data[CONF_LOCATION], AgentKey(new), agent.requester.boot_id
+            )
+            if check is KeyCheck.ACCEPTED:
+                answer = Rotation.ROTATED
+    finally:
+        agent.rotating = False
+    if answer is not Rotation.ROTATED:
+        return answer or Rotation.REFUSED
+    agent.use_key(AgentKey(new))
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_KEY: format_key(new)})
+    return Rotation.ROTATED
+
+
+class AgentOptionsFlow(OptionsFlow):
+    """A paired agent's options: install a new key (the only one there is)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self.async_step_rotate_key()
+
+    async def async_step_rotate_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, rotate, and show the new key once (in the result's description)."""
+        entry: ApplianceConfigEntry = self.config_entry
+        name = markdown(entry.title)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if entry.state is not ConfigEntryState.LOADED or entry.runtime_data.paired is None:
+                return self.async_abort(reason="agent_not_loaded")
+            new = secrets.token_bytes(KEY_BYTES)
+            answer = await async_rotate_key(self.hass, entry, new)
+            if answer is Rotation.ROTATED:
+                return self.async_create_entry(
+                    data=dict(entry.options),
+                    description="key_rotated",
+                    description_placeholders={"name": name, "key": format_key(new)},
+                )
+            if answer is Rotation.REFUSED:
+                errors["base"] = "rotate_refused"
+            else:
+                errors["base"] = "cannot_connect"
+        return self.async_show_form(
+            step_id="rotate_key",
+            data_schema=vol.Schema({}),
+            description_placeholders={"name": name},
+            errors=errors,
+        )
