@@ -152,6 +152,21 @@ async def test_a_failed_rotation_keeps_the_old_key_working(
     assert agent_device.paired.key_base64 == entry.data[CONF_KEY] != KEY
 
 
+async def test_a_lost_answer_is_settled_by_a_read_with_the_new_key(
+    hass: HomeAssistant, agent_device: FakeUpnpDevice
+) -> None:
+    entry = await setup_paired(hass, agent_device)
+    agent_device.lose_set_key_answer = True
+    result = await rotate(hass, entry.entry_id)
+    # The agent took the key; a signed GetInfo with it proved so: done, not an error.
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert agent_device.paired is not None
+    assert agent_device.paired.key_base64 == entry.data[CONF_KEY] != KEY
+    await switch(hass, "turn_on")
+    assert relay(agent_device).values["Target"] == "1"
+    assert reauth_flows(hass) == []
+
+
 async def test_only_paired_agents_offer_rotation(
     hass: HomeAssistant, agent_device: FakeUpnpDevice
 ) -> None:

@@ -159,6 +159,8 @@ class FakeUpnpDevice:
         self.paired: PairedCheck | None = None  # pair(): UG-AUTH required
         # A man in the middle flips a digit of SetKey's sealed key on its way in.
         self.tamper_seal = False
+        # SetKey is carried out but its answer is lost on the way back.
+        self.lose_set_key_answer = False
         self._index(spec, "d")
         mocker.get(self.location, side_effect=self._description)
         for state in self.services.values():
@@ -226,7 +228,13 @@ class FakeUpnpDevice:
         try:
             # A real device takes a moment to answer: let other requests start meanwhile.
             await asyncio.sleep(0)
-            return self._answer_soap(method, url, data, headers)
+            answer = self._answer_soap(method, url, data, headers)
+            soap_action = {str(k).upper(): str(v) for k, v in (headers or {}).items()}.get(
+                "SOAPACTION", ""
+            )
+            if self.lose_set_key_answer and "#SetKey" in soap_action:
+                raise_connection_error()  # done, but the answer never arrives
+            return answer
         finally:
             self.soap_in_flight -= 1
 

@@ -15,7 +15,11 @@ data keeps it: no reload (subscriptions stay; their next renewal is signed with 
 key). A transport error leaves it unclear whether the agent took the key (the answer may
 have been lost): a signed read with the new key decides. Anything else leaves the old
 key stored and in use; the agent still accepts it (SetKey changes nothing unless it
-answers 200).
+answers 200). A plain 401 is just as unclear: the transport resends a request whose
+connection broke (transport.py), and if the agent took the first copy it checks the
+second against the new key and refuses it; the read with the new key decides there too.
+(A 401 naming the boot id or the last counter is not unclear: the agent checked our MAC
+with the old key, so it still holds that one.)
 """
 
 from __future__ import annotations
@@ -54,12 +58,15 @@ class Rotation(StrEnum):
     UNREACHABLE = "cannot_connect"
 
 
-async def _async_send(agent: PairedAgent, device: UpnpDevice, new: bytes) -> Rotation | None:
-    """SetKey with `new` sealed to its own request; None: refused with a proven key,
-    the requester has learned the freshness to use (try again)."""
+async def _async_send(
+    agent: PairedAgent, device: UpnpDevice, new: bytes
+) -> tuple[Rotation | None, bool]:
+    """SetKey with `new` sealed to its own request, and whether the outcome is unclear
+    (a plain 401 or no answer: the agent may hold `new` already, module docstring).
+    None: refused with a proven key (the requester has learned the freshness to use)."""
     info = device.find_service(AGENT_INFO)
     if info is None or not info.has_action(SET_KEY):
-        return Rotation.REFUSED
+        return Rotation.REFUSED, False
     requester = agent.requester
     reservation = requester.reserve()
     sealed = requester.key.seal(new, reservation.boot_id, reservation.counter)
@@ -67,41 +74,50 @@ async def _async_send(agent: PairedAgent, device: UpnpDevice, new: bytes) -> Rot
         with requester.carrying(reservation):
             await info.action(SET_KEY).async_call(**{SEALED_KEY_ARG: sealed.hex()})
     except UpnpResponseError as err:
-        # An answer: 401 (not this key, or stale freshness), or a UPnP fault (the agent
-        # could not store the key, or it is in open mode). Either way it kept its key.
-        if err.status == UNAUTHORIZED and reservation.stale:
-            return None
-        return Rotation.REFUSED
+        if err.status != UNAUTHORIZED:
+            # A UPnP fault: the agent could not store the key, or it is in open mode.
+            return Rotation.REFUSED, False
+        return (None, False) if reservation.stale else (Rotation.REFUSED, True)
     except UpnpError, ClientError, OSError, TimeoutError:
-        return Rotation.UNREACHABLE
-    return Rotation.ROTATED
+        return Rotation.UNREACHABLE, True
+    return Rotation.ROTATED, False
+
+
+async def _async_took(hass: HomeAssistant, entry: ApplianceConfigEntry, new: bytes) -> bool:
+    """Whether the agent accepts `new` already: a signed read with it."""
+    agent = entry.runtime_data.paired
+    assert agent is not None
+    check = await async_check_key(
+        hass, entry.data[CONF_LOCATION], AgentKey(new), agent.requester.boot_id
+    )
+    return check is KeyCheck.ACCEPTED
+
+
+async def _async_rotate(hass: HomeAssistant, entry: ApplianceConfigEntry, new: bytes) -> Rotation:
+    agent = entry.runtime_data.paired
+    assert agent is not None
+    for _ in range(ATTEMPTS):
+        answer, unclear = await _async_send(agent, entry.runtime_data.device, new)
+        if unclear and await _async_took(hass, entry, new):
+            return Rotation.ROTATED  # only the answer got lost
+        if answer is not None:
+            return answer
+    return Rotation.REFUSED
 
 
 async def async_rotate_key(
     hass: HomeAssistant, entry: ApplianceConfigEntry, new: bytes
 ) -> Rotation:
     """Install `new` on the entry's loaded paired agent (module docstring)."""
-    connection = entry.runtime_data
-    agent = connection.paired
+    agent = entry.runtime_data.paired
     assert agent is not None
-    answer: Rotation | None = None
     agent.rotating = True
     try:
-        for _ in range(ATTEMPTS):
-            answer = await _async_send(agent, connection.device, new)
-            if answer is not None:
-                break
-        if answer is Rotation.UNREACHABLE:
-            # Did the request get there and only the answer get lost?
-            check = await async_check_key(
-                hass, entry.data[CONF_LOCATION], AgentKey(new), agent.requester.boot_id
-            )
-            if check is KeyCheck.ACCEPTED:
-                answer = Rotation.ROTATED
+        answer = await _async_rotate(hass, entry, new)
     finally:
         agent.rotating = False
     if answer is not Rotation.ROTATED:
-        return answer or Rotation.REFUSED
+        return answer
     agent.use_key(AgentKey(new))
     hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_KEY: format_key(new)})
     return Rotation.ROTATED
