@@ -59,9 +59,16 @@ async def test_rotation_installs_a_new_key_shown_once(
     entry = await setup_paired(hass, agent_device)
     connection = entry.runtime_data
     result = await rotate(hass, entry.entry_id)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["description"] == "key_rotated"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "key_rotated"
     new_key = result["description_placeholders"]["key"]  # type: ignore[index]
+    # The key is stored and in use before the step that shows it is even submitted.
+    assert entry.data[CONF_KEY] == new_key
+    options = dict(entry.options)
+    done = await hass.config_entries.options.async_configure(str(result["flow_id"]), {})
+    assert done["type"] is FlowResultType.CREATE_ENTRY
+    assert "key" not in (done.get("description_placeholders") or {})
+    assert dict(entry.options) == options
     # The agent unsealed exactly the key the flow shows and the entry keeps.
     assert new_key != KEY
     assert agent_device.paired is not None
@@ -90,7 +97,7 @@ async def test_rotation_installs_a_new_key_shown_once(
     assert reauth_flows(hass) == []
     # A second rotation starts from the new key.
     result = await rotate(hass, entry.entry_id)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "key_rotated"
     assert agent_device.paired.key_base64 == entry.data[CONF_KEY] != new_key
 
 
@@ -109,7 +116,7 @@ async def test_rotation_after_an_unannounced_reboot_reseals_once(
     entry = await setup_paired(hass, agent_device)
     agent_device.pair(KEY, boot_id=8)  # rebooted; Home Assistant has not heard of it
     result = await rotate(hass, entry.entry_id)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "key_rotated"
     # The first SetKey carried the old boot id (refused after a right MAC), the second
     # a new reservation and a new seal for boot 8.
     assert agent_device.refused[-1] == "wrong_boot"
@@ -148,7 +155,7 @@ async def test_a_failed_rotation_keeps_the_old_key_working(
     assert reauth_flows(hass) == []
     # Trying again once the agent answers works.
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "key_rotated"
     assert agent_device.paired.key_base64 == entry.data[CONF_KEY] != KEY
 
 
@@ -159,7 +166,7 @@ async def test_a_lost_answer_is_settled_by_a_read_with_the_new_key(
     agent_device.lose_set_key_answer = True
     result = await rotate(hass, entry.entry_id)
     # The agent took the key; a signed GetInfo with it proved so: done, not an error.
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "key_rotated"
     assert agent_device.paired is not None
     assert agent_device.paired.key_base64 == entry.data[CONF_KEY] != KEY
     await switch(hass, "turn_on")

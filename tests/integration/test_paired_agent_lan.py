@@ -199,7 +199,7 @@ async def test_key_rotation_from_the_options_flow(
     # The rotation done: the new key is shown once, stored, and used at once (no reload).
     connection = entry.runtime_data
     result = await _rotate(hass, entry.entry_id)
-    assert result["type"] == "create_entry"
+    assert result["step_id"] == "key_rotated"
     new_text = result["description_placeholders"]["key"]
     assert new_text != old_text
     assert len(base64.b64decode(new_text, validate=True)) == 32

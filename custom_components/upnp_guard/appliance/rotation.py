@@ -124,7 +124,16 @@ async def async_rotate_key(
 
 
 class AgentOptionsFlow(OptionsFlow):
-    """A paired agent's options: install a new key (the only one there is)."""
+    """A paired agent's options: install a new key (the only one there is).
+
+    The new key is shown once, in the description of the `key_rotated` step that follows
+    a done rotation (the frontend shows an options flow's closing message as a fixed
+    "options saved" text, so the key could not be shown there); it is already stored and
+    in use when that step shows. Submitting it closes the flow; the options stay as
+    they were (the key lives in the entry's data)."""
+
+    def __init__(self) -> None:
+        self._new_key: str | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return await self.async_step_rotate_key()
@@ -132,7 +141,7 @@ class AgentOptionsFlow(OptionsFlow):
     async def async_step_rotate_key(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Confirm, rotate, and show the new key once (in the result's description)."""
+        """Confirm, then rotate."""
         entry: ApplianceConfigEntry = self.config_entry
         name = markdown(entry.title)
         errors: dict[str, str] = {}
@@ -142,11 +151,8 @@ class AgentOptionsFlow(OptionsFlow):
             new = secrets.token_bytes(KEY_BYTES)
             answer = await async_rotate_key(self.hass, entry, new)
             if answer is Rotation.ROTATED:
-                return self.async_create_entry(
-                    data=dict(entry.options),
-                    description="key_rotated",
-                    description_placeholders={"name": name, "key": format_key(new)},
-                )
+                self._new_key = format_key(new)
+                return await self.async_step_key_rotated()
             if answer is Rotation.REFUSED:
                 errors["base"] = "rotate_refused"
             else:
@@ -156,4 +162,20 @@ class AgentOptionsFlow(OptionsFlow):
             data_schema=vol.Schema({}),
             description_placeholders={"name": name},
             errors=errors,
+        )
+
+    async def async_step_key_rotated(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The new key, shown this once."""
+        if user_input is not None or self._new_key is None:
+            return self.async_create_entry(data=dict(self.config_entry.options))
+        return self.async_show_form(
+            step_id="key_rotated",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "name": markdown(self.config_entry.title),
+                "key": self._new_key,
+            },
+            last_step=True,
         )
