@@ -4,6 +4,7 @@ round for events), so the two implementations cannot drift apart."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Mapping
@@ -254,3 +255,34 @@ def test_events_signed_by_the_firmware_verify_once_and_in_order() -> None:
     assert verifier.check(headers, body) is None
     verifier.forget(sid)
     assert verifier.check(firmware_event(sid, 0, body), body) is None
+
+
+class Refusing(UpnpRequester):
+    """Refuses everything with a 401 carrying `headers`."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
+        return HttpResponse(401, self.headers, "")
+
+
+async def test_only_a_refusal_that_proves_nothing_starts_reauth() -> None:
+    from custom_components.upnp_guard.paired import PairedAgent  # noqa: PLC0415
+
+    boot = Boot(7)
+    for headers, reauth in (({LAST_HEADER: "99"}, False), ({BOOT_HEADER: "9"}, False), ({}, True)):
+        refused: list[bool] = []
+        agent = PairedAgent(
+            "entry",
+            SigningRequester(Refusing(headers), KEY, boot.get, boot.learn),
+            EventVerifier(KEY),
+            on_key_refused=functools.partial(refused.append, True),
+        )
+        assert (await agent.async_http_request(soap_request())).status_code == 401
+        assert bool(refused) is reauth, headers
+        # While a rotation is in flight no refusal starts it.
+        refused.clear()
+        agent.rotating = True
+        await agent.async_http_request(soap_request())
+        assert refused == []
