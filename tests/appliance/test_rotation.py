@@ -187,3 +187,16 @@ async def test_only_paired_agents_offer_rotation(
     assert result["reason"] == "agent_not_loaded"
     assert agent_device.paired is not None
     assert agent_device.paired.key_base64 == KEY
+
+
+async def test_one_rotation_at_a_time(hass: HomeAssistant, agent_device: FakeUpnpDevice) -> None:
+    entry = await setup_paired(hass, agent_device)
+    agent = entry.runtime_data.paired
+    agent.rotating = True  # another options flow is in the middle of one
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "rotation_in_progress"
+    assert "SetKey" not in [call for call, _args in agent_device.calls]
+    agent.rotating = False
+    assert (await rotate(hass, entry.entry_id))["step_id"] == "key_rotated"

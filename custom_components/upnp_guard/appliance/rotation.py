@@ -148,6 +148,9 @@ class AgentOptionsFlow(OptionsFlow):
         if user_input is not None:
             if entry.state is not ConfigEntryState.LOADED or entry.runtime_data.paired is None:
                 return self.async_abort(reason="agent_not_loaded")
+            if entry.runtime_data.paired.rotating:
+                # Another options flow is rotating this agent's key right now.
+                return self.async_abort(reason="rotation_in_progress")
             new = secrets.token_bytes(KEY_BYTES)
             answer = await async_rotate_key(self.hass, entry, new)
             if answer is Rotation.ROTATED:
