@@ -101,8 +101,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy, the audit its probes, paired agents a key
-        to rotate; other appliances none."""
+        """A router's policy, the audit's probes, a paired agent's key rotation."""
         if is_audit_entry(config_entry.data):
             return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
@@ -115,11 +114,8 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Router, audit and paired agent entries have options."""
-        return (
-            is_router_entry(config_entry.data)
-            or is_audit_entry(config_entry.data)
-            or CONF_KEY in config_entry.data
-        )
+        data = config_entry.data
+        return is_router_entry(data) or is_audit_entry(data) or CONF_KEY in data
 
     async def _async_describe(
         self, location: str, *, typed: bool = False
