@@ -5,7 +5,7 @@ URL), `pair` (our agent in paired mode: its key, checked with a signed read befo
 entry exists; appliance/pairing.py), `reauth` (a paired agent refuses the stored key: ask
 for it again; other devices: re-check that the device answers), `reconfigure` (a new
 description URL for the same UDN), and ignore (HA's default step: the unique id is set
-before any form).
+before any form). A paired agent's options flow rotates its key (appliance/rotation.py).
 Router (IGD) discoveries and URLs go to the router steps (router/config_flow.py).
 """
 
@@ -43,6 +43,7 @@ from .agent_auth import AgentKey, InvalidKey, parse_key
 from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
 from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
+from .appliance.rotation import AgentOptionsFlow
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
@@ -100,18 +101,21 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy, the audit its probes; appliances none yet."""
+        """A router's policy, the audit's probes, a paired agent's key rotation."""
         if is_audit_entry(config_entry.data):
             return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
+        if CONF_KEY in config_entry.data:
+            return AgentOptionsFlow()
         raise NotImplementedError
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only router and audit entries have options."""
-        return is_router_entry(config_entry.data) or is_audit_entry(config_entry.data)
+        """Router, audit and paired agent entries have options."""
+        data = config_entry.data
+        return is_router_entry(data) or is_audit_entry(data) or CONF_KEY in data
 
     async def _async_describe(
         self, location: str, *, typed: bool = False

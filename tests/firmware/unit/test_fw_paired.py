@@ -116,6 +116,34 @@ def test_another_boot_id_is_told_the_current_one():
     assert agent.hal.pins[5].level == 0
 
 
+CHALLENGE = 'UG-AUTH realm="upnp-guard"'
+
+
+def test_every_401_names_the_scheme_in_www_authenticate():
+    # RFC 9110, 11.6.1: a 401 carries a challenge; ours names UG-AUTH (docs/protocol.md).
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    signer = Signer()
+    missing = call(agent, relay, "SetTarget", [("newTargetValue", "1")])
+    wrong_key = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET)
+    )
+    wrong_boot = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(boot_id=BOOT_ID - 1)
+    )
+    assert signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], signer).status == 200
+    replayed = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "0")], signer, counter=signer.counter
+    )
+    for refused in (missing, wrong_key, wrong_boot, replayed):
+        assert refused.status == 401
+        assert header(refused, "WWW-AUTHENTICATE") == CHALLENGE
+    # A request that passed carries no challenge.
+    ok = signed_call(agent, relay, "SetTarget", [("newTargetValue", "0")], signer)
+    assert ok.status == 200
+    assert header(ok, "WWW-AUTHENTICATE") is None
+
+
 def test_read_only_queries_stay_open_but_a_signed_one_is_verified():
     agent = make_agent()
     relay = service(agent, "relay", "SwitchPower")
