@@ -2,7 +2,8 @@
 Home Assistant on the simulated LAN. Pairing asks for the key the board printed on its
 first boot (a wrong one is refused), Home Assistant's control and subscriptions are
 signed, an attacker on the LAN can neither switch the relay nor forge an event, and the
-pairing survives a reboot of the board. Key rotation from the options flow: a failed one
+pairing survives a reboot of the board; a board re-provisioned with another key makes the
+entry ask for it again (reauth). Key rotation from the options flow: a failed one
 (the board stopped) keeps the old key working; a done one switches Home Assistant and
 the board to the new key at once, the old key is refused, and the board keeps the new
 key across a restart."""
@@ -243,6 +244,63 @@ async def test_key_rotation_from_the_options_flow(
     assert (await in_thread(agent.pins))["5"] == 1
     assert pairing_key_lines(agent.process.output()) == []
     assert status(await in_thread(with_old_key)) == 401
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def test_reauth_after_the_board_got_another_key(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """The board is re-provisioned with another key (reflashed, or its key file replaced):
+    Home Assistant's signed requests are refused, the entry asks for the key again
+    (reauth), a wrong one is refused there too, the right one brings the entry back."""
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    old_text = base64.b64encode(agent.pairing_key).decode()
+    result = await _pair_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": old_text})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+
+    new_key = bytes(range(100, 132))
+    new_text = base64.b64encode(new_key).decode()
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir, key=new_key
+    )
+
+    def reauth() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if progress["context"].get("source") == "reauth":
+                return dict(progress)
+        return None
+
+    await wait_for(reauth, "reauth flow once the board refuses the stored key")
+    flow = reauth()
+    assert flow is not None
+    assert flow["step_id"] == "reauth_key"
+    assert flow["context"]["entry_id"] == entry.entry_id
+    assert (await in_thread(agent.pins))["5"] == 0  # nothing the old key signed got through
+    # The old key again: refused by the board, the flow says so.
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": old_text})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "wrong_key"}
+    assert entry.data["key"] == old_text
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": new_text})
+    assert result["type"] == "abort"
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["key"] == new_text
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay back")
+    await _switch(hass, "turn_on")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
     assert (await in_thread(agent.pins))["5"] == 1
 
     assert await hass.config_entries.async_unload(entry.entry_id)
