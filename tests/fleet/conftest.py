@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from upnp_guard_fleet.bundle import build_bundle
 
+from tests.firmware.e2e import lan_sockets
+
+__all__ = ["built_bundle", "bundle", "lan_sockets"]
+
 REPO = Path(__file__).resolve().parents[2]
 
 
