@@ -34,7 +34,8 @@ class DirTransport:
         self.written: list[str] = []
 
     def _path(self, path: str) -> Path:
-        assert not path.startswith("/") and ".." not in path.split("/"), path
+        assert not path.startswith("/"), path
+        assert ".." not in path.split("/"), path
         return self.root / path
 
     def fs_exists(self, path: str) -> bool:
