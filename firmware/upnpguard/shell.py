@@ -10,6 +10,7 @@ import socket
 from . import limits, log
 from .compat import ticks_diff, ticks_ms
 from .httpserver import HttpServer
+from .ipv4 import ip_to_bytes
 from .sockio import sockaddr, wait_readable, wait_writable
 from .ssdp import SSDP_GROUP, SSDP_PORT
 
@@ -63,8 +64,10 @@ class Shell:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(socket.getaddrinfo("0.0.0.0", SSDP_PORT)[0][-1])
-        own = socket.inet_pton(socket.AF_INET, self.core.ip)
-        group = socket.inet_pton(socket.AF_INET, SSDP_GROUP)
+        # Not socket.inet_pton: the ESP32 port's socket module has none (the ESP32 stubs
+        # type check in scripts/lint found it).
+        own = ip_to_bytes(self.core.ip)
+        group = ip_to_bytes(SSDP_GROUP)
         sock.setsockopt(hal.IPPROTO_IP, hal.IP_ADD_MEMBERSHIP, group + own)
         if hal.MULTICAST_TTL_SUPPORTED:
             sock.setsockopt(hal.IPPROTO_IP, hal.IP_MULTICAST_TTL, limits.SSDP_MULTICAST_TTL)
