@@ -152,12 +152,12 @@ class Shell:
             except OSError as err:
                 if err.errno != errno.EINPROGRESS:
                     raise
-            await asyncio.wait_for_ms(wait_writable(sock), limits.GENA_NOTIFY_TIMEOUT_MS)
+            await asyncio.wait_for_ms(wait_writable(sock), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             stream = asyncio.StreamReader(sock)
-            stream.write(data)
+            stream.write(data)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             data = None
-            await asyncio.wait_for_ms(stream.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)
-            status = await asyncio.wait_for_ms(stream.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)
+            await asyncio.wait_for_ms(stream.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
+            status = await asyncio.wait_for_ms(stream.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             ok = status.startswith(b"HTTP/1.") and status[9:10] == b"2"
             log.debug("notify", ip, port, "seq", sub.seq - 1, status[:12])
         except Exception as err:
@@ -215,7 +215,7 @@ class Shell:
                 return
             except Exception as err:  # CancelledError is no Exception: stop goes through
                 failure = type(err).__name__
-                err = None
+                err = None  # type: ignore[assignment]  # drops the traceback (heap)
             # The heap may still be full: below, anything that allocates (a dict entry, a
             # call with *args, a log line) is guarded, or the supervisor itself dies.
             gc.collect()
