@@ -37,8 +37,8 @@ def test_provisioned_board_runs_with_the_printed_key(
     config_path = tmp_path / "board.json"
     config_path.write_text(json.dumps(config))
     flash = tmp_path / "flash"
-    args = ["--bundle", str(built_bundle), "--config", str(config_path),
-            "--wifi-ssid", "Home", "--wifi-password", "correct horse", "--target-dir", str(flash)]  # fmt: skip
+    args = ["--bundle", str(built_bundle), "--config", str(config_path), "--wifi-ssid", "Home",
+            "--wifi-password", "correct horse", "--target-dir", str(flash)]  # fmt: skip
     assert main(args) == 0
     [(name, text)] = re.findall(r"pairing key for (.*): (\S+)", capsys.readouterr().out)
     assert name == "Provisioned board"
