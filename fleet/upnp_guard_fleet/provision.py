@@ -79,13 +79,22 @@ def mpremote_command(port: str, staged: Path) -> list[str]:
     """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
     first, then boot.json, config, key and last the loader (an interrupted copy leaves no
     /main.py that points at a half-written slot)."""
-    mkdirs = (
-        "import os\nfor d in ('/ug','/ug/a','/state'):\n try: os.mkdir(d)\n except OSError: pass"
+    # Runs on the board first: the slot emptied (a board provisioned again keeps no stale
+    # module that could shadow the bundle's) and the directories made, so `cp -r .../a
+    # :/ug` copies into /ug/a. R is the root (tests run this under the unix port).
+    prepare = (
+        "import os\nR = ''\n"
+        "def rm(p):\n"
+        " try:\n  mode = os.stat(p)[0]\n except OSError:\n  return\n"
+        " if mode & 0x4000:\n  for n in os.listdir(p):\n   rm(p + '/' + n)\n  os.rmdir(p)\n"
+        " else:\n  os.remove(p)\n"
+        "rm(R + '/ug/a')\n"
+        "for d in ('/ug', '/ug/a', '/state'):\n try:\n  os.mkdir(R + d)\n except OSError:\n  pass\n"
     )
     return [
         sys.executable, "-m", "mpremote", "connect", port,
-        "exec", mkdirs,
-        "+", "fs", "cp", "-r", f"{staged / 'ug' / 'a'}/.", ":/ug/a/",
+        "exec", prepare,
+        "+", "fs", "cp", "-r", str(staged / "ug" / "a"), ":/ug",
         "+", "fs", "cp", str(staged / "ug" / "boot.json"), ":/ug/boot.json",
         "+", "fs", "cp", str(staged / "config.json"), ":/config.json",
         "+", "fs", "cp", str(staged / "state" / "key"), ":/state/key",
