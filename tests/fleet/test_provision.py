@@ -265,3 +265,15 @@ def test_mpremote_command_writes_the_same_board_as_target_dir(
     expected = tmp_path / "expected"
     assert _provision(built_bundle, _config(tmp_path, _example()), expected, "--key", KEY_TEXT) == 0
     assert _tree(board) == _tree(expected)
+
+
+def test_wifi_password_from_the_environment(
+    built_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not on the command line (where the process list shows it): the environment."""
+    monkeypatch.setenv("UPNP_GUARD_WIFI_PASSWORD", "from the environment")
+    target = tmp_path / "flash"
+    config = _config(tmp_path, _example())
+    assert _provision(built_bundle, config, target, "--wifi-ssid", "Home", wifi=False) == 0
+    written = json.loads((target / "config.json").read_text())
+    assert written["wifi"] == {"ssid": "Home", "password": "from the environment"}
