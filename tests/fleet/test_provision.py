@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from mpremote import commands  # type: ignore[import-untyped]
 from upnp_guard_fleet import boardconfig
-from upnp_guard_fleet.boardconfig import BoardConfigError, validate
+from upnp_guard_fleet.boardconfig import BoardConfigError, firmware_check, validate
 from upnp_guard_fleet.bundle import load_manifest
 from upnp_guard_fleet.provision import flash_commands, main, mpremote_command, stage
 
@@ -277,3 +277,23 @@ def test_wifi_password_from_the_environment(
     assert _provision(built_bundle, config, target, "--wifi-ssid", "Home", wifi=False) == 0
     written = json.loads((target / "config.json").read_text())
     assert written["wifi"] == {"ssid": "Home", "password": "from the environment"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["services"][0].update(kind="relay"), "unknown kind 'relay'"),
+        (lambda c: c["services"][1].update(name="relay"), "duplicate service name relay"),
+        (lambda c: c["services"][0].update(pin="26"), "needs an integer pin"),
+    ],
+)
+def test_the_firmware_check_runs_the_firmware(change: Any, message: str) -> None:
+    """The firmware's own refusal (devices.build_devices), which provisioning runs after
+    the stricter check above: both must agree on what a board cannot run."""
+    config = _example()
+    firmware_check(config, REPO / "firmware")  # the example passes
+    change(config)
+    with pytest.raises(BoardConfigError, match=f"the firmware refuses it: .*{message}"):
+        firmware_check(config, REPO / "firmware")
+    with pytest.raises(BoardConfigError, match="no firmware sources"):
+        firmware_check(_example(), REPO / "docs")
