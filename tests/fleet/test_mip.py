@@ -27,6 +27,7 @@ from upnp_guard_fleet.bundle import BundleError, build_bundle, firmware_version,
 from upnp_guard_fleet.mip import write_mip_package
 
 from tests.firmware.e2e import description, exchange, soap, status
+from tests.fleet.build_fixtures import built_bundle, lan_sockets  # noqa: F401 - fixtures
 from tests.fleet.dirtransport import DirTransport
 from tests.lan import Lan
 from tests.lan.agent import start_agent

@@ -20,6 +20,7 @@ from upnp_guard_fleet.boardconfig import BoardConfigError, firmware_check, valid
 from upnp_guard_fleet.bundle import load_manifest
 from upnp_guard_fleet.provision import flash_commands, main, mpremote_command, stage
 
+from tests.fleet.build_fixtures import built_bundle, bundle  # noqa: F401 - fixtures
 from tests.fleet.dirtransport import DirTransport
 
 REPO = Path(__file__).resolve().parents[2]
