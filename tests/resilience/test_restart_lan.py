@@ -43,8 +43,8 @@ def our_issues(hass: HomeAssistant) -> list[str]:
     return sorted(issue for domain, issue in ir.async_get(hass).issues if domain == DOMAIN)
 
 
+@pytest.mark.usefixtures("ha_host")
 async def test_home_assistant_restart_keeps_state_ownership_and_policy(
-    ha_host: Host,
     lan: Lan,
     router: Router,
     attacker: Host,
