@@ -141,7 +141,7 @@ def _constants() -> dict[str, object]:
                 expr = expr.keywords[0].value  # timedelta(seconds=30)
             try:
                 value = eval(compile(ast.Expression(expr), "<const>", "eval"), {"__builtins__": {}})  # noqa: S307 - literals and arithmetic only
-            except (NameError, TypeError, AttributeError, SyntaxError, ValueError):
+            except NameError, TypeError, AttributeError, SyntaxError, ValueError:
                 continue
             if target.id in values and values[target.id] != value:
                 clashes.add(target.id)
@@ -194,7 +194,9 @@ def test_every_limit_the_docs_quote_with_its_value_is_the_codes() -> None:
             assert name in constants, f"{doc.relative_to(ROOT)} quotes {name}, not in the code"
             code_value = constants[name]
             assert isinstance(code_value, (int, float)), name
-            assert value == code_value, f"{doc.relative_to(ROOT)}: {name} is {code_value}, not {value}"
+            assert value == code_value, (
+                f"{doc.relative_to(ROOT)}: {name} is {code_value}, not {value}"
+            )
             checked.append(name)
     # The docs quote a couple of dozen; a pattern that stopped matching must not pass.
     assert len(checked) >= 15, checked
@@ -229,7 +231,8 @@ FIRMWARE_PHRASES = {
         "| SSDP datagram | {SSDP_DATAGRAM_MAX} B |",
         "| MX | clamped {MX_MIN}..{MX_MAX}, random delay |",
         "1 reply per source (<= {SSDP_MAX_ST_PER_SOURCE} port/ST pairs merged)",
-        "per {SSDP_BUDGET_WINDOW_MS // 1000} s window, replies <= max({SSDP_FIRST_CONTACT_BYTES // 1000} 000 B",
+        "per {SSDP_BUDGET_WINDOW_MS // 1000} s window, replies <= max({SSDP_FIRST_CONTACT_BYTES "
+        "// 1000} 000 B",
         "| sources tracked (`SSDP_SOURCES_MAX`) | {SSDP_SOURCES_MAX};",
         "| SSDP datagrams read per turn (`SSDP_RECEIVE_BATCH`) | {SSDP_RECEIVE_BATCH}, then",
         "| request line | {HTTP_REQUEST_LINE_MAX} B | 400 |",
@@ -241,30 +244,40 @@ FIRMWARE_PHRASES = {
         "| connections per peer | {HTTP_MAX_CONNECTIONS_PER_PEER}; beyond,",
         "no byte for {HTTP_IDLE_MS // 1000} s",
         "| XML attributes | {SOAP_MAX_ATTRIBUTES} in all, {SOAP_ATTRIBUTE_MAX} B each",
-        "| CALLBACK | http://IPv4 literal, own subnet, = subscriber, <= {GENA_CALLBACK_HEADER_MAX} B, <= {GENA_CALLBACK_URLS_MAX} URLs | 412 |",
+        "| CALLBACK | http://IPv4 literal, own subnet, = subscriber, <= "
+        "{GENA_CALLBACK_HEADER_MAX} B, <= {GENA_CALLBACK_URLS_MAX} URLs | 412 |",
         "| subscriptions | {GENA_MAX_SUBSCRIPTIONS_PER_SERVICE} per service | 503 |",
         "| subscriptions per peer | {GENA_MAX_SUBSCRIPTIONS_PER_PEER} per service per host",
         "| subscriptions in all | {GENA_MAX_SUBSCRIPTIONS_TOTAL} (",
         "| NOTIFYs in flight | {GENA_MAX_NOTIFY_IN_FLIGHT}, counted",
         "| TIMEOUT | clamped {GENA_TIMEOUT_MIN_S}..{GENA_TIMEOUT_MAX_S} s |",
-        "| NOTIFY | {GENA_NOTIFY_TIMEOUT_MS // 1000} s timeout, dropped after {GENA_MAX_FAILURES} failures |",
+        "| NOTIFY | {GENA_NOTIFY_TIMEOUT_MS // 1000} s timeout, dropped after {GENA_MAX_FAILURES} "
+        "failures |",
         "| moderation | 1 event / {GENA_MODERATION_MS // 1000} s per sensor variable |",
     ),
     "docs/protocol.md": (
-        "sent twice {SSDP_ALIVE_SPACING_MS} ms apart at start and every {SSDP_REANNOUNCE_MS // 1000} s; `CACHE-CONTROL: max-age={SSDP_MAX_AGE}`",
+        "sent twice {SSDP_ALIVE_SPACING_MS} ms apart at start and every {SSDP_REANNOUNCE_MS // "
+        "1000} s; `CACHE-CONTROL: max-age={SSDP_MAX_AGE}`",
         "needs MX (clamped to {MX_MIN}..{MX_MAX};",
-        "one pending reply per source (up to {SSDP_MAX_ST_PER_SOURCE} port/ST pairs merged), {SSDP_SOURCES_MAX} sources tracked",
-        "over a {SSDP_BUDGET_WINDOW_MS // 1000} s window a source gets back at most max({SSDP_FIRST_CONTACT_BYTES // 1000} 000 B,",
+        "one pending reply per source (up to {SSDP_MAX_ST_PER_SOURCE} port/ST pairs merged), "
+        "{SSDP_SOURCES_MAX} sources tracked",
+        "over a {SSDP_BUDGET_WINDOW_MS // 1000} s window a source gets back at most "
+        "max({SSDP_FIRST_CONTACT_BYTES // 1000} 000 B,",
         "more than {SOAP_MAX_ELEMENTS} elements or {SOAP_MAX_DEPTH} levels: HTTP 400",
-        "`CALLBACK` of at most {GENA_CALLBACK_HEADER_MAX} bytes and {GENA_CALLBACK_URLS_MAX} `<http://",
+        "`CALLBACK` of at most {GENA_CALLBACK_HEADER_MAX} bytes and {GENA_CALLBACK_URLS_MAX} "
+        "`<http://",
         "At most {GENA_MAX_SUBSCRIPTIONS_PER_SERVICE} subscriptions per service",
         "and {GENA_MAX_SUBSCRIPTIONS_TOTAL} in all",
-        "`TIMEOUT` clamped to {GENA_TIMEOUT_MIN_S}..{GENA_TIMEOUT_MAX_S} s (`infinite` and absent mean {GENA_TIMEOUT_MAX_S})",
-        "at most {GENA_MAX_NOTIFY_IN_FLIGHT} in all (the rest wait for one to finish), {GENA_NOTIFY_TIMEOUT_MS // 1000} s timeout; after {GENA_MAX_FAILURES} consecutive failures",
+        "`TIMEOUT` clamped to {GENA_TIMEOUT_MIN_S}..{GENA_TIMEOUT_MAX_S} s (`infinite` and absent "
+        "mean {GENA_TIMEOUT_MAX_S})",
+        "at most {GENA_MAX_NOTIFY_IN_FLIGHT} in all (the rest wait for one to finish), "
+        "{GENA_NOTIFY_TIMEOUT_MS // 1000} s timeout; after {GENA_MAX_FAILURES} consecutive "
+        "failures",
         "at most one event per variable per {GENA_MODERATION_MS // 1000} s",
         "or one of the {REPLAY_WINDOW} below it not seen yet",
         "more than {REPLAY_WINDOW} below the highest",
-        "fail {PEER_FAILURES} times without a right MAC within {PEER_WINDOW_MS // 1000} s of its first failure",
+        "fail {PEER_FAILURES} times without a right MAC within {PEER_WINDOW_MS // 1000} s of its "
+        "first failure",
         "`Retry-After: {PEER_WINDOW_MS // 1000}`",
         "remembers {PEERS_MAX} such peers at most",
         "{KEY_BYTES} random bytes per agent",
@@ -277,7 +290,9 @@ def _firmware_constants() -> dict[str, int]:
     values = {}
     for module in ("limits", "auth", "guard"):
         source = (ROOT / "firmware" / "upnpguard" / f"{module}.py").read_text(encoding="utf-8")
-        for name, number in re.findall(r"^_?([A-Z][A-Z0-9_]+) = const\(([0-9_xXA-Fa-f]+)\)", source, re.M):
+        for name, number in re.findall(
+            r"^_?([A-Z][A-Z0-9_]+) = const\(([0-9_xXA-Fa-f]+)\)", source, re.M
+        ):
             values[name] = int(number.replace("_", ""), 0)
     return values
 
@@ -459,7 +474,8 @@ def test_the_description_url_hint_is_where_our_agent_serves_it() -> None:
     core = (ROOT / "firmware" / "upnpguard" / "core.py").read_text(encoding="utf-8")
     port = re.search(r"^DEFAULT_HTTP_PORT = (\d+)$", core, re.M)
     path = re.search(r'^DESCRIPTION_PATH = "(/[\w.]+)"$', core, re.M)
-    assert port is not None and path is not None
+    assert port is not None
+    assert path is not None
     strings = _strings()
     for step in ("user", "reconfigure"):
         hint = strings["config"]["step"][step]["data_description"]["location"]  # type: ignore[index]
