@@ -483,3 +483,26 @@ def test_the_description_url_hint_is_where_our_agent_serves_it() -> None:
         assert urls, hint
         for url in urls:
             assert url.endswith(f":{port.group(1)}{path.group(1)}"), url
+
+
+# -- the agent's command line and control channel (firmware/README.md) -------------------
+def test_the_agents_options_and_commands_in_its_readme_are_the_ones_it_reads() -> None:
+    """Every `--option` the README gives the agent is read from its arguments (agent.py,
+    the unix HAL), and the control-channel table lists exactly the unix HAL's commands."""
+    readme = (ROOT / "firmware" / "README.md").read_text(encoding="utf-8")
+    agent = (ROOT / "firmware" / "upnpguard" / "agent.py").read_text(encoding="utf-8")
+    hal = (ROOT / "firmware" / "hal" / "unix.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"args(?:\.get\(|\[)\"(\w+)\"", agent + hal))
+    given = {
+        flag
+        for line in readme.splitlines()
+        if "bench/" not in line
+        for flag in re.findall(r"(?<![\w-])--([a-z_]+)", line)
+    }
+    assert given, readme
+    assert sorted(given - read) == []
+    section = readme[readme.index("## Control channel") :]
+    section = section[: section.index("\n## ")]
+    documented = set(re.findall(r"^\| `(\w+)", section, re.M))
+    handled = set(re.findall(r'if cmd == "(\w+)":', hal))
+    assert documented == handled
