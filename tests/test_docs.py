@@ -506,3 +506,16 @@ def test_the_agents_options_and_commands_in_its_readme_are_the_ones_it_reads() -
     documented = set(re.findall(r"^\| `(\w+)", section, re.M))
     handled = set(re.findall(r'if cmd == "(\w+)":', hal))
     assert documented == handled
+
+
+def test_contributing_lists_every_variable_the_scripts_read() -> None:
+    """CONTRIBUTING.md's table of environment variables: each `UPNP_GUARD_*` that scripts/
+    read or pass into the sandbox, and no other."""
+    scripts = "\n".join(
+        path.read_text(encoding="utf-8") for path in (ROOT / "scripts").iterdir() if path.is_file()
+    )
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    table = contributing[contributing.index("## Environment variables") :]
+    table = table[: table.index("\n## ")]
+    documented = set(re.findall(r"^\| `(UPNP_GUARD_[A-Z_]+)", table, re.M))
+    assert documented == set(re.findall(r"UPNP_GUARD_[A-Z_]+", scripts))
