@@ -102,15 +102,17 @@ def test_every_action_and_field_is_documented_with_an_example() -> None:
 
 
 # -- names, values and commands the docs quote, against the code ------------------------
-CODE_DIRS = ("custom_components", "firmware", "tests", "scripts", "bench", "fuzz")
+CODE_DIRS = ("custom_components", "firmware", "tests", "scripts", "bench", "fuzz", "fleet")
+CODE_SUFFIXES = {".py", ".json", ".yaml", ".sh", ".ini", ".toml", ""}
 
 
 def _code_text() -> str:
     files = [
         path
         for folder in CODE_DIRS
+        if (ROOT / folder).is_dir()
         for path in (ROOT / folder).rglob("*")
-        if path.is_file() and path.suffix in {".py", ".json", ".yaml", ".sh", ""}
+        if path.is_file() and path.suffix in CODE_SUFFIXES
     ]
     return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in files)
 
