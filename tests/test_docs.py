@@ -521,3 +521,23 @@ def test_contributing_lists_every_variable_the_scripts_read() -> None:
     table = table[: table.index("\n## ")]
     documented = set(re.findall(r"^\| `(UPNP_GUARD_[A-Z_]+)", table, re.M))
     assert documented == set(re.findall(r"UPNP_GUARD_[A-Z_]+", scripts))
+
+
+def test_the_readme_describes_the_demo_as_it_runs() -> None:
+    """README "Run it": the URL, the demo user, the pins' timing and commands."""
+    from tests.demo import hass, pins  # noqa: PLC0415
+
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    every = pins.DRIFT_EVERY_S
+    for phrase in (
+        f"**http://127.0.0.1:{hass.HA_PORT}**",
+        f"**`{hass.DEMO_USER}`**, password **`{hass.DEMO_PASSWORD}`**",
+        f"the climate drifts every {every:.0f} s, the button is pressed every "
+        f"{every * pins.PRESS_EVERY:.0f} s, the window opens and closes every "
+        f"{every * pins.WINDOW_EVERY:.0f} s; `--no-drift` turns that off",
+    ):
+        assert phrase in readme, phrase
+    source = (ROOT / "tests" / "demo" / "pins.py").read_text(encoding="utf-8")
+    commands = set(re.findall(r'case \["(\w+)"', source))
+    shown = [words.split()[0] for words in re.findall(r"`scripts/develop pins ([^`]+)`", readme)]
+    assert sorted(shown) == sorted(commands)
