@@ -541,3 +541,44 @@ def test_the_readme_describes_the_demo_as_it_runs() -> None:
     commands = set(re.findall(r'case \["(\w+)"', source))
     shown = [words.split()[0] for words in re.findall(r"`scripts/develop pins ([^`]+)`", readme)]
     assert sorted(shown) == sorted(commands)
+
+
+def test_services_yaml_asks_for_what_the_actions_schemas_take() -> None:
+    """The fields the UI offers (services.yaml) are the schema's keys, required where the
+    schema requires them, and a number field's bounds are the schema's: its min and max
+    pass, one beyond either is refused."""
+    import voluptuous as vol  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+
+    from custom_components.upnp_guard.appliance import services as appliance  # noqa: PLC0415
+    from custom_components.upnp_guard.audit import services as audit  # noqa: PLC0415
+    from custom_components.upnp_guard.router import services as router  # noqa: PLC0415
+
+    schemas = {
+        "list_port_mappings": router.LIST_SCHEMA,
+        "add_port_mapping": router.ADD_SCHEMA,
+        "remove_port_mapping": router.REMOVE_SCHEMA,
+        "call_action": appliance.CALL_ACTION_SCHEMA,
+        "get_variables": appliance.GET_VARIABLES_SCHEMA,
+        "audit_report": audit.SCHEMA,
+    }
+    services = yaml.safe_load(
+        (ROOT / "custom_components" / "upnp_guard" / "services.yaml").read_text()
+    )
+    assert sorted(services) == sorted(schemas)
+    for action, spec in services.items():
+        schema = schemas[action]
+        keys = {str(key): key for key in schema.schema}
+        assert sorted(keys) == sorted(spec["fields"]), action
+        required = {name: isinstance(key, vol.Required) for name, key in keys.items()}
+        for field, field_spec in spec["fields"].items():
+            assert bool(field_spec.get("required")) == required[field], (action, field)
+            number = (field_spec.get("selector") or {}).get("number")
+            if number is None:
+                continue
+            validator = schema.schema[keys[field]]
+            for inside in (number["min"], number["max"]):
+                validator(inside)
+            for outside in (number["min"] - 1, number["max"] + 1):
+                with pytest.raises(vol.Invalid):
+                    validator(outside)
