@@ -1,7 +1,8 @@
 """The docs against the code: every limit quoted with its value is the code's, the agent's
 limits in docs/firmware.md and docs/protocol.md are the firmware's, every constant and
 identifier named exists, every test cited exists (also in quality_scale.yaml, with the
-files it names). Commands, options and UI texts: tests/test_docs.py."""
+files it names). Commands, options and UI texts: tests/test_docs.py. A little over 350
+lines: two thirds of it are the phrase tables, data."""
 
 from __future__ import annotations
 
@@ -213,18 +214,10 @@ def _firmware_constants() -> dict[str, int]:
 
 @pytest.mark.parametrize("doc", sorted(FIRMWARE_PHRASES))
 def test_the_agents_limits_in_the_docs_are_the_firmwares(doc: str) -> None:
-    constants = _firmware_constants()
+    constants: dict[str, object] = dict(_firmware_constants())
     text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
-    missing = []
-    for template in FIRMWARE_PHRASES[doc]:
-        phrase = re.sub(
-            r"\{([^}]+)\}",
-            lambda match: str(eval(match.group(1), {"__builtins__": {}}, constants)),  # noqa: S307 - our own templates
-            template,
-        )
-        if phrase not in text:
-            missing.append(phrase)
-    assert not missing, f"{doc} does not say (or no longer says) these"
+    rendered = [_render(template, constants) for template in FIRMWARE_PHRASES[doc]]
+    assert [phrase for phrase in rendered if phrase not in text] == []
 
 
 # -- tests the docs cite -----------------------------------------------------------------
@@ -287,3 +280,82 @@ def test_every_repository_path_quality_scale_names_exists() -> None:
             if not any(path.exists() for path in candidates):
                 missing.append(token)
     assert not missing
+
+
+# -- the integration's limits and timings as the topic pages state them ------------------
+INTEGRATION_PHRASES = {
+    "docs/appliances.md": (
+        "one state change per press (up to {MAX_EVENTS_PER_NOTIFY} per event)",
+        "{FORGED_EVENTS_THRESHOLD} refused within {FORGED_EVENTS_WINDOW_S // 60} minutes",
+        "(TIMEOUT {SUBSCRIPTION_TIMEOUT_S} s, renewed a minute before expiry",
+        "polled every {POLL_INTERVAL_S} s through their getter actions, and SUBSCRIBE is "
+        "retried every {SUBSCRIBE_RETRY_POLLS} polls",
+        "retries with backoff ({RECONNECT_BACKOFF_INITIAL_S:g} s doubling to "
+        "{RECONNECT_BACKOFF_MAX_S:g} s)",
+        "renewed every {LIVENESS_PROBE_INTERVAL_S} s as a probe, with a "
+        "{LIVENESS_PROBE_TIMEOUT_S} s timeout",
+        "about {LIVENESS_PROBE_FAILURES * LIVENESS_PROBE_INTERVAL_S + LIVENESS_PROBE_TIMEOUT_S}"
+        " s (two intervals plus the probe timeout)",
+        "`invalid_url` (not http/https or > {MAX_LOCATION_LENGTH} characters)",
+    ),
+    "docs/router.md": (
+        "The router is polled every {UPDATE_INTERVAL.seconds} s (`UPDATE_INTERVAL`)",
+        "`lease_duration` (required, {MIN_LEASE} s to {MAX_LEASE} s)",
+        "the first {MAX_ENFORCE_PREVIEW} by name and the exact count",
+        "`privileged_port` (< {PRIVILEGED_PORT_LIMIT})",
+    ),
+    "docs/audit.md": (
+        "unique id `{AUDIT_UNIQUE_ID}`",
+        "at most {MAX_DESCRIBED_PER_RUN} a run",
+        "At setup, every {PASSIVE_INTERVAL_S // 3600} hours",
+        "at most one run per {DISCOVERY_DEBOUNCE_S:g} s",
+        "counted for {AMPLIFICATION_WAIT_S:g} s (at most {MAX_PROBE_REPLY_BYTES // 1024 // 1024}"
+        " MiB counted)",
+        "at about {UDA_REPLY_BYTES} bytes each",
+        "pick a free TCP port in {PROBE_PORT_RANGE[0]}-{PROBE_PORT_RANGE[1]}",
+        "lease {PROBE_LEASE_S} s, description `{PROBE_DESCRIPTION}`",
+        "reading at most {MAX_PROBE_NOTIFY_BYTES // 1024} KB of a request for "
+        "{PROBE_NOTIFY_READ_S:g} s",
+        "up to {MAX_CALLBACK_PROBE_SERVICES} of the device's evented services",
+        "100 minus {SEVERITY_WEIGHT['critical']} per critical, {SEVERITY_WEIGHT['high']} per "
+        "high, {SEVERITY_WEIGHT['medium']} per medium, {SEVERITY_WEIGHT['low']} per low finding",
+        "| devices kept | {MAX_DEVICES} |",
+        "| device and service types per device | {MAX_TYPES} each |",
+        "| search replies per run | {MAX_SEARCH_REPLIES} |",
+        "| descriptions read per run | {MAX_DESCRIBED_PER_RUN} |",
+        "| findings | {MAX_FINDINGS} (worst first) |",
+        "| data file | {MAX_STACKS_FILE_BYTES // 1024} KiB, {MAX_STACK_ENTRIES} entries, "
+        "patterns of {MAX_PATTERN_LENGTH} characters, versions of {MAX_VERSION_PARTS} parts |",
+    ),
+}
+
+
+def _integration_constants() -> dict[str, object]:
+    from custom_components.upnp_guard import const, paired  # noqa: PLC0415
+    from custom_components.upnp_guard.appliance import const as appliance  # noqa: PLC0415
+    from custom_components.upnp_guard.appliance import event  # noqa: PLC0415
+    from custom_components.upnp_guard.audit import const as audit  # noqa: PLC0415
+    from custom_components.upnp_guard.router import const as router  # noqa: PLC0415
+
+    names: dict[str, object] = {}
+    for module in (const, paired, appliance, event, audit, router):
+        names |= {name: value for name, value in vars(module).items() if name.isupper()}
+    return names
+
+
+def _render(template: str, names: dict[str, object]) -> str:
+    """`{expression[:format]}` over `names`, like an f-string."""
+
+    def value(match: re.Match[str]) -> str:
+        expression, _, spec = match.group(1).partition(":")
+        return format(eval(expression, {"__builtins__": {}}, names), spec)  # noqa: S307 - our templates
+
+    return re.sub(r"\{([^{}]+)\}", value, template)
+
+
+@pytest.mark.parametrize("doc", sorted(INTEGRATION_PHRASES))
+def test_the_integrations_limits_in_the_docs_are_the_codes(doc: str) -> None:
+    names = _integration_constants()
+    text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
+    rendered = [_render(template, names) for template in INTEGRATION_PHRASES[doc]]
+    assert [phrase for phrase in rendered if phrase not in text] == []
