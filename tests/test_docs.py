@@ -309,3 +309,63 @@ def test_services_yaml_asks_for_what_the_actions_schemas_take() -> None:
             for outside in (number["min"] - 1, number["max"] + 1):
                 with pytest.raises(vol.Invalid):
                     validator(outside)
+
+
+# -- sections the docs point to -----------------------------------------------------------
+SECTION_REFERENCE = re.compile(
+    r"((?:[\w/]+/)?[\w-]+\.md)((?:(?:,| and) (?:[\w/]+/)?[\w-]+\.md)*)"
+    r"(?:,\s*|\s*\(|\s+)(?:\"([^\"]+)\"|\*([^*]+)\*)"
+)
+
+
+def section_references(text: str) -> list[tuple[str, str]]:
+    """(file, title) for `docs/x.md "Title"`, `x.md, *Title*`, `a.md and b.md "Title"`."""
+    found = []
+    for match in SECTION_REFERENCE.finditer(" ".join(text.split())):
+        title = match.group(3) or match.group(4)
+        for name in [match.group(1), *re.findall(r"[\w/-]+\.md", match.group(2))]:
+            found.append((name, title))
+    return found
+
+
+def test_section_references_are_read() -> None:
+    text = 'see docs/a.md and docs/b.md "Known limitations", c.md, *Moves*; d.md ("Memory")'
+    assert section_references(text) == [
+        ("docs/a.md", "Known limitations"),
+        ("docs/b.md", "Known limitations"),
+        ("c.md", "Moves"),
+        ("d.md", "Memory"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        *DOCS,
+        ROOT / "custom_components" / "upnp_guard" / "quality_scale.yaml",
+        ROOT / "custom_components" / "upnp_guard" / "strings.json",
+    ],
+    ids=lambda doc: str(doc.relative_to(ROOT)),
+)
+def test_every_section_a_doc_points_to_exists(doc: Path) -> None:
+    """A section named with its file is a heading there (or starts one, before a
+    parenthesis), or a bold term of it."""
+    missing = []
+    for name, title in section_references(doc.read_text(encoding="utf-8")):
+        target = next(
+            (
+                path
+                for path in (ROOT / name, doc.parent / name, ROOT / "docs" / Path(name).name)
+                if path.is_file()
+            ),
+            None,
+        )
+        assert target is not None, name
+        text = target.read_text(encoding="utf-8")
+        headings = [heading.strip() for heading in re.findall(r"^#+ (.+)$", text, re.M)]
+        if not (
+            any(heading == title or heading.startswith(f"{title} (") for heading in headings)
+            or f"**{title}**" in text
+        ):
+            missing.append(f"{name}: {title}")
+    assert not missing
