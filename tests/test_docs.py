@@ -1,12 +1,13 @@
 """The docs cite only files in the repository (every relative link, and every file path
-written as code, exists), and what they say a user types or sees is what the code takes:
-every action and field (docs/actions.md, services.yaml against the schemas), the flags of
-scripts/, bench/ and the agent, the router's options, the flows' errors, the URL hint, the
-host tools, the environment variables, the demo. Limits, constants and cited tests:
-tests/test_docs_code.py."""
+written as code, exists; every section named with its file exists), and what they say a
+user sees is what the code does: every action and field (docs/actions.md, services.yaml
+against the schemas), the responses and event data, the router's options, the flows'
+errors, the URL hint. Limits, constants and cited tests: tests/test_docs_code.py;
+commands: tests/test_docs_commands.py."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -104,54 +105,6 @@ def test_every_action_and_field_is_documented_with_an_example() -> None:
         assert set(parsed.get("data") or {}) <= set(spec["fields"]), action
 
 
-# -- commands ----------------------------------------------------------------------------
-def _script_flags(doc_text: str) -> list[tuple[str, str]]:
-    """(script, flag) for each `--flag` in a code span that runs scripts/<x>, bench/<x>.py
-    or fuzz/<x>.py."""
-    found = []
-    for span in re.findall(r"`([^`\n]+)`", doc_text) + re.findall(
-        r"```sh\n(.*?)```", doc_text, re.S
-    ):
-        for line in span.splitlines():
-            match = re.search(r"((?:scripts/[a-z-]+)|(?:(?:bench|fuzz)/\w+\.py))((?: \S+)*)", line)
-            if match:
-                for flag in re.findall(r"(?<!\S)(--[a-z][\w-]*)", match.group(2)):
-                    found.append((match.group(1), flag))
-    return found
-
-
-def test_every_flag_the_docs_give_a_command_is_one_it_reads() -> None:
-    """scripts/ take their flags by name (scripts/develop's go to tests/demo); bench/
-    and fuzz/ files parse theirs; scripts/test reads `--no-lint` only as its first
-    argument and passes the rest to pytest."""
-    checked = []
-    for doc in DOCS:
-        text = doc.read_text(encoding="utf-8")
-        for script, flag in _script_flags(text):
-            source = (ROOT / script).read_text(encoding="utf-8")
-            if script == "scripts/develop":
-                source += (ROOT / "tests" / "demo" / "__main__.py").read_text(encoding="utf-8")
-            if script == "scripts/test" and flag != "--no-lint":
-                continue  # pytest's
-            assert f'"{flag}"' in source or f"{flag})" in source, (doc.name, script, flag)
-            checked.append((script, flag))
-        for args in re.findall(r"scripts/test ((?:-\S+ )*)--no-lint", text):
-            assert not args, f"{doc.name}: --no-lint must come first: {args}"
-    assert ("scripts/setup", "--relock") in checked
-    assert ("bench/router_list.py", "--generic-repeat") in checked
-
-
-def test_the_host_tools_setup_checks_are_the_ones_the_readme_lists() -> None:
-    """scripts/setup uses the host (no sandbox) only when these are all there."""
-    setup = (ROOT / "scripts" / "setup").read_text(encoding="utf-8")
-    match = re.search(r"for tool in ([a-z0-9 -]+); do", setup)
-    assert match is not None
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    develop = readme[readme.index("## Develop") :]
-    prerequisites = develop[: develop.index("```")]
-    assert [tool for tool in match.group(1).split() if f"`{tool}`" not in prerequisites] == []
-
-
 # -- what the UI shows -------------------------------------------------------------------
 def _strings() -> dict[str, object]:
     return json.loads(
@@ -212,62 +165,6 @@ def test_the_description_url_hint_is_where_our_agent_serves_it() -> None:
         assert urls, hint
         for url in urls:
             assert url.endswith(f":{port.group(1)}{path.group(1)}"), url
-
-
-# -- the agent's command line and control channel (firmware/README.md) -------------------
-def test_the_agents_options_and_commands_in_its_readme_are_the_ones_it_reads() -> None:
-    """Every `--option` the README gives the agent is read from its arguments (agent.py,
-    the unix HAL), and the control-channel table lists exactly the unix HAL's commands."""
-    readme = (ROOT / "firmware" / "README.md").read_text(encoding="utf-8")
-    agent = (ROOT / "firmware" / "upnpguard" / "agent.py").read_text(encoding="utf-8")
-    hal = (ROOT / "firmware" / "hal" / "unix.py").read_text(encoding="utf-8")
-    read = set(re.findall(r"args(?:\.get\(|\[)\"(\w+)\"", agent + hal))
-    given = {
-        flag
-        for line in readme.splitlines()
-        if "bench/" not in line
-        for flag in re.findall(r"(?<![\w-])--([a-z_]+)", line)
-    }
-    assert given, readme
-    assert sorted(given - read) == []
-    section = readme[readme.index("## Control channel") :]
-    section = section[: section.index("\n## ")]
-    documented = set(re.findall(r"^\| `(\w+)", section, re.M))
-    handled = set(re.findall(r'if cmd == "(\w+)":', hal))
-    assert documented == handled
-
-
-def test_contributing_lists_every_variable_the_scripts_read() -> None:
-    """CONTRIBUTING.md's table of environment variables: each `UPNP_GUARD_*` that scripts/
-    read or pass into the sandbox, and no other."""
-    scripts = "\n".join(
-        path.read_text(encoding="utf-8") for path in (ROOT / "scripts").iterdir() if path.is_file()
-    )
-    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
-    table = contributing[contributing.index("## Environment variables") :]
-    table = table[: table.index("\n## ")]
-    documented = set(re.findall(r"^\| `(UPNP_GUARD_[A-Z_]+)", table, re.M))
-    assert documented == set(re.findall(r"UPNP_GUARD_[A-Z_]+", scripts))
-
-
-def test_the_readme_describes_the_demo_as_it_runs() -> None:
-    """README "Run it": the URL, the demo user, the pins' timing and commands."""
-    from tests.demo import hass, pins  # noqa: PLC0415
-
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    every = pins.DRIFT_EVERY_S
-    for phrase in (
-        f"**http://127.0.0.1:{hass.HA_PORT}**",
-        f"**`{hass.DEMO_USER}`**, password **`{hass.DEMO_PASSWORD}`**",
-        f"the climate drifts every {every:.0f} s, the button is pressed every "
-        f"{every * pins.PRESS_EVERY:.0f} s, the window opens and closes every "
-        f"{every * pins.WINDOW_EVERY:.0f} s; `--no-drift` turns that off",
-    ):
-        assert phrase in readme, phrase
-    source = (ROOT / "tests" / "demo" / "pins.py").read_text(encoding="utf-8")
-    commands = set(re.findall(r'case \["(\w+)"', source))
-    shown = [words.split()[0] for words in re.findall(r"`scripts/develop pins ([^`]+)`", readme)]
-    assert sorted(shown) == sorted(commands)
 
 
 def test_services_yaml_asks_for_what_the_actions_schemas_take() -> None:
@@ -369,3 +266,61 @@ def test_every_section_a_doc_points_to_exists(doc: Path) -> None:
         ):
             missing.append(f"{name}: {title}")
     assert not missing
+
+
+# -- what actions return and events carry -------------------------------------------------
+def _returned_keys(path: Path, function: str, cls: str | None = None) -> list[str]:
+    """The keys of the dict literal `function` (a method of `cls`) returns, in order."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    scope: ast.AST = tree
+    if cls is not None:
+        scope = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    node = next(
+        n
+        for n in ast.walk(scope)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == function
+    )
+    returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
+    literal = next(value for value in returned if isinstance(value, ast.Dict))
+    return [key.value for key in literal.keys if isinstance(key, ast.Constant)]
+
+
+def _documented_keys(text: str, after: str) -> list[str]:
+    """The quoted keys of the `{...}` that follows `after` in a doc."""
+    start = text.index(after)
+    span = text[start : text.index("`", text.index("`{", start) + 2)]
+    return re.findall(r'"(\w+)"', span)
+
+
+def test_the_documented_responses_and_event_data_are_what_the_code_returns() -> None:
+    """docs/actions.md's responses and docs/automations.md's event keys name exactly the
+    keys the code puts in them."""
+    integration = ROOT / "custom_components" / "upnp_guard"
+    mapping = _returned_keys(integration / "router" / "models.py", "as_dict", "MappingReport")
+    actions = (ROOT / "docs" / "actions.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", actions, flags=re.M)
+    section = {part.split("`")[1]: part for part in sections if part.startswith("`")}
+    listing = section["upnp_guard.list_port_mappings"]
+    assert _documented_keys(listing, "Response:") == ["port_mappings", *mapping]
+    added = _returned_keys(integration / "router" / "services.py", "_async_add")
+    assert _documented_keys(section["upnp_guard.add_port_mapping"], "Response:") == added
+    report = _returned_keys(integration / "audit" / "runner.py", "as_dict")
+    assert _documented_keys(section["upnp_guard.audit_report"], "Response:") == report
+    removed = section["upnp_guard.remove_port_mapping"]
+    results = re.findall(r'= "(\w+)"', _class_source(integration / "router" / "models.py"))
+    assert _documented_keys(removed, "Response:") == ["result", *results]
+    automations = (ROOT / "docs" / "automations.md").read_text(encoding="utf-8")
+    table = automations[automations.index("| key | value |") :]
+    table = table[: table.index("\n\n")]
+    event_keys = {
+        key
+        for cell in re.findall(r"^\| ([^|]+) \|", table, re.M)
+        for key in re.findall(r"`(\w+)`", cell)
+    }
+    assert event_keys == {"type", "config_entry_id", *mapping}
+
+
+def _class_source(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    start = text.index("class RemovalResult")
+    return text[start : text.index("\n\n\n", start)]

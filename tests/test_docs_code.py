@@ -1,8 +1,8 @@
 """The docs against the code: every limit quoted with its value is the code's, the agent's
 limits in docs/firmware.md and docs/protocol.md are the firmware's, every constant and
 identifier named exists, every test cited exists (also in quality_scale.yaml, with the
-files it names). Commands, options and UI texts: tests/test_docs.py. A little over 350
-lines: two thirds of it are the phrase tables, data."""
+files it names). Commands, options and UI texts: tests/test_docs.py and
+tests/test_docs_commands.py. (A little over 350 lines: half of it is the phrase tables.)"""
 
 from __future__ import annotations
 
