@@ -246,7 +246,7 @@ def test_section_references_are_read() -> None:
 )
 def test_every_section_a_doc_points_to_exists(doc: Path) -> None:
     """A section named with its file is a heading there (or starts one, before a
-    parenthesis), or a bold term of it."""
+    parenthesis or a colon), or a bold term of it."""
     missing = []
     for name, title in section_references(doc.read_text(encoding="utf-8")):
         target = next(
@@ -261,7 +261,10 @@ def test_every_section_a_doc_points_to_exists(doc: Path) -> None:
         text = target.read_text(encoding="utf-8")
         headings = [heading.strip() for heading in re.findall(r"^#+ (.+)$", text, re.M)]
         if not (
-            any(heading == title or heading.startswith(f"{title} (") for heading in headings)
+            any(
+                heading == title or heading.startswith((f"{title} (", f"{title}:"))
+                for heading in headings
+            )
             or f"**{title}**" in text
         ):
             missing.append(f"{name}: {title}")
