@@ -359,3 +359,18 @@ def test_the_integrations_limits_in_the_docs_are_the_codes(doc: str) -> None:
     text = " ".join((ROOT / doc).read_text(encoding="utf-8").split())
     rendered = [_render(template, names) for template in INTEGRATION_PHRASES[doc]]
     assert [phrase for phrase in rendered if phrase not in text] == []
+
+
+def test_firmware_md_names_every_module_of_the_agent() -> None:
+    """docs/firmware.md "Structure": a row for every module of firmware/upnpguard and hal/."""
+    text = (ROOT / "docs" / "firmware.md").read_text(encoding="utf-8")
+    structure = text[text.index("## Structure") :]
+    structure = structure[: structure.index("\n## ")]
+    named = set(re.findall(r"`((?:upnpguard|hal)/\w+\.py)`", structure))
+    modules = {
+        f"{path.parent.name}/{path.name}"
+        for folder in ("upnpguard", "hal")
+        for path in (ROOT / "firmware" / folder).glob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert sorted(modules - named) == []
