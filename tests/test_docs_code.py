@@ -169,6 +169,11 @@ FIRMWARE_PHRASES = {
         "| NOTIFY | {GENA_NOTIFY_TIMEOUT_MS // 1000} s timeout, dropped after {GENA_MAX_FAILURES} "
         "failures |",
         "| moderation | 1 event / {GENA_MODERATION_MS // 1000} s per sensor variable |",
+        "re-announce every {SSDP_REANNOUNCE_MS // 1000} s (max-age {SSDP_MAX_AGE})",
+        "restarted after a pause that doubles from {TASK_RESTART_PAUSE_MS} ms; after "
+        "{TASK_RESTARTS_MAX} failures in a row",
+        "a task that ran {TASK_HEALTHY_MS // 1000} s starts from zero",
+        "Multicast TTL: {SSDP_MULTICAST_TTL} on the unix port",
     ),
     "docs/protocol.md": (
         "sent twice {SSDP_ALIVE_SPACING_MS} ms apart at start and every {SSDP_REANNOUNCE_MS // "
