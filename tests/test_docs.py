@@ -327,3 +327,18 @@ def _class_source(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     start = text.index("class RemovalResult")
     return text[start : text.index("\n\n\n", start)]
+
+
+def test_every_repair_issue_the_docs_name_has_its_text() -> None:
+    """`x` repair, `x` issue, the repair `x`: a repair issue strings.json translates."""
+    issues = set(_strings()["issues"])  # type: ignore[call-overload]
+    named = []
+    for doc in DOCS:
+        text = " ".join(doc.read_text(encoding="utf-8").split())
+        for match in re.finditer(
+            r"`([a-z]+(?:_[a-z]+)+)` (?:repair|issue)|(?:repair|issue)s? `([a-z]+(?:_[a-z]+)+)`",
+            text,
+        ):
+            named.append(match.group(1) or match.group(2))
+    assert len(named) >= 5, named
+    assert sorted(set(named) - issues) == []
