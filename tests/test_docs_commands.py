@@ -112,3 +112,17 @@ def test_the_readme_describes_the_demo_as_it_runs() -> None:
     commands = set(re.findall(r'case \["(\w+)"', source))
     shown = [words.split()[0] for words in re.findall(r"`scripts/develop pins ([^`]+)`", readme)]
     assert sorted(shown) == sorted(commands)
+
+
+def test_the_readme_names_the_pinned_home_assistant() -> None:
+    """README "Tested against" and "Run it": the versions requirements_lock.txt pins."""
+    lock = (ROOT / "requirements_lock.txt").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([\w-]+)==([\w.]+)$", lock, re.M))
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    home_assistant = pins["homeassistant"]
+    assert f"Home Assistant {home_assistant} (pytest-homeassistant-custom-component " in readme
+    assert (
+        f"pytest-homeassistant-custom-component {pins['pytest-homeassistant-custom-component']})"
+        in readme
+    )
+    assert f"Starts the Home Assistant the tests use ({home_assistant}," in readme
