@@ -152,7 +152,8 @@ def test_every_flow_error_the_docs_name_is_one_the_flows_have() -> None:
 
 
 def test_the_description_url_hint_is_where_our_agent_serves_it() -> None:
-    """The config flow's example URL is an agent's: its default port and path."""
+    """The config flow's example URL is an agent's: its default port (as firmware/README.md
+    gives it) and path."""
     core = (ROOT / "firmware" / "upnpguard" / "core.py").read_text(encoding="utf-8")
     port = re.search(r"^DEFAULT_HTTP_PORT = (\d+)$", core, re.M)
     path = re.search(r'^DESCRIPTION_PATH = "(/[\w.]+)"$', core, re.M)
@@ -165,6 +166,8 @@ def test_the_description_url_hint_is_where_our_agent_serves_it() -> None:
         assert urls, hint
         for url in urls:
             assert url.endswith(f":{port.group(1)}{path.group(1)}"), url
+    readme = (ROOT / "firmware" / "README.md").read_text(encoding="utf-8")
+    assert f"<http_port> (default {port.group(1)};" in readme
 
 
 def test_services_yaml_asks_for_what_the_actions_schemas_take() -> None:
