@@ -36,6 +36,13 @@ FIRMWARE_PHRASES = {
         "a task that ran {TASK_HEALTHY_MS // 1000} s starts from zero",
         "Multicast TTL: {SSDP_MULTICAST_TTL} on the unix port",
     ),
+    "docs/appliances.md": (
+        "our agent takes {GENA_MAX_SUBSCRIPTIONS_PER_SERVICE} per service "
+        "({GENA_MAX_SUBSCRIPTIONS_TOTAL} in all) and answers 503 beyond",
+        "(our agent serves {HTTP_MAX_CONNECTIONS} HTTP connections in all)",
+        "our agent grants {GENA_MAX_SUBSCRIPTIONS_PER_SERVICE} per service",
+    ),
+    "docs/troubleshooting.md": ("(239.255.255.250:1900, TTL {SSDP_MULTICAST_TTL})",),
     "docs/protocol.md": (
         "sent twice {SSDP_ALIVE_SPACING_MS} ms apart at start and every {SSDP_REANNOUNCE_MS // "
         "1000} s; `CACHE-CONTROL: max-age={SSDP_MAX_AGE}`",
