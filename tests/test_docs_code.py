@@ -270,3 +270,26 @@ def test_firmware_md_names_every_module_of_the_agent() -> None:
         if path.name != "__init__.py"
     }
     assert sorted(modules - named) == []
+
+
+def test_protocol_md_lists_the_read_only_actions_of_the_firmware() -> None:
+    """docs/protocol.md names the agent's open queries: exactly the actions servicetypes.py
+    marks read_only (the rest need an authenticator in paired mode)."""
+    import sys  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "firmware"))
+    try:
+        from upnpguard import servicetypes  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "firmware"))
+    read_only = {
+        action.name
+        for value in vars(servicetypes).values()
+        if hasattr(value, "actions")
+        for action in value.actions
+        if action.read_only
+    }
+    text = " ".join((ROOT / "docs" / "protocol.md").read_text(encoding="utf-8").split())
+    listed = re.search(r"the agent's read-only ones are the `Get\*` queries: ([^;)]+)", text)
+    assert listed is not None
+    assert set(re.findall(r"\w+", listed.group(1))) == read_only
