@@ -87,6 +87,9 @@ INTEGRATION_PHRASES = {
         " s (two intervals plus the probe timeout)",
         "`invalid_url` (not http/https or > {MAX_LOCATION_LENGTH} characters)",
     ),
+    "docs/automations.md": (
+        "`events_suppressed` (one refresh had more than {MAX_EVENTS_PER_REFRESH} events",
+    ),
     "docs/router.md": (
         "The router is polled every {UPDATE_INTERVAL.seconds} s (`UPDATE_INTERVAL`)",
         "`lease_duration` (required, {MIN_LEASE} s to {MAX_LEASE} s)",
