@@ -164,11 +164,16 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
     before = _row(await _executor(hass, upnpc_mappings, other, router), 9000)
     assert before is not None
     assert before["lease"] <= 18  # type: ignore[operator]
+    assert router.daemon is not None
+    adds = router.daemon.output().count("AddPortMapping")
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
     await hass.async_block_till_done()
     after = _row(await _executor(hass, upnpc_mappings, other, router), 9000)
     assert after is not None
-    assert after["lease"] >= 19  # type: ignore[operator]
+    # Renewed at half its lease: the router saw one more AddPortMapping, and the lease
+    # started again (read back a moment later: seconds may pass on a loaded machine).
+    assert router.daemon.output().count("AddPortMapping") > adds
+    assert after["lease"] > 18 - 3  # type: ignore[operator]
 
     # Owned mappings are neither violations nor alerts.
     listing = await hass.services.async_call(
