@@ -104,3 +104,18 @@ GENA_MODERATION_MS = const(2000)
 TASK_RESTART_PAUSE_MS = const(200)
 TASK_RESTARTS_MAX = const(5)
 TASK_HEALTHY_MS = const(10_000)
+
+# --- over-the-air updates (ota.py) ------------------------------------------------------
+# One WriteUpdate carries at most this many bytes (base64: 2732 characters), so the SOAP
+# envelope with its UG-AUTH header stays well inside HTTP_BODY_MAX.
+OTA_CHUNK_MAX = const(2048)
+OTA_MANIFEST_MAX = const(8192)  # -> 713; today's manifest is ~2.5 KB (25 files)
+OTA_FILES_MAX = const(64)  # -> 714
+OTA_FILE_MAX = const(65536)  # one file -> 714 (the largest .mpy today is ~10 KB)
+OTA_BUNDLE_MAX = const(524288)  # all files -> 714 (today ~90 KB; one slot of flash)
+OTA_PATH_MAX = const(64)  # -> 714 in the manifest, 605 in WriteUpdate
+OTA_DATA_MAX = const(2732)  # base64 characters of OTA_CHUNK_MAX bytes -> 605
+# A new version must serve one authenticated request from its paired Home Assistant
+# within this many seconds of its first boot, or the board resets and the loader rolls
+# back to the previous slot (Home Assistant polls it once a second after an install).
+UPDATE_CONFIRM_S = const(120)

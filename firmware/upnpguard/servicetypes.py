@@ -29,6 +29,14 @@ UPNP_ERROR_DESCRIPTIONS = {
     604: "Human Intervention Required",
     605: "String Argument Too Long",
     606: "Action not authorized",
+    # Over-the-air updates (ota.py; docs/protocol.md "Updates").
+    710: "Update not authentic",
+    711: "Update not newer",
+    712: "Update out of sequence",
+    713: "Update file refused",
+    714: "Update manifest refused",
+    715: "Update file mismatch",
+    716: "Update write failed",
 }
 
 _INT_RANGES = {
@@ -178,6 +186,15 @@ AGENT_INFO = ServiceType(
         StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
         StateVariable("A_ARG_TYPE_SealedKey", "string", "", max_length=64),
+        # Over-the-air updates (ota.py, docs/protocol.md "Updates"): "" until an update
+        # ended, then "ok <version>" or "rolled_back <version>".
+        StateVariable("UpdateResult", "string", ""),
+        StateVariable("A_ARG_TYPE_Version", "string", "", max_length=16),
+        StateVariable("A_ARG_TYPE_Digest", "string", "", max_length=64),
+        StateVariable("A_ARG_TYPE_Force", "boolean", False),
+        StateVariable("A_ARG_TYPE_Path", "string", "", max_length=64),
+        StateVariable("A_ARG_TYPE_Offset", "ui4", 0),
+        StateVariable("A_ARG_TYPE_Data", "string", "", max_length=2732),
     ],
     [
         Action(
@@ -187,12 +204,32 @@ AGENT_INFO = ServiceType(
                 ("BootId", "BootId"),
                 ("SecurityMode", "SecurityMode"),
                 ("Uptime", "Uptime"),
+                ("UpdateResult", "UpdateResult"),
             ),
             read_only=True,
         ),
         # Key rotation (paired mode): the new key sealed with the current one for this
         # very request (auth.Key.wrap with its boot id and counter), 64 hex digits.
         Action("SetKey", args_in=(("NewSealedKey", "A_ARG_TYPE_SealedKey"),)),
+        # Updates: state-changing, so paired mode's gate verifies UG-AUTH first.
+        Action(
+            "BeginUpdate",
+            args_in=(
+                ("NewVersion", "A_ARG_TYPE_Version"),
+                ("NewDigest", "A_ARG_TYPE_Digest"),
+                ("NewAuth", "A_ARG_TYPE_Digest"),
+                ("NewForce", "A_ARG_TYPE_Force"),
+            ),
+        ),
+        Action(
+            "WriteUpdate",
+            args_in=(
+                ("NewPath", "A_ARG_TYPE_Path"),
+                ("NewOffset", "A_ARG_TYPE_Offset"),
+                ("NewData", "A_ARG_TYPE_Data"),
+            ),
+        ),
+        Action("CommitUpdate"),
     ],
 )
 
