@@ -42,6 +42,7 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from .agent_auth import AgentKey, InvalidKey, parse_key
 from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
+from .appliance.options_flow import AgentOptionsFlow
 from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
@@ -100,18 +101,24 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy, the audit its probes; appliances none yet."""
+        """Routers have a port-mapping policy, the audit its probes, paired agents updates."""
         if is_audit_entry(config_entry.data):
             return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
             return router_options_flow(config_entry)
+        if CONF_KEY in config_entry.data:
+            return AgentOptionsFlow()
         raise NotImplementedError
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only router and audit entries have options."""
-        return is_router_entry(config_entry.data) or is_audit_entry(config_entry.data)
+        """Routers, the audit and paired agents (their firmware updates) have options."""
+        return (
+            is_router_entry(config_entry.data)
+            or is_audit_entry(config_entry.data)
+            or CONF_KEY in config_entry.data
+        )
 
     async def _async_describe(
         self, location: str, *, typed: bool = False

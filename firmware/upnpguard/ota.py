@@ -329,7 +329,7 @@ class Updater:
             "trial": True,
             "tries": 0,
             "version": self.target,
-            "last_result": self.result,
+            "last_result": "trial " + self.target,  # GetInfo's UpdateResult until confirmed
         }
         try:
             write_boot(self.root, boot)

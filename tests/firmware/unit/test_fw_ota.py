@@ -16,7 +16,7 @@ from upnpguard import auth, limits, ota, servicetypes
 from upnpguard.compat import hexlify
 from upnpguard.servicetypes import UpnpError
 
-from corehelpers import CONFIG, body_text, call, fault_code, raises, service
+from corehelpers import CONFIG, body_text, call, fault_code, raises
 from corehelpers import make_agent as _make_agent
 from test_fw_paired import PAIRED, SECRET, Signer, signed_call
 
@@ -106,8 +106,11 @@ def test_an_update_lands_in_the_other_slot_and_boot_json_names_it():
         send(updater)
         assert updater.restart
         boot = board.boot()
-        assert boot["slot"] == "b" and boot["previous"] == "a"
-        assert boot["trial"] is True and boot["tries"] == 0 and boot["version"] == "0.2.0"
+        assert boot["slot"] == "b"
+        assert boot["previous"] == "a"
+        assert boot["trial"] is True
+        assert boot["tries"] == 0
+        assert boot["version"] == "0.2.0"
         files = board.listing()
         for path, data in FILES:
             assert files["/ug/b/" + path] == data
@@ -122,7 +125,8 @@ def test_without_boot_json_the_update_goes_to_slot_a_with_no_previous():
         updater = ota.Updater(board.root, "0.1.0")
         send(updater)
         boot = board.boot()
-        assert boot["slot"] == "a" and boot["previous"] is None
+        assert boot["slot"] == "a"
+        assert boot["previous"] is None
     finally:
         board.close()
 
@@ -298,7 +302,8 @@ def test_a_trial_boot_is_confirmed_once():
     board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
     try:
         updater = ota.Updater(board.root, "0.2.0")
-        assert updater.trial and updater.running == "b"
+        assert updater.trial
+        assert updater.running == "b"
         assert updater.confirm()
         assert board.boot()["trial"] is False
         assert board.boot()["last_result"] == "ok 0.2.0"
@@ -319,9 +324,7 @@ def test_paired_update_actions_need_ug_auth_and_commit_reboots_after_the_answer(
     try:
         reboots = []
         updater = ota.Updater(board.root, "0.1.0")
-        agent = _make_agent(
-            PAIRED, key=SECRET, updater=updater, reboot=lambda: reboots.append(1)
-        )
+        agent = _make_agent(PAIRED, key=SECRET, updater=updater, reboot=lambda: reboots.append(1))
         info = agent.info
         manifest = manifest_bytes()
         digest = _sha(manifest)
@@ -357,7 +360,8 @@ def test_faults_reach_the_control_point_with_their_code():
         response = signed_call(
             agent, agent.info, "BeginUpdate", _args("0.2.0", digest, "0" * 64), Signer()
         )
-        assert response.status == 500 and fault_code(response) == 710
+        assert response.status == 500
+        assert fault_code(response) == 710
         assert "Update not authentic" in body_text(response)
         # A NewData longer than a chunk's base64 is refused by the SOAP layer (605).
         long = [("NewPath", "a"), ("NewOffset", "0"), ("NewData", "A" * (limits.OTA_DATA_MAX + 4))]
