@@ -4,7 +4,9 @@ every request answered), for each way of running the agent (tests/lan/agent.py B
 
     PYTHONPATH=/repo python bench/firmware_heap.py [--paired] [--each N] [BUILD:HEAP ...]
 
-Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 96wK 88wK 80wK. `--each N`:
+Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 96wK 88wK 80wK. The builds
+`mpy` and `mpy-32` run the agent from a .mpy bundle (upnp-guard-build, built once per
+run into a temporary directory), e.g. `mpy-32:96wK mpy-32:80wK mpy-32:64wK`. `--each N`:
 each subscriber subscribes to N services only, the button's first (default: all of them).
 `--paired`: the agent in paired mode (a provisioned key); every SUBSCRIBE and SetTarget is
 signed (UG-AUTH) and every NOTIFY carries one. Without it the agent runs `open`.
@@ -12,10 +14,15 @@ signed (UG-AUTH) and every NOTIFY carries one. Without it the agent runs `open`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sys
+import tempfile
 import threading
+from pathlib import Path
+
+from upnp_guard_fleet.bundle import build_bundle
 
 from bench.firmware_common import (
     PAIRED_CONFIG,
@@ -45,6 +52,13 @@ DEFAULT_RUNS = [
 ]
 
 
+@functools.cache
+def _bundle() -> Path:
+    """The tree's firmware as a .mpy bundle, for the `mpy` builds."""
+    out = Path(tempfile.mkdtemp(prefix="ug-bench-bundle-"))
+    return build_bundle(Path(__file__).resolve().parents[1] / "firmware", out)
+
+
 def run(build: str, heap: str, each: int | None, paired: bool = False) -> dict[str, object]:
     try:
         return _run(build, heap, each, paired)
@@ -57,10 +71,13 @@ def _run(build: str, heap: str, each: int | None, paired: bool) -> dict[str, obj
     """`each`: how many services each subscriber subscribes to (None: all)."""
     with Lan() as lan:
         try:
+            bundle = _bundle() if build.startswith("mpy") else None
             if paired:
-                agent = start_agent(lan, build=build, heap=heap, config=PAIRED_CONFIG, key=KEY)
+                agent = start_agent(
+                    lan, build=build, heap=heap, config=PAIRED_CONFIG, key=KEY, bundle=bundle
+                )
             else:
-                agent = start_agent(lan, build=build, heap=heap)
+                agent = start_agent(lan, build=build, heap=heap, bundle=bundle)
         except Exception as err:
             return {"build": build, "heap": heap, "ok": False, "why": f"start: {str(err)[-120:]}"}
         # One host per control point, as on a real network (the agent caps connections

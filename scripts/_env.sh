@@ -20,6 +20,14 @@ gssdp-tools gupnp-tools iproute2 nftables tcpdump procps psmisc"
 # packages of Home Assistant's voice pipeline that have no wheel for Python 3.14. Installed
 # into an existing sandbox without rebuilding it (scripts/setup, add-on step).
 SANDBOX_BROWSER_PACKAGES="chromium fonts-liberation g++ python3.14-dev"
+# Newer MicroPython releases than Debian's, as the npm registry's WebAssembly builds run by
+# Node.js (tests/firmware/test_wasm*.py): Debian's node and npm, an add-on like the above.
+# The npm packages go to $SANDBOX_WASM_DIR (scripts/setup, versions in scripts/wasm.json).
+SANDBOX_NODE_PACKAGES="nodejs npm"
+SANDBOX_WASM_DIR=/opt/micropython-wasm
+# The MicroPython ESP32 type stubs (requirements_stubs.txt), kept out of the venv: they
+# ship their own stdlib (socket, time, ...) that must not shadow CPython's for mypy.
+SANDBOX_STUBS_DIR=/opt/micropython-stubs
 # What scripts/build-firmware needs to build the unix port (64- and 32-bit) from the source
 # of the micropython release above, with the agent frozen in.
 SANDBOX_BUILD_PACKAGES="dpkg-dev xz-utils gcc gcc-multilib make libc6-dev pkgconf libffi-dev \

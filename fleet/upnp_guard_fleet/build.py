@@ -1,0 +1,40 @@
+"""`upnp-guard-build`: compile the agent into a bundle (bundle.py) and print its digest.
+
+upnp-guard-build [--src firmware] [--out dist] [--version X.Y.Z]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from upnp_guard_fleet.bundle import BundleError, build_bundle, bundle_digest, load_manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="upnp-guard-build",
+        description="Compile the UPnP Guard agent to .mpy into dist/upnpguard-<version>/.",
+    )
+    parser.add_argument(
+        "--src", type=Path, default=Path("firmware"), help="firmware directory (or repo root)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("dist"), help="where bundles go")
+    parser.add_argument("--version", help="override FIRMWARE_VERSION (x.y.z)")
+    args = parser.parse_args(argv)
+    try:
+        bundle = build_bundle(args.src, args.out, version=args.version)
+        manifest = load_manifest(bundle)
+    except (BundleError, OSError) as err:
+        print(f"upnp-guard-build: {err}", file=sys.stderr)
+        return 1
+    print(f"bundle {bundle}")
+    print(f"version {manifest['version']}")
+    print(f"files {len(manifest['files'])}")
+    print(f"digest {bundle_digest(manifest)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
