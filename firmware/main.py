@@ -51,7 +51,7 @@ def _boot():
             boot = {
                 "slot": boot.get("previous"),
                 "trial": False,
-                "last_result": "rolled_back " + str(boot.get("version"))[:16],
+                "last_result": "rolled_back " + str(boot.get("version"))[:20],
             }
         else:
             boot["tries"] = boot.get("tries", 0) + 1

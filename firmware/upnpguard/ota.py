@@ -50,7 +50,8 @@ def fault(code):
 
 
 def parse_version(text):
-    """`x.y.z` (decimal, at most 4 digits each) -> (x, y, z), or None."""
+    """`x.y.z` (decimal, at most 6 digits each, as the build command) -> (x, y, z), or
+    None."""
     if not isinstance(text, str):
         return None
     parts = text.split(".")
@@ -58,7 +59,7 @@ def parse_version(text):
         return None
     out = []
     for part in parts:
-        if not part or len(part) > 4:
+        if not part or len(part) > 6:
             return None
         for c in part:
             if c < "0" or c > "9":

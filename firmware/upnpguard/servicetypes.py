@@ -189,7 +189,7 @@ AGENT_INFO = ServiceType(
         # Over-the-air updates (ota.py, docs/protocol.md "Updates"): "" until an update
         # ended, then "ok <version>" or "rolled_back <version>".
         StateVariable("UpdateResult", "string", ""),
-        StateVariable("A_ARG_TYPE_Version", "string", "", max_length=16),
+        StateVariable("A_ARG_TYPE_Version", "string", "", max_length=20),
         StateVariable("A_ARG_TYPE_Digest", "string", "", max_length=64),
         StateVariable("A_ARG_TYPE_Force", "boolean", False),
         StateVariable("A_ARG_TYPE_Path", "string", "", max_length=64),

@@ -37,7 +37,7 @@ PATH_MAX = 64
 # The entity's release summary (Home Assistant keeps at most 255 characters).
 SUMMARY_MAX = 255
 _NOTES_READ_MAX = 4096
-_VERSION = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})$")
+_VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
 _PATH = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 # Directories looked at in the configured one (a bundle per directory): a bound on a

@@ -86,7 +86,7 @@ class AgentFirmwareUpdate(UpdateEntity):
     @property
     def installed_version(self) -> str | None:
         value = state_value(self.connection.device, AGENT_INFO, "FirmwareVersion")
-        return clean(value, 16) if isinstance(value, str) and value else None
+        return clean(value, 20) if isinstance(value, str) and value else None
 
     @property
     def latest_version(self) -> str | None:
