@@ -9,6 +9,7 @@ running after the restart; the transfer fits the 64 KB heap of the frozen build.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,23 @@ import pytest
 from custom_components.upnp_guard.appliance import bundle as bundles
 from tests.firmware.e2e import status
 from tests.lan import Lan
-from tests.lan.agent import AGENT_HEAP, Board, start_board
+from tests.lan.agent import AGENT_HEAP, Board, SupervisedAgent
 
-from .ota import BOARD_CONFIG, KEY, NEW, OLD, UpdateClient, build, corrupt, fault, provision
+from .ota import (
+    BOARD_CONFIG,
+    KEY,
+    NEW,
+    OLD,
+    UpdateClient,
+    boards,
+    build,
+    corrupt,
+    fault,
+    provision,
+)
+
+__all__ = ["boards"]
+Start = Callable[..., SupervisedAgent]
 
 pytestmark = pytest.mark.lan
 
@@ -34,10 +49,10 @@ def outside_staging(flash: dict[str, str]) -> dict[str, str]:
 
 
 def test_wrong_key_and_tampered_bundles_are_refused_and_the_old_version_stays(
-    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path
+    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     board = provision(tmp_path / "board", dist[OLD])
-    agent = start_board(lan, board, key=KEY)
+    agent = boards(board, key=KEY)
     client = UpdateClient(lan.add_host("ha"), agent)
     assert client.info()["FirmwareVersion"] == OLD
     new = bundles.read_bundle(dist[NEW])
@@ -79,10 +94,10 @@ def test_wrong_key_and_tampered_bundles_are_refused_and_the_old_version_stays(
 
 
 def test_killed_in_the_middle_of_a_transfer_keeps_the_old_version(
-    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path
+    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     board = provision(tmp_path / "board", dist[OLD])
-    agent = start_board(lan, board, key=KEY)
+    agent = boards(board, key=KEY)
     client = UpdateClient(lan.add_host("ha"), agent)
     new = bundles.read_bundle(dist[NEW])
     files = bundles.read_files(new)
@@ -110,11 +125,11 @@ def test_killed_in_the_middle_of_a_transfer_keeps_the_old_version(
 
 
 def test_open_mode_agent_refuses_updates(
-    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path
+    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     config = {**BOARD_CONFIG, "security_mode": "open"}
     board = provision(tmp_path / "board", dist[OLD], config)
-    agent = start_board(lan, board)
+    agent = boards(board)
     client = UpdateClient(lan.add_host("pc"), agent, key=None)  # open mode: nothing signed
     new = bundles.read_bundle(dist[NEW])
     before = board.flash()
@@ -127,14 +142,14 @@ def test_open_mode_agent_refuses_updates(
 
 
 def test_the_transfer_fits_the_64_kb_heap_of_the_frozen_build(
-    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path
+    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     # A board with the custom image (agent frozen) and no slot yet: its first update goes
     # to slot a. The heap is the board's 64 KB; a MemoryError would be a 603 fault or a
     # task restart.
     board = Board(tmp_path / "board")
     board.provision(dict(BOARD_CONFIG), key=KEY)
-    agent = start_board(lan, board, key=KEY, heap=AGENT_HEAP)
+    agent = boards(board, key=KEY, heap=AGENT_HEAP)
     client = UpdateClient(lan.add_host("ha"), agent)
     new = bundles.read_bundle(dist[NEW])
     assert status(client.begin(new)) == 200

@@ -396,7 +396,8 @@ class SupervisedAgent(Agent):
                     self.process = self._spawn()
             time.sleep(0.05)
 
-    def _unsupervise(self) -> None:
+    def unsupervise(self) -> None:
+        """A reset is no longer followed by a start (the process is left as it is)."""
         with self._lock:
             self._supervising = False
         if self._thread is not None:
@@ -416,16 +417,16 @@ class SupervisedAgent(Agent):
             time.sleep(0.05)
 
     def stop(self, timeout: float = 10.0) -> int | None:
-        self._unsupervise()
+        self.unsupervise()
         return super().stop(timeout)
 
     def kill(self) -> None:
-        self._unsupervise()
+        self.unsupervise()
         super().kill()
 
     def restart(self) -> None:
         """Power on again after kill() (the loader runs; trial bookkeeping included)."""
-        self._unsupervise()
+        self.unsupervise()
         self.process = self._spawn()
         self._supervise()
         self.process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
