@@ -184,6 +184,11 @@ def test_a_tampered_manifest_is_714_and_a_tampered_file_715():
         updater.begin("0.2.0", digest, mac, False, KEY)
         updater.write("manifest.json", 0, _b64(manifest.replace(b"0.2.0", b"0.2.1")))
         refused(714, board, updater.write, FILES[0][0], 0, _b64(FILES[0][1]))
+        # A consistent manifest for other files, sent under the signed digest: 714.
+        swapped = ((FILES[0][0], b"evil"),) + FILES[1:]
+        updater.begin("0.2.0", digest, mac, False, KEY)
+        updater.write("manifest.json", 0, _b64(manifest_bytes(files=swapped)))
+        refused(714, board, updater.write, FILES[0][0], 0, _b64(b"evil"))
         # A file whose bytes differ from the manifest's SHA-256 (same size).
         bad = list(FILES)
         bad[1] = (bad[1][0], bad[1][1].replace(b"2", b"9"))
@@ -245,8 +250,13 @@ def test_write_is_bounded_and_in_sequence():
         begun()
         refused(712, board, updater.write, FILES[0][0], 5, _b64(b"x"))  # offset
         begun()
-        big = b"x" * (limits.OTA_CHUNK_MAX + 1)
-        refused(713, board, updater.write, FILES[0][0], 0, _b64(big))  # chunk
+        updater.write(FILES[0][0], 0, _b64(FILES[0][1][:10]))
+        refused(712, board, updater.write, FILES[0][0], 0, _b64(FILES[0][1][:10]))  # again
+        begun()
+        updater.write(FILES[0][0], 0, _b64(FILES[0][1]))
+        updater.write(FILES[1][0], 0, _b64(FILES[1][1]))
+        big = FILES[2][1][: limits.OTA_CHUNK_MAX + 1]  # within the file, beyond a chunk
+        refused(713, board, updater.write, FILES[2][0], 0, _b64(big))
         begun()
         too_long = FILES[0][1] + b"!"
         refused(713, board, updater.write, FILES[0][0], 0, _b64(too_long))  # beyond size
