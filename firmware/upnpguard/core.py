@@ -24,6 +24,11 @@
 # *before* the body is parsed: 401 (429 once a peer spent its failure budget), nothing
 # changes. Then authorize() (a hook for tests), the GENA rules or the SOAP parse, the
 # action. Descriptions, SCPDs and read-only queries without UG-AUTH stay open.
+#
+# Over-the-air updates (ota.py) are wired in here too: AgentInfo's update actions, the
+# confirmation of a new version by the first authenticated request, the reset once
+# CommitUpdate's answer is out. That puts this file above ~350 lines: the pipeline is one
+# unit, and splitting it would cost each request another call on a small board.
 from . import FIRMWARE_VERSION, description, devices, gena, guard, log, servicetypes, soap, ssdp
 from .compat import hexlify, ticks_diff
 from .http import HttpError, Response

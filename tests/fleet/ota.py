@@ -34,17 +34,26 @@ BOARD_CONFIG: dict[str, Any] = {
 }
 
 
-def build(out: Path, version: str, *, broken: bool = False) -> Path:
-    """A bundle of the firmware as it is; `broken`: its agent module raises at import."""
-    source = REPO / "firmware"
+def build(out: Path, version: str, *, broken: bool = False, confirm_s: int | None = None) -> Path:
+    """A bundle of the firmware as it is; `broken`: its agent module raises at import;
+    `confirm_s`: its UPDATE_CONFIRM_S (the deadline for its own confirmation)."""
+    if not broken and confirm_s is None:
+        return build_bundle(REPO / "firmware", out, version=version)
+    variant = "broken" if broken else f"confirm{confirm_s}"
+    copy = out / f"src-{variant}-{version}"
+    shutil.copytree(REPO / "firmware", copy)
     if broken:
-        copy = out / f"src-{version}"
-        shutil.copytree(REPO / "firmware", copy)
         agent = copy / "upnpguard" / "agent.py"
         agent.write_text(agent.read_text() + '\nraise RuntimeError("broken on purpose")\n')
-        source = copy
-        out = out / "broken"
-    return build_bundle(source, out, version=version)
+    if confirm_s is not None:
+        limits = copy / "upnpguard" / "limits.py"
+        text, count = re.subn(
+            r"UPDATE_CONFIRM_S = const\(\d+\)", f"UPDATE_CONFIRM_S = const({confirm_s})",
+            limits.read_text(),
+        )  # fmt: skip
+        assert count == 1
+        limits.write_text(text)
+    return build_bundle(copy, out / variant, version=version)
 
 
 def provision(root: Path, bundle: Path, config: dict[str, Any] | None = None) -> Board:
@@ -110,12 +119,9 @@ def fault(response: bytes) -> int | None:
 
 def corrupt(files: list[tuple[str, bytes]], path: str) -> list[tuple[str, bytes]]:
     """The same files, the one at `path` with one byte flipped (its size unchanged)."""
-    out = []
-    for name, data in files:
-        if name == path:
-            data = bytes([data[0] ^ 0xFF]) + data[1:]
-        out.append((name, data))
-    return out
+    return [
+        (name, bytes([data[0] ^ 0xFF]) + data[1:] if name == path else data) for name, data in files
+    ]
 
 
 def b64(data: bytes) -> str:

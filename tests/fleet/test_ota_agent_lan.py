@@ -166,3 +166,28 @@ def test_the_transfer_fits_the_64_kb_heap_of_the_frozen_build(
     assert "slot" not in board.boot() or board.boot()["slot"] is None
     assert UpdateClient(client.host, agent).info()["FirmwareVersion"] == OLD
     agent.stop()
+
+
+def test_a_new_version_nobody_confirms_rolls_back(
+    lan: Lan, lan_sockets: None, dist: dict[str, Path], tmp_path: Path, boards: Start
+) -> None:
+    # The new version starts and serves, but no authenticated request reaches it before
+    # its deadline (3 s in this build instead of 120 s): it resets, the loader goes back.
+    unconfirmed = build(tmp_path, NEW, confirm_s=3)
+    board = provision(tmp_path / "board", dist[OLD])
+    agent = boards(board, key=KEY)
+    client = UpdateClient(lan.add_host("ha"), agent)
+    new = bundles.read_bundle(unconfirmed)
+    assert status(client.begin(new)) == 200
+    assert status(client.send_all(new, bundles.read_files(new))) == 200
+    assert status(client.call("CommitUpdate")) == 200
+    agent.wait_ready(3, timeout=60)  # the start, the trial, the rollback
+    output = agent.output_all()
+    assert f"UPnP Guard {NEW} on" in output
+    assert "update not confirmed in 3 s: rolling back" in output
+    assert board.boot() == {"slot": "a", "trial": False, "last_result": f"rolled_back {NEW}"}
+    info = UpdateClient(client.host, agent).info()
+    assert info["FirmwareVersion"] == OLD
+    assert info["UpdateResult"] == f"rolled_back {NEW}"
+    assert agent.resets == 2
+    agent.stop()

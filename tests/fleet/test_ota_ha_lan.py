@@ -25,7 +25,6 @@ from homeassistant.setup import async_setup_component
 from custom_components.upnp_guard.appliance.const import CONF_ALLOW_DOWNGRADE, CONF_BUNDLE_DIR
 from tests.integration.test_agent_lan import in_thread, wait_for
 from tests.integration.test_paired_agent_lan import _pair_flow
-from tests.lan import Host, Lan
 from tests.lan.agent import SupervisedAgent
 
 from .ota import KEY, NEW, OLD, boards, build, provision
@@ -84,14 +83,9 @@ async def _install(hass: HomeAssistant, version: str | None = None) -> None:
     await hass.services.async_call("update", "install", data, blocking=True)
 
 
+@pytest.mark.usefixtures("ha_host", "enable_custom_integrations")
 async def test_update_installs_and_a_downgrade_needs_the_version_and_the_option(
-    ha_host: Host,
-    lan: Lan,
-    hass: HomeAssistant,
-    enable_custom_integrations: None,
-    dist: dict[str, Path],
-    tmp_path: Path,
-    boards: Start,
+    hass: HomeAssistant, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     agent, board, entry = await _paired(hass, boards, tmp_path / "board", dist[OLD])
     offered = tmp_path / "bundles"
@@ -125,14 +119,9 @@ async def test_update_installs_and_a_downgrade_needs_the_version_and_the_option(
     await _stop(hass, entry, agent)
 
 
+@pytest.mark.usefixtures("ha_host", "enable_custom_integrations")
 async def test_an_update_that_does_not_start_rolls_back_and_is_reported(
-    ha_host: Host,
-    lan: Lan,
-    hass: HomeAssistant,
-    enable_custom_integrations: None,
-    dist: dict[str, Path],
-    tmp_path: Path,
-    boards: Start,
+    hass: HomeAssistant, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     agent, board, entry = await _paired(hass, boards, tmp_path / "board", dist[OLD])
     await _options(hass, entry, dist["broken"], downgrade=False)
@@ -150,14 +139,9 @@ async def test_an_update_that_does_not_start_rolls_back_and_is_reported(
     await _stop(hass, entry, agent)
 
 
+@pytest.mark.usefixtures("ha_host", "enable_custom_integrations")
 async def test_a_damaged_bundle_is_not_sent(
-    ha_host: Host,
-    lan: Lan,
-    hass: HomeAssistant,
-    enable_custom_integrations: None,
-    dist: dict[str, Path],
-    tmp_path: Path,
-    boards: Start,
+    hass: HomeAssistant, dist: dict[str, Path], tmp_path: Path, boards: Start
 ) -> None:
     agent, board, entry = await _paired(hass, boards, tmp_path / "board", dist[OLD])
     damaged = tmp_path / "bundles" / dist[NEW].name

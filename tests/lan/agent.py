@@ -360,9 +360,16 @@ class SupervisedAgent(Agent):
     stop()) ends the supervision; restart() starts it again by hand."""
 
     def __init__(
-        self, host: Host, board: Board, argv: list[str], config: dict[str, Any], port: int,
-        key: bytes | None, cwd: str,
-    ) -> None:  # fmt: skip
+        self,
+        host: Host,
+        board: Board,
+        *,
+        argv: list[str],
+        config: dict[str, Any],
+        port: int,
+        key: bytes | None,
+        cwd: str,
+    ) -> None:
         self.host = host
         self.board = board
         self.argv = argv
@@ -452,8 +459,13 @@ def start_board(
     argv += ["--root", str(board.root), "--ip", f"{host.ip}/{host.network.prefixlen}"]
     argv += ["--log", log_level]
     agent = SupervisedAgent(
-        host, board, argv, config, int(config.get("http_port", AGENT_HTTP_PORT)), key,
-        str(lan.workdir),
-    )  # fmt: skip
+        host,
+        board,
+        argv=argv,
+        config=config,
+        port=int(config.get("http_port", AGENT_HTTP_PORT)),
+        key=key,
+        cwd=str(lan.workdir),
+    )
     agent.process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
     return agent
