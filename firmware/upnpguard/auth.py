@@ -76,7 +76,8 @@ class Key:
 def parse_key(text):
     """The key as the config flow and the console show it: base64 of 32 bytes."""
     try:
-        secret = binascii.a2b_base64(text.strip())
+        # Bytes: MicroPython 1.27+ (the WebAssembly port at least) refuses a str here.
+        secret = binascii.a2b_base64(text.strip().encode())
     except Exception:
         raise ValueError("key is not base64")
     if len(secret) != KEY_BYTES:

@@ -125,7 +125,7 @@ class HttpServer:
             if left <= 0:
                 raise http.HttpError(408, "deadline")
             try:
-                data = await asyncio.wait_for_ms(reader.read(parser.wants()), left)
+                data = await asyncio.wait_for_ms(reader.read(parser.wants()), left)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             except asyncio.TimeoutError:
                 raise http.HttpError(408, "deadline")
             if not data:
@@ -174,7 +174,7 @@ class HttpServer:
         core = self.core
         try:
             if conn is None:
-                await asyncio.wait_for_ms(
+                await asyncio.wait_for_ms(  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
                     self._write(stream, core.refuse(503, [("RETRY-AFTER", "1")])),
                     limits.HTTP_READ_DEADLINE_MS,
                 )
@@ -197,7 +197,7 @@ class HttpServer:
             self.sample_heap()
             written = False
             try:
-                await asyncio.wait_for_ms(
+                await asyncio.wait_for_ms(  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
                     self._write(stream, response), limits.HTTP_READ_DEADLINE_MS
                 )
                 written = True

@@ -20,6 +20,14 @@ def ip_to_int(text):
     return value
 
 
+def ip_to_bytes(text):
+    """Dotted-quad literal -> its 4 bytes in network order, for socket options (the
+    ESP32 port's socket module has no inet_pton). ValueError for anything else."""
+    if ip_to_int(text) is None:
+        raise ValueError("not an IPv4 literal")
+    return bytes([int(part) for part in text.split(".")])
+
+
 class Subnet:
     """The agent's own subnet: `contains()` is true for its hosts (not the network or
     broadcast address)."""

@@ -10,6 +10,7 @@ import socket
 from . import limits, log
 from .compat import ticks_diff, ticks_ms
 from .httpserver import HttpServer
+from .ipv4 import ip_to_bytes
 from .sockio import sockaddr, wait_readable, wait_writable
 from .ssdp import SSDP_GROUP, SSDP_PORT
 
@@ -63,8 +64,10 @@ class Shell:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(socket.getaddrinfo("0.0.0.0", SSDP_PORT)[0][-1])
-        own = socket.inet_pton(socket.AF_INET, self.core.ip)
-        group = socket.inet_pton(socket.AF_INET, SSDP_GROUP)
+        # Not socket.inet_pton: the ESP32 port's socket module has none (the ESP32 stubs
+        # type check in scripts/lint found it).
+        own = ip_to_bytes(self.core.ip)
+        group = ip_to_bytes(SSDP_GROUP)
         sock.setsockopt(hal.IPPROTO_IP, hal.IP_ADD_MEMBERSHIP, group + own)
         if hal.MULTICAST_TTL_SUPPORTED:
             sock.setsockopt(hal.IPPROTO_IP, hal.IP_MULTICAST_TTL, limits.SSDP_MULTICAST_TTL)
@@ -149,12 +152,12 @@ class Shell:
             except OSError as err:
                 if err.errno != errno.EINPROGRESS:
                     raise
-            await asyncio.wait_for_ms(wait_writable(sock), limits.GENA_NOTIFY_TIMEOUT_MS)
+            await asyncio.wait_for_ms(wait_writable(sock), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             stream = asyncio.StreamReader(sock)
-            stream.write(data)
+            stream.write(data)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             data = None
-            await asyncio.wait_for_ms(stream.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)
-            status = await asyncio.wait_for_ms(stream.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)
+            await asyncio.wait_for_ms(stream.drain(), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
+            status = await asyncio.wait_for_ms(stream.read(16), limits.GENA_NOTIFY_TIMEOUT_MS)  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
             ok = status.startswith(b"HTTP/1.") and status[9:10] == b"2"
             log.debug("notify", ip, port, "seq", sub.seq - 1, status[:12])
         except Exception as err:
@@ -212,7 +215,7 @@ class Shell:
                 return
             except Exception as err:  # CancelledError is no Exception: stop goes through
                 failure = type(err).__name__
-                err = None
+                err = None  # type: ignore[assignment]  # drops the traceback (heap)
             # The heap may still be full: below, anything that allocates (a dict entry, a
             # call with *args, a log line) is guarded, or the supervisor itself dies.
             gc.collect()

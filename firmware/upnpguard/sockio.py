@@ -14,7 +14,7 @@ def wait_writable(sock):
 
 
 def _wait(sock, idx):
-    io = asyncio.core._io_queue
+    io = asyncio.core._io_queue  # type: ignore[attr-defined]  # MicroPython asyncio, beyond the stubs
     try:
         yield io.queue_read(sock) if idx == 0 else io.queue_write(sock)
     except MemoryError:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from upnp_guard_fleet.bundle import BundleError, build_bundle, bundle_digest, load_manifest
+from upnp_guard_fleet.mip import write_mip_package
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,10 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("dist"), help="where bundles go")
     parser.add_argument("--version", help="override FIRMWARE_VERSION (x.y.z)")
+    parser.add_argument("--mip-base", help="URL the bundle directory is published at")
     args = parser.parse_args(argv)
     try:
         bundle = build_bundle(args.src, args.out, version=args.version)
         manifest = load_manifest(bundle)
+        package = write_mip_package(bundle, args.mip_base) if args.mip_base else None
     except (BundleError, OSError) as err:
         print(f"upnp-guard-build: {err}", file=sys.stderr)
         return 1
@@ -33,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"version {manifest['version']}")
     print(f"files {len(manifest['files'])}")
     print(f"digest {bundle_digest(manifest)}")
+    if package is not None:
+        print(f"mip {package}")
     return 0
 
 

@@ -4,10 +4,12 @@ builds, and what load_manifest refuses."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +268,11 @@ def test_command_line_builds_and_prints_the_digest(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert "no firmware sources" in bad.stderr
+
+
+def test_console_scripts_point_at_the_commands() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert set(scripts) == {"upnp-guard-build", "upnp-guard-provision"}
+    for target in scripts.values():
+        module, _, name = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name))

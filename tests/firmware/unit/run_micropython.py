@@ -4,7 +4,9 @@
 import os
 import sys
 
-root = sys.argv[1] if len(sys.argv) > 1 else "."
+# The WebAssembly port has no sys.argv (tests/firmware/test_wasm.py runs this in the root).
+argv = getattr(sys, "argv", None) or []
+root = argv[1] if len(argv) > 1 else "."
 here = root + "/tests/firmware/unit"
 sys.path.insert(0, root + "/firmware")
 sys.path.insert(0, here)

@@ -433,3 +433,15 @@ def test_subscription_whose_response_was_not_written_is_released():
     # The subscriber is not locked out of the service until the lost one expires.
     _ok_subscribe(agent, svc)
     assert len(_events(agent)) == 1
+
+
+def test_ip_to_bytes_is_network_order_and_strict():
+    # What the shell joins the SSDP group with (the ESP32 port has no socket.inet_pton).
+    assert ipv4.ip_to_bytes("239.255.255.250") == b"\xef\xff\xff\xfa"
+    assert ipv4.ip_to_bytes("10.1.2.20") == bytes([10, 1, 2, 20])
+    for bad in ("10.1.2", "10.1.2.256", "010.1.2.3", "a.b.c.d", "", "1.2.3.4.5"):
+        try:
+            ipv4.ip_to_bytes(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)

@@ -1,0 +1,179 @@
+"""`upnp-guard-provision`: put the agent on a board (docs/firmware.md "Build and provision").
+
+    upnp-guard-provision --bundle dist/upnpguard-0.1.0 --config board.json \
+        --wifi-ssid HOME --wifi-password ... (--device /dev/ttyUSB0 | --target-dir DIR) \
+        [--flash IMAGE --chip esp32] [--key BASE64] [--main firmware/main.py]
+
+Checks everything first (bundle manifest and hashes, board config, key), then writes the
+board's file system as fleet-contract.md lays it out: /ug/a/ (the bundle), /ug/boot.json
+{"slot": "a"}, /main.py (the loader), /config.json (with the WiFi credentials), /state/key.
+The files are staged in a temporary directory and copied with mpremote (--device) or into
+a directory standing in for the board's flash (--target-dir, what the tests use). It
+prints the pairing key once, in the line the agent prints on a first boot. --flash writes
+a MicroPython image first with esptool (erase, then write at the chip's offset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from upnp_guard_fleet.boardconfig import CHIPS, BoardConfigError, validate
+from upnp_guard_fleet.bundle import BundleError, load_manifest
+
+KEY_BYTES = 32
+# Where a MicroPython image starts in flash (micropython.org download pages per chip).
+FLASH_OFFSET = {"esp32": "0x1000", "esp32s3": "0x0", "esp32c3": "0x0"}
+DEFAULT_MAIN = Path(__file__).resolve().parents[2] / "firmware" / "main.py"
+
+
+class ProvisionError(Exception):
+    """Provisioning refused before touching the board; the message says why."""
+
+
+def parse_key(text: str) -> bytes:
+    """A pairing key as the config flow takes it: base64 of 32 bytes."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error, ValueError:
+        raise ProvisionError("--key must be base64 of 32 bytes") from None
+    if len(key) != KEY_BYTES:
+        raise ProvisionError("--key must be base64 of 32 bytes")
+    return key
+
+
+def key_line(friendly_name: str, key: bytes) -> str:
+    """The line the agent prints on a first boot (upnpguard/agent.py), so one reader
+    (and the person copying it into the config flow) handles both."""
+    return f"[I] pairing key for {friendly_name}: {base64.b64encode(key).decode()}"
+
+
+def stage(bundle: Path, config: dict[str, object], key: bytes, main: Path, into: Path) -> None:
+    """Lay out the board's file system under `into` (fleet-contract.md)."""
+    shutil.copytree(bundle, into / "ug" / "a")
+    (into / "ug" / "boot.json").write_text(json.dumps({"slot": "a"}))
+    shutil.copyfile(main, into / "main.py")
+    (into / "config.json").write_text(json.dumps(config, indent=1))
+    (into / "state").mkdir()
+    (into / "state" / "key").write_text(base64.b64encode(key).decode())
+
+
+def flash_commands(image: Path, chip: str, port: str) -> list[list[str]]:
+    """esptool (PyPI) calls that erase the flash and write a MicroPython image."""
+    esptool = [sys.executable, "-m", "esptool", "--chip", chip, "--port", port]
+    return [
+        [*esptool, "erase-flash"],
+        [*esptool, "--baud", "460800", "write-flash", "-z", FLASH_OFFSET[chip], str(image)],
+    ]
+
+
+def mpremote_command(port: str, staged: Path) -> list[str]:
+    """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
+    first, then boot.json, config, key and last the loader (an interrupted copy leaves no
+    /main.py that points at a half-written slot)."""
+    mkdirs = (
+        "import os\nfor d in ('/ug','/ug/a','/state'):\n try: os.mkdir(d)\n except OSError: pass"
+    )
+    return [
+        sys.executable, "-m", "mpremote", "connect", port,
+        "exec", mkdirs,
+        "+", "fs", "cp", "-r", f"{staged / 'ug' / 'a'}/.", ":/ug/a/",
+        "+", "fs", "cp", str(staged / "ug" / "boot.json"), ":/ug/boot.json",
+        "+", "fs", "cp", str(staged / "config.json"), ":/config.json",
+        "+", "fs", "cp", str(staged / "state" / "key"), ":/state/key",
+        "+", "fs", "cp", str(staged / "main.py"), ":/main.py",
+    ]  # fmt: skip
+
+
+def _load_config(args: argparse.Namespace) -> dict[str, object]:
+    try:
+        config = json.loads(Path(args.config).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ProvisionError(f"{args.config}: cannot read the board config: {err}") from None
+    if not isinstance(config, dict):
+        raise ProvisionError(f"{args.config}: the board config must be a JSON object")
+    password = args.wifi_password
+    if password is None:
+        password = os.environ.get("UPNP_GUARD_WIFI_PASSWORD")
+    if args.wifi_ssid is not None:
+        config["wifi"] = {"ssid": args.wifi_ssid, "password": password or ""}
+    elif "wifi" not in config:
+        raise ProvisionError("WiFi credentials are required: --wifi-ssid and --wifi-password")
+    try:
+        return validate(config, chip=args.chip)
+    except BoardConfigError as err:
+        raise ProvisionError(f"{args.config}: {err}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="upnp-guard-provision", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--bundle", type=Path, required=True, help="a upnp-guard-build bundle")
+    parser.add_argument("--config", type=Path, required=True, help="the board config (JSON)")
+    parser.add_argument("--wifi-ssid")
+    parser.add_argument("--wifi-password", help="or UPNP_GUARD_WIFI_PASSWORD")
+    parser.add_argument("--key", help="pairing key (base64 of 32 bytes); default: a new one")
+    parser.add_argument("--chip", choices=sorted(CHIPS), help="enables the GPIO map check")
+    parser.add_argument("--main", type=Path, default=DEFAULT_MAIN, help="the loader")
+    parser.add_argument("--flash", type=Path, metavar="IMAGE", help="MicroPython .bin to flash")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--device", help="serial port of the board (mpremote)")
+    target.add_argument("--target-dir", type=Path, help="a directory standing in for the flash")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    try:
+        load_manifest(args.bundle)
+    except BundleError as err:
+        raise ProvisionError(f"{args.bundle}: not a valid bundle: {err}") from None
+    config = _load_config(args)
+    key = parse_key(args.key) if args.key is not None else os.urandom(KEY_BYTES)
+    if not args.main.is_file():
+        raise ProvisionError(f"{args.main}: no loader (firmware/main.py) there")
+    if args.flash is not None:
+        if args.device is None or args.chip is None:
+            raise ProvisionError("--flash needs --device and --chip")
+        if not args.flash.is_file():
+            raise ProvisionError(f"{args.flash}: no such image")
+    if args.target_dir is not None and args.target_dir.exists() and any(args.target_dir.iterdir()):
+        raise ProvisionError(f"{args.target_dir}: not empty (a board is provisioned once)")
+    with tempfile.TemporaryDirectory(prefix="ug-provision-") as tmp:
+        staged = Path(tmp) / "fs"
+        staged.mkdir()
+        stage(args.bundle, config, key, args.main, staged)
+        if args.flash is not None:
+            for command in flash_commands(args.flash, args.chip, args.device):
+                subprocess.run(command, check=True)  # noqa: S603 - fixed tool, our arguments
+        if args.target_dir is not None:
+            shutil.copytree(staged, args.target_dir, dirs_exist_ok=True)
+        else:
+            subprocess.run(mpremote_command(args.device, staged), check=True)  # noqa: S603
+    name = str(config.get("friendly_name") or "UPnP Guard Agent")
+    print(key_line(name, key))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        _run(args)
+    except ProvisionError as err:
+        print(f"upnp-guard-provision: {err}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as err:
+        print(f"upnp-guard-provision: {err.cmd[2]} failed ({err.returncode})", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
