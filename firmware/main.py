@@ -14,6 +14,16 @@
 import json
 import sys
 
+try:
+    from micropython import opt_level
+
+    # Level 3 drops line numbers and asserts from the bytecode compiled from here on
+    # (this file's own functions are compiled already; the agent's modules, when they are
+    # compiled from source, about 2 KB of heap on the unix port; nothing when frozen).
+    opt_level(3)
+except ImportError:  # CPython (the firmware's type check reads this file)
+    pass
+
 _root = ""
 _argv = sys.argv
 for _i in range(1, len(_argv) - 1):
@@ -65,6 +75,7 @@ def _boot():
 
 
 _slot = _boot()
+del _boot  # its bytecode is garbage from here on (the heap holds what is not frozen)
 if _slot is not None:
     sys.path.insert(0, _root + "/ug/" + _slot)
 else:
@@ -76,15 +87,6 @@ else:
         pass
 
 import gc  # noqa: E402
-
-try:
-    from micropython import opt_level
-except ImportError:  # (one exception type: ruff's py314 style of a tuple is not MicroPython)
-    opt_level = None
-if opt_level is not None:
-    # Level 3 drops line numbers and asserts from the bytecode compiled from here on
-    # (~2 KB of heap on the unix port; nothing when the modules are frozen).
-    opt_level(3)
 
 try:
     # Compiling a module from source needs a few KB of transient heap; importing the agent

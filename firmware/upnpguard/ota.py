@@ -5,151 +5,21 @@
 # rolls back unless the new agent confirms it (confirm(): an authenticated request from
 # Home Assistant within limits.UPDATE_CONFIRM_S).
 #
-# Everything refused is a UPnP fault with one of the codes below, and nothing outside the
-# staging slot changes: /ug/boot.json is written only by commit() after every check, and
-# atomically (a temporary file renamed over it). No sockets and no timers here; the file
-# system is reached through the root directory given (/ on a board, --root on unix).
-import hashlib
+# This module is what every boot needs (the slot that runs, the trial and its
+# confirmation); receiving an update is ota_receive.py, imported on the first BeginUpdate:
+# where modules are not frozen (from source, or a .mpy bundle in a slot) their bytecode
+# lives on the heap, and most boots never receive an update.
 import json
 import os
 
-try:
-    import binascii
-except ImportError:  # pragma: no cover - every supported port has one of them
-    import ubinascii as binascii
-
-from . import auth, limits, log
-from .compat import const
-from .servicetypes import ERR_ARGUMENT_VALUE_INVALID, ERR_NOT_AUTHORIZED, UpnpError
-
-# Fault codes (UPnP action-specific range 7xx; UDA 1.1 3.2.2).
-ERR_BAD_AUTH = const(710)  # NewAuth is not the key's authenticator of version + digest
-ERR_NOT_NEWER = const(711)  # not newer than the running version, NewForce not set
-ERR_SEQUENCE = const(712)  # no update begun, a file out of order, a wrong offset
-ERR_BAD_FILE = const(713)  # a path not in the manifest, or beyond its size
-ERR_BAD_MANIFEST = const(714)  # manifest bytes do not hash to NewDigest, or invalid
-ERR_MISMATCH = const(715)  # a file's size or SHA-256 differs, or a file is missing
-ERR_FLASH = const(716)  # the file system refused a write (full, broken)
-DESCRIPTIONS = {
-    ERR_BAD_AUTH: "Update not authentic",
-    ERR_NOT_NEWER: "Update not newer",
-    ERR_SEQUENCE: "Update out of sequence",
-    ERR_BAD_FILE: "Update file refused",
-    ERR_BAD_MANIFEST: "Update manifest refused",
-    ERR_MISMATCH: "Update file mismatch",
-    ERR_FLASH: "Update write failed",
-}
-MANIFEST = "manifest.json"
-CONTEXT = b"UG-OTA-1\n"
-_PATH_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./"
-_HEX = "0123456789abcdef"
+from . import log
 
 
-def fault(code):
-    return UpnpError(code)  # its description: servicetypes.UPNP_ERROR_DESCRIPTIONS
-
-
-def parse_version(text):
-    """`x.y.z` (decimal, at most 6 digits each, as the build command) -> (x, y, z), or
-    None."""
-    if not isinstance(text, str):
-        return None
-    parts = text.split(".")
-    if len(parts) != 3:
-        return None
-    out = []
-    for part in parts:
-        if not part or len(part) > 6:
-            return None
-        for c in part:
-            if c < "0" or c > "9":
-                return None
-        out.append(int(part))
-    return tuple(out)
-
-
-def update_auth(key, version, digest):
-    """The authenticator Home Assistant sends in BeginUpdate: HMAC-SHA256 (hex) with the
-    pairing key over "UG-OTA-1\\n" + version + "\\n" + digest."""
-    mac = key.mac(CONTEXT + version.encode() + b"\n" + digest.encode())
-    return binascii.hexlify(mac).decode()
-
-
-def valid_path(path):
-    """A manifest path: relative, '/'-separated, no empty, '.' or '..' part, plain
-    characters only, at most OTA_PATH_MAX long, and not the manifest itself."""
-    if not isinstance(path, str) or not path or len(path) > limits.OTA_PATH_MAX:
-        return False
-    if path == MANIFEST:
-        return False
-    for c in path:
-        if c not in _PATH_CHARS:
-            return False
-    for part in path.split("/"):
-        if part in ("", ".", ".."):
-            return False
-    return True
-
-
-def _is_hex64(text):
-    if not isinstance(text, str) or len(text) != 64:
-        return False
-    for c in text:
-        if c not in _HEX:
-            return False
-    return True
-
-
-def check_manifest(manifest, version):
-    """The parsed manifest -> its files as [(path, size, sha256 hex)], or raise 714."""
-    if not isinstance(manifest, dict) or manifest.get("format") != 1:
-        raise fault(ERR_BAD_MANIFEST)
-    if manifest.get("name") != "upnpguard" or manifest.get("version") != version:
-        raise fault(ERR_BAD_MANIFEST)
-    files = manifest.get("files")
-    if not isinstance(files, list) or not files or len(files) > limits.OTA_FILES_MAX:
-        raise fault(ERR_BAD_MANIFEST)
-    out = []
-    seen = set()
-    total = 0
-    for entry in files:
-        if not isinstance(entry, dict):
-            raise fault(ERR_BAD_MANIFEST)
-        path = entry.get("path")
-        size = entry.get("size")
-        sha = entry.get("sha256")
-        if not valid_path(path) or path in seen or not _is_hex64(sha):
-            raise fault(ERR_BAD_MANIFEST)
-        if not isinstance(size, int) or isinstance(size, bool):
-            raise fault(ERR_BAD_MANIFEST)
-        if size < 0 or size > limits.OTA_FILE_MAX:
-            raise fault(ERR_BAD_MANIFEST)
-        total += size
-        seen.add(path)
-        out.append((path, size, sha))
-    if total > limits.OTA_BUNDLE_MAX:
-        raise fault(ERR_BAD_MANIFEST)
-    return out
-
-
-# -- the file system (root "" on a board) -----------------------------------------------
 def _is_dir(path):
     try:
         return os.stat(path)[0] & 0x4000 != 0
     except OSError:
         return False
-
-
-def _remove_tree(path):
-    if not _is_dir(path):
-        try:
-            os.remove(path)
-        except OSError:
-            pass
-        return
-    for name in os.listdir(path):
-        _remove_tree(path + "/" + name)
-    os.rmdir(path)
 
 
 def _makedirs(path):
@@ -189,155 +59,41 @@ class Updater:
         self.version = version
         self.allow_open = allow_open
         boot = read_boot(root)
-        self.boot = boot
         self.running = boot.get("slot") or None
         self.staging = "b" if self.running == "a" else "a"
         self.trial = bool(boot.get("trial")) and self.running is not None
         self.result = str(boot.get("last_result") or "")[:48]
         self.restart = False  # set by commit(): reboot once the answer is out
-        self._reset()
+        self._receiver = None  # an ota_receive.Receiver from the first BeginUpdate on
 
-    def _reset(self):
-        self.target = None  # the version being received
-        self.digest = None
-        self.files = None  # [(path, size, sha)] once the manifest checked out
-        self.done = 0  # files of self.files received and verified
-        self.path = None  # the file being written, its length so far and its hash
-        self.length = 0
-        self.hash = None
+    @property
+    def receiving(self):
+        """The version being received, or None."""
+        return self._receiver.target if self._receiver is not None else None
 
-    def _slot_path(self, path=""):
-        base = self.root + "/ug/" + self.staging
-        return base + "/" + path if path else base
-
-    # -- the actions ---------------------------------------------------------------------
     def begin(self, version, digest, mac, force, key):
-        """`key`: the pairing key (an auth.Key) that must have signed `version` and
-        `digest`; None in open mode, where updates are integrity-checked only and need
-        "allow_open_updates" (anyone on the LAN could then replace the firmware)."""
-        if key is None and not self.allow_open:
-            raise UpnpError(ERR_NOT_AUTHORIZED, "updates refused in open mode")
-        new = parse_version(version)
-        if new is None or not _is_hex64(digest):
-            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, "not a version and a digest")
-        self._reset()
-        if key is not None:
-            expected = update_auth(key, version, digest)
-            if not auth.equal(expected.encode(), mac.strip().lower().encode()):
-                raise fault(ERR_BAD_AUTH)
-        if not force and new <= parse_version(self.version):
-            raise fault(ERR_NOT_NEWER)
-        try:
-            slot = self._slot_path()
-            _remove_tree(slot)  # what an earlier, unfinished update left
-            _makedirs(slot)
-        except OSError:
-            raise fault(ERR_FLASH)
-        self.target = version
-        self.digest = digest
-        self.path = MANIFEST
-        self.hash = hashlib.sha256()
-        log.info("update to", version, "begins in slot", self.staging)
+        """BeginUpdate (ota_receive.Receiver.begin says what is checked)."""
+        if self._receiver is None:
+            from . import ota_receive
+
+            self._receiver = ota_receive.Receiver(self)
+        self._receiver.begin(version, digest, mac, force, key)
 
     def write(self, path, offset, data_b64):
-        try:
-            self._write(path, offset, data_b64)
-        except UpnpError:
-            self._reset()  # whatever went wrong, the update starts over with BeginUpdate
-            raise
+        """WriteUpdate: UPnP 712 when no update was begun."""
+        if self._receiver is None:
+            from .ota_receive import ERR_SEQUENCE, fault
 
-    def _write(self, path, offset, data_b64):
-        if self.target is None:
             raise fault(ERR_SEQUENCE)
-        try:
-            data = binascii.a2b_base64(data_b64)
-        except Exception:
-            raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, "not base64")
-        if len(data) > limits.OTA_CHUNK_MAX:
-            raise fault(ERR_BAD_FILE)
-        if path != self.path:
-            if self.files is None and self.length == 0:
-                raise fault(ERR_SEQUENCE)  # the manifest comes first
-            self._finish_current()
-            if offset != 0 or self.files is None:
-                raise fault(ERR_SEQUENCE)
-            if self.done >= len(self.files) or self.files[self.done][0] != path:
-                # Files arrive in manifest order, each once.
-                raise fault(ERR_BAD_FILE if not self._listed(path) else ERR_SEQUENCE)
-            self.path = path
-            self.length = 0
-            self.hash = hashlib.sha256()
-            try:
-                name = self._slot_path(path)
-                _makedirs(name.rpartition("/")[0])
-                open(name, "wb").close()
-            except OSError:
-                raise fault(ERR_FLASH)
-        if offset != self.length:
-            raise fault(ERR_SEQUENCE)
-        limit = limits.OTA_MANIFEST_MAX if path == MANIFEST else self.files[self.done][1]
-        if self.length + len(data) > limit:
-            raise fault(ERR_BAD_FILE)
-        try:
-            with open(self._slot_path(path), "ab") as f:
-                f.write(data)
-        except OSError:
-            raise fault(ERR_FLASH)
-        self.hash.update(data)
-        self.length += len(data)
-
-    def _listed(self, path):
-        for entry in self.files or ():
-            if entry[0] == path:
-                return True
-        return False
-
-    def _finish_current(self):
-        """The file being written is complete: check it (the manifest: its digest, then
-        its contents; a file: its size and SHA-256)."""
-        digest = binascii.hexlify(self.hash.digest()).decode()
-        self.hash = None
-        if self.path == MANIFEST:
-            if digest != self.digest:
-                raise fault(ERR_BAD_MANIFEST)
-            try:
-                with open(self._slot_path(MANIFEST)) as f:
-                    manifest = json.load(f)
-            except (OSError, ValueError):
-                raise fault(ERR_BAD_MANIFEST)
-            self.files = check_manifest(manifest, self.target)
-        else:
-            _, size, sha = self.files[self.done]
-            if self.length != size or digest != sha:
-                raise fault(ERR_MISMATCH)
-            self.done += 1
-        self.path = None
+        self._receiver.write(path, offset, data_b64)
 
     def commit(self):
-        try:
-            if self.target is None:
-                raise fault(ERR_SEQUENCE)
-            if self.path is not None:
-                self._finish_current()
-            if self.files is None or self.done != len(self.files):
-                raise fault(ERR_MISMATCH)
-        except UpnpError:
-            self._reset()
-            raise
-        boot = {
-            "slot": self.staging,
-            "previous": self.running,
-            "trial": True,
-            "tries": 0,
-            "version": self.target,
-            "last_result": "trial " + self.target,  # GetInfo's UpdateResult until confirmed
-        }
-        try:
-            write_boot(self.root, boot)
-        except OSError:
-            raise fault(ERR_FLASH)
-        log.info("update to", self.target, "committed: restarting")
-        self._reset()
+        """CommitUpdate: UPnP 712 when no update was begun."""
+        if self._receiver is None:
+            from .ota_receive import ERR_SEQUENCE, fault
+
+            raise fault(ERR_SEQUENCE)
+        self._receiver.commit()
         self.restart = True
 
     # -- after a reboot into a new version -------------------------------------------------

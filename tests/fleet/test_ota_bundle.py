@@ -86,11 +86,11 @@ def test_a_damaged_or_escaping_file_is_caught_before_sending(dist: Path, tmp_pat
 def test_the_authenticator_is_the_agents() -> None:
     # The firmware's own code: importable once tests.firmware.e2e (through .ota) has put
     # firmware/ on sys.path, which an import at the top would not wait for.
-    from upnpguard import auth, ota  # noqa: PLC0415
+    from upnpguard import auth, ota_receive  # noqa: PLC0415
 
     digest = "ab" * 32
     ours = bundles.update_auth(AgentKey(KEY), "1.2.3", digest)
-    assert ours == ota.update_auth(auth.Key(KEY), "1.2.3", digest)
+    assert ours == ota_receive.update_auth(auth.Key(KEY), "1.2.3", digest)
 
 
 async def test_options_flow_of_a_paired_agent(

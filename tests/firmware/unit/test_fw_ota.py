@@ -12,7 +12,7 @@ try:
 except ImportError:  # pragma: no cover
     import ubinascii as binascii
 
-from upnpguard import auth, limits, ota, servicetypes
+from upnpguard import auth, limits, ota, ota_receive, servicetypes
 from upnpguard.compat import hexlify
 from upnpguard.servicetypes import UpnpError
 
@@ -61,7 +61,7 @@ class Board:
             ota.write_boot(self.root, boot)
 
     def close(self):
-        ota._remove_tree(self.root)
+        ota_receive._remove_tree(self.root)
 
     def listing(self, path=""):
         """Every file under the root with its bytes (the "nothing changed" check)."""
@@ -85,7 +85,7 @@ def send(updater, version="0.2.0", files=FILES, manifest=None, key=KEY, force=Fa
     manifest = manifest_bytes(version, files) if manifest is None else manifest
     digest = _sha(manifest)
     if mac is None:
-        mac = ota.update_auth(key, version, digest) if key is not None else ""
+        mac = ota_receive.update_auth(key, version, digest) if key is not None else ""
     updater.begin(version, digest, mac, force, KEY if key is not None else None)
     for path, data in (("manifest.json", manifest),) + tuple(files):
         offset = 0
@@ -158,16 +158,16 @@ def test_wrong_key_is_710_before_anything_is_written():
         updater = ota.Updater(board.root, "0.1.0")
         other = auth.Key(bytes(32))
         digest = _sha(manifest_bytes())
-        wrong = ota.update_auth(other, "0.2.0", digest)
+        wrong = ota_receive.update_auth(other, "0.2.0", digest)
         refused(710, board, updater.begin, "0.2.0", digest, wrong, False, KEY)
         assert not ota._is_dir(board.root + "/ug/b")  # not even the staging slot
         # Signed for another version: the same refusal.
-        other_version = ota.update_auth(KEY, "0.3.0", digest)
+        other_version = ota_receive.update_auth(KEY, "0.3.0", digest)
         refused(710, board, updater.begin, "0.2.0", digest, other_version, False, KEY)
         # ... and nothing may be written after a refused begin.
         refused(712, board, updater.write, "manifest.json", 0, _b64(b"{}"))
         # The right key: accepted (the authenticator's hex case does not matter).
-        right = ota.update_auth(KEY, "0.2.0", digest)
+        right = ota_receive.update_auth(KEY, "0.2.0", digest)
         updater.begin("0.2.0", digest, right.upper(), False, KEY)
     finally:
         board.close()
@@ -179,7 +179,7 @@ def test_a_tampered_manifest_is_714_and_a_tampered_file_715():
         updater = ota.Updater(board.root, "0.1.0")
         manifest = manifest_bytes()
         digest = _sha(manifest)
-        mac = ota.update_auth(KEY, "0.2.0", digest)
+        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
         # Manifest bytes that are not the signed digest (one byte changed).
         updater.begin("0.2.0", digest, mac, False, KEY)
         updater.write("manifest.json", 0, _b64(manifest.replace(b"0.2.0", b"0.2.1")))
@@ -221,7 +221,9 @@ def test_the_manifest_must_name_the_signed_version_and_sane_paths():
         )
         for manifest in cases:
             digest = _sha(manifest)
-            updater.begin("0.2.0", digest, ota.update_auth(KEY, "0.2.0", digest), False, KEY)
+            updater.begin(
+                "0.2.0", digest, ota_receive.update_auth(KEY, "0.2.0", digest), False, KEY
+            )
             updater.write("manifest.json", 0, _b64(manifest))
             refused(714, board, updater.commit)
     finally:
@@ -234,7 +236,7 @@ def test_write_is_bounded_and_in_sequence():
         updater = ota.Updater(board.root, "0.1.0")
         manifest = manifest_bytes()
         digest = _sha(manifest)
-        mac = ota.update_auth(KEY, "0.2.0", digest)
+        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
 
         def begun():
             updater.begin("0.2.0", digest, mac, False, KEY)
@@ -284,13 +286,13 @@ def test_downgrade_and_same_version_are_711_unless_forced():
         for version in ("0.9.0", "0.10.0"):
             manifest = manifest_bytes(version)
             digest = _sha(manifest)
-            mac = ota.update_auth(KEY, version, digest)
+            mac = ota_receive.update_auth(KEY, version, digest)
             refused(711, board, updater.begin, version, digest, mac, False, KEY)
         send(updater, "0.9.0", force=True)
         assert board.boot()["version"] == "0.9.0"
-        assert ota.parse_version("0.10.0") > ota.parse_version("0.9.0")
+        assert ota_receive.parse_version("0.10.0") > ota_receive.parse_version("0.9.0")
         for text in ("1.2", "1.2.3.4", "a.b.c", "1..2", "-1.0.0", "1234567.0.0", None):
-            assert ota.parse_version(text) is None, text
+            assert ota_receive.parse_version(text) is None, text
     finally:
         board.close()
 
@@ -338,10 +340,10 @@ def test_paired_update_actions_need_ug_auth_and_commit_reboots_after_the_answer(
         info = agent.info
         manifest = manifest_bytes()
         digest = _sha(manifest)
-        mac = ota.update_auth(KEY, "0.2.0", digest)
+        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
         # Unsigned: 401 before the body is parsed, nothing happens.
         assert call(agent, info, "BeginUpdate", _args("0.2.0", digest, mac)).status == 401
-        assert updater.target is None
+        assert updater.receiving is None
         signer = Signer()
         ok = signed_call(agent, info, "BeginUpdate", _args("0.2.0", digest, mac), signer)
         assert ok.status == 200, body_text(ok)
