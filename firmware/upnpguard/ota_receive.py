@@ -200,7 +200,8 @@ class Receiver:
         if self.target is None:
             raise fault(ERR_SEQUENCE)
         try:
-            data = binascii.a2b_base64(data_b64)
+            # bytes: micropython-lib's binascii.py (the WebAssembly port) takes no str
+            data = binascii.a2b_base64(data_b64.encode())
         except Exception:
             raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, "not base64")
         if len(data) > limits.OTA_CHUNK_MAX:

@@ -13,7 +13,7 @@ except ImportError:  # pragma: no cover
     import ubinascii as binascii
 
 from upnpguard import auth, limits, ota, ota_receive, servicetypes
-from upnpguard.compat import hexlify
+from upnpguard.compat import hexlify, urandom
 from upnpguard.servicetypes import UpnpError
 
 from corehelpers import CONFIG, body_text, call, fault_code, raises
@@ -55,7 +55,7 @@ class Board:
     """A scratch directory standing in for the flash (removed by close())."""
 
     def __init__(self, boot=None):
-        self.root = "/tmp/ug-ota-test-" + hexlify(os.urandom(6))
+        self.root = "/tmp/ug-ota-test-" + hexlify(urandom(6))
         os.mkdir(self.root)
         if boot is not None:
             ota.write_boot(self.root, boot)
