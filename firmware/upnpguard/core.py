@@ -350,9 +350,13 @@ class AgentCore:
 
     def _begin_update(self, args):
         key = self.gate.verifier.key if self.gate is not None else None
-        self._updates().begin(
-            args["NewVersion"], args["NewDigest"], args["NewAuth"], args["NewForce"], key
-        )
+        updater = self._updates()
+        try:
+            updater.begin(
+                args["NewVersion"], args["NewDigest"], args["NewAuth"], args["NewForce"], key
+            )
+        finally:
+            self.info.values["UpdateResult"] = updater.result  # begin may confirm a trial
 
     def _write_update(self, args):
         self._updates().write(args["NewPath"], args["NewOffset"], args["NewData"])

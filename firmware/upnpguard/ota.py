@@ -72,7 +72,13 @@ class Updater:
         return self._receiver.target if self._receiver is not None else None
 
     def begin(self, version, digest, mac, force, key):
-        """BeginUpdate (ota_receive.Receiver.begin says what is checked)."""
+        """BeginUpdate (ota_receive.Receiver.begin says what is checked). A version still
+        on trial is confirmed first: the update empties the other slot, which is where
+        the loader would roll back to."""
+        if self.trial and (key is not None or self.allow_open) and not self.confirm():
+            from .ota_receive import ERR_FLASH, fault
+
+            raise fault(ERR_FLASH)
         if self._receiver is None:
             from . import ota_receive
 

@@ -416,6 +416,33 @@ def test_a_trial_version_is_confirmed_by_the_first_authenticated_request():
         board.close()
 
 
+def test_an_update_during_a_trial_confirms_it_before_emptying_the_previous_slot():
+    # Open mode with updates allowed: the answered BeginUpdate itself is what reaches the
+    # agent first; slot a (where a rollback would go) must not be emptied under a trial.
+    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
+    try:
+        digest = _sha(manifest_bytes("0.3.0"))
+        updater = ota.Updater(board.root, "0.2.0", allow_open=True)
+        assert updater.staging == "a"
+        updater.begin("0.3.0", digest, "", False, None)
+        assert board.boot()["trial"] is False
+        assert board.boot()["last_result"] == "ok 0.2.0"
+    finally:
+        board.close()
+    # Through the core: GetInfo reports the confirmation BeginUpdate made.
+    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
+    try:
+        config = dict(CONFIG)
+        config["allow_open_updates"] = True
+        agent = _make_agent(config, updater=ota.Updater(board.root, "0.2.0", allow_open=True))
+        response = call(agent, agent.info, "BeginUpdate", _args("0.3.0", digest, ""))
+        assert response.status == 200, body_text(response)
+        text = body_text(call(agent, agent.info, "GetInfo"))
+        assert "<UpdateResult>ok 0.2.0</UpdateResult>" in text
+    finally:
+        board.close()
+
+
 def test_limits_agree_with_the_scpd():
     var = servicetypes.AGENT_INFO.variable("A_ARG_TYPE_Data")
     assert var.max_length == limits.OTA_DATA_MAX
