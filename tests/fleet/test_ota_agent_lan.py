@@ -155,6 +155,7 @@ def test_the_transfer_fits_the_64_kb_heap_of_the_frozen_build(
     assert status(client.begin(new)) == 200
     assert status(client.send_all(new, bundles.read_files(new))) == 200
     stats = agent.stats()
+    print("heap peak during the transfer:", stats["heap_peak"], "live:", stats["heap_live"])
     assert stats["heap_peak"] <= 64 * 1024
     assert stats["task_restarts"] == 0
     assert "upnp-603" not in stats["refused"]
