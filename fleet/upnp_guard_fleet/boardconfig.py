@@ -9,6 +9,9 @@ stay those of firmware/upnpguard/servicetypes.py DEVICE_TYPES (a test compares t
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
 from typing import Any
 
 KINDS = ("button", "contact", "dimmer", "sensor", "switch")
@@ -155,3 +158,43 @@ def validate(config: object, *, chip: str | None = None, board: bool = True) -> 
         if password and len(password) < 8:
             raise BoardConfigError("wifi password must be 8..63 characters (empty: open network)")
     return config
+
+
+class _Pin:
+    """What build_devices drives: a GPIO level or a PWM duty (recorded, never hardware)."""
+
+    def value(self, level: int | None = None) -> int:
+        return 0
+
+    def duty_u16(self, duty: int | None = None) -> int:
+        return 0
+
+
+class _Hal:
+    def output(self, pin: int) -> _Pin:
+        return _Pin()
+
+    def pwm(self, pin: int, freq: int) -> _Pin:
+        return _Pin()
+
+    def sensor(self, entry: object, update: object) -> None:
+        return None
+
+    def input(self, pin: int, entry: object, update: object) -> None:
+        return None
+
+
+def firmware_check(config: dict[str, Any], firmware: Path) -> None:
+    """The firmware's own check (upnpguard.devices.build_devices, run here on CPython as
+    the unit tests run it) after ours: what it refuses at boot is refused now."""
+    if not (firmware / "upnpguard" / "devices.py").is_file():
+        raise BoardConfigError(f"{firmware}: no firmware sources to check the config with")
+    sys.path.insert(0, str(firmware))
+    try:
+        devices = importlib.import_module("upnpguard.devices")
+    finally:
+        sys.path.remove(str(firmware))
+    try:
+        devices.build_devices(config, b"provision", _Hal(), lambda index: "t", 1, lambda: 0)
+    except devices.ConfigError as err:
+        raise BoardConfigError(f"the firmware refuses it: {err}") from None

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from upnp_guard_fleet.boardconfig import CHIPS, BoardConfigError, validate
+from upnp_guard_fleet.boardconfig import CHIPS, BoardConfigError, firmware_check, validate
 from upnp_guard_fleet.bundle import BundleError, load_manifest
 
 KEY_BYTES = 32
@@ -79,13 +79,22 @@ def mpremote_command(port: str, staged: Path) -> list[str]:
     """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
     first, then boot.json, config, key and last the loader (an interrupted copy leaves no
     /main.py that points at a half-written slot)."""
-    mkdirs = (
-        "import os\nfor d in ('/ug','/ug/a','/state'):\n try: os.mkdir(d)\n except OSError: pass"
+    # Runs on the board first: the slot emptied (a board provisioned again keeps no stale
+    # module that could shadow the bundle's) and the directories made, so `cp -r .../a
+    # :/ug` copies into /ug/a. R is the root (tests run this under the unix port).
+    prepare = (
+        "import os\nR = ''\n"
+        "def rm(p):\n"
+        " try:\n  mode = os.stat(p)[0]\n except OSError:\n  return\n"
+        " if mode & 0x4000:\n  for n in os.listdir(p):\n   rm(p + '/' + n)\n  os.rmdir(p)\n"
+        " else:\n  os.remove(p)\n"
+        "rm(R + '/ug/a')\n"
+        "for d in ('/ug', '/ug/a', '/state'):\n try:\n  os.mkdir(R + d)\n except OSError:\n  pass\n"
     )
     return [
         sys.executable, "-m", "mpremote", "connect", port,
-        "exec", mkdirs,
-        "+", "fs", "cp", "-r", f"{staged / 'ug' / 'a'}/.", ":/ug/a/",
+        "exec", prepare,
+        "+", "fs", "cp", "-r", str(staged / "ug" / "a"), ":/ug",
         "+", "fs", "cp", str(staged / "ug" / "boot.json"), ":/ug/boot.json",
         "+", "fs", "cp", str(staged / "config.json"), ":/config.json",
         "+", "fs", "cp", str(staged / "state" / "key"), ":/state/key",
@@ -108,9 +117,11 @@ def _load_config(args: argparse.Namespace) -> dict[str, object]:
     elif "wifi" not in config:
         raise ProvisionError("WiFi credentials are required: --wifi-ssid and --wifi-password")
     try:
-        return validate(config, chip=args.chip)
+        validate(config, chip=args.chip)
+        firmware_check(config, Path(args.main).parent)
     except BoardConfigError as err:
         raise ProvisionError(f"{args.config}: {err}") from None
+    return config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--wifi-password", help="or UPNP_GUARD_WIFI_PASSWORD")
     parser.add_argument("--key", help="pairing key (base64 of 32 bytes); default: a new one")
     parser.add_argument("--chip", choices=sorted(CHIPS), help="enables the GPIO map check")
-    parser.add_argument("--main", type=Path, default=DEFAULT_MAIN, help="the loader")
+    parser.add_argument(
+        "--main", type=Path, default=DEFAULT_MAIN, help="the loader (firmware/main.py)"
+    )
     parser.add_argument("--flash", type=Path, metavar="IMAGE", help="MicroPython .bin to flash")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--device", help="serial port of the board (mpremote)")
@@ -136,10 +149,10 @@ def _run(args: argparse.Namespace) -> None:
         load_manifest(args.bundle)
     except BundleError as err:
         raise ProvisionError(f"{args.bundle}: not a valid bundle: {err}") from None
-    config = _load_config(args)
-    key = parse_key(args.key) if args.key is not None else os.urandom(KEY_BYTES)
     if not args.main.is_file():
         raise ProvisionError(f"{args.main}: no loader (firmware/main.py) there")
+    config = _load_config(args)
+    key = parse_key(args.key) if args.key is not None else os.urandom(KEY_BYTES)
     if args.flash is not None:
         if args.device is None or args.chip is None:
             raise ProvisionError("--flash needs --device and --chip")

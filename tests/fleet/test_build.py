@@ -23,6 +23,8 @@ from upnp_guard_fleet.bundle import (
     parse_version,
 )
 
+from tests.fleet.build_fixtures import built_bundle, bundle  # noqa: F401 - fixtures
+
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
 

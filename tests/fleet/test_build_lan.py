@@ -11,6 +11,7 @@ import pytest
 from upnp_guard_fleet.bundle import build_bundle
 
 from tests.firmware.e2e import description, exchange, soap, status
+from tests.fleet.build_fixtures import lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
 from tests.lan.agent import start_agent
 

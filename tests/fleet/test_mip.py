@@ -27,35 +27,14 @@ from upnp_guard_fleet.bundle import BundleError, build_bundle, firmware_version,
 from upnp_guard_fleet.mip import write_mip_package
 
 from tests.firmware.e2e import description, exchange, soap, status
+from tests.fleet.build_fixtures import built_bundle, lan_sockets  # noqa: F401 - fixtures
+from tests.fleet.dirtransport import DirTransport
 from tests.lan import Lan
 from tests.lan.agent import start_agent
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "firmware" / "package.json"
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
-
-
-class DirTransport:
-    """What mpremote's mip calls on a board's transport, on a local directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.written: list[str] = []
-
-    def _path(self, path: str) -> Path:
-        assert not path.startswith("/"), path
-        assert ".." not in path.split("/"), path
-        return self.root / path
-
-    def fs_exists(self, path: str) -> bool:
-        return self._path(path).exists()
-
-    def fs_mkdir(self, path: str) -> None:
-        self._path(path).mkdir()
-
-    def fs_writefile(self, path: str, data: bytes, progress_callback: object = None) -> None:
-        self._path(path).write_bytes(data)
-        self.written.append(path)
 
 
 def test_package_lists_every_module_and_the_version() -> None:
@@ -80,7 +59,7 @@ def test_mpremote_mip_installs_the_agent_which_then_runs(
     lib = tmp_path / "lib"
     lib.mkdir()
     transport = DirTransport(lib)
-    mip._install_package(transport, str(PACKAGE), mip._PACKAGE_INDEX, ".", None, True)
+    mip._install_package(transport, str(PACKAGE), mip._PACKAGE_INDEX, "", None, True)
     installed = sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*") if p.is_file())
     assert installed == sorted(dest for dest, _ in json.loads(PACKAGE.read_text())["urls"])
     for name in installed:

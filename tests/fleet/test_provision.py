@@ -7,15 +7,21 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from mpremote import commands  # type: ignore[import-untyped]
 from upnp_guard_fleet import boardconfig
-from upnp_guard_fleet.boardconfig import BoardConfigError, validate
+from upnp_guard_fleet.boardconfig import BoardConfigError, firmware_check, validate
 from upnp_guard_fleet.bundle import load_manifest
-from upnp_guard_fleet.provision import flash_commands, main, mpremote_command
+from upnp_guard_fleet.provision import flash_commands, main, mpremote_command, stage
+
+from tests.fleet.build_fixtures import built_bundle, bundle  # noqa: F401 - fixtures
+from tests.fleet.dirtransport import DirTransport
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "firmware" / "examples"
@@ -201,7 +207,20 @@ def test_flash_and_copy_commands(tmp_path: Path) -> None:
     ]
     assert write[-4:] == ["write-flash", "-z", "0x1000", "/img/ESP32_GENERIC.bin"]
     assert flash_commands(Path("x.bin"), "esp32c3", "COM3")[1][-2] == "0x0"
-    command = mpremote_command("/dev/ttyUSB0", tmp_path)
+    segments = _segments(mpremote_command("/dev/ttyUSB0", tmp_path))
+    assert segments[0][0] == "exec"
+    assert [segment[:2] for segment in segments[1:]] == [["fs", "cp"]] * 5
+    # The slot first, the loader last.
+    assert [segment[-1] for segment in segments[1:]] == [
+        ":/ug",
+        ":/ug/boot.json",
+        ":/config.json",
+        ":/state/key",
+        ":/main.py",
+    ]
+
+
+def _segments(command: list[str]) -> list[list[str]]:
     assert command[1:5] == ["-m", "mpremote", "connect", "/dev/ttyUSB0"]
     segments: list[list[str]] = [[]]
     for word in command[5:]:
@@ -209,14 +228,73 @@ def test_flash_and_copy_commands(tmp_path: Path) -> None:
             segments.append([])
         else:
             segments[-1].append(word)
-    assert segments[0][0] == "exec"
-    assert [segment[:2] for segment in segments[1:]] == [["fs", "cp"]] * 5
-    # The slot first, the loader last.
-    assert [segment[-1] for segment in segments[1:]] == [
-        ":/ug/a/",
-        ":/ug/boot.json",
-        ":/config.json",
-        ":/state/key",
-        ":/main.py",
-    ]
-    assert segments[1][2:4] == ["-r", f"{tmp_path / 'ug' / 'a'}/."]
+    return segments
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_mpremote_command_writes_the_same_board_as_target_dir(
+    built_bundle: Path, tmp_path: Path
+) -> None:
+    """mpremote's own copy code (its `fs cp`, PyPI) runs the command's copies against a
+    directory standing in for the board; the preparing `exec` runs under the unix port.
+    The result is byte for byte what --target-dir writes; a module left in the slot by an
+    earlier provisioning is gone."""
+    wifi = {"ssid": "Home", "password": "correct horse"}
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    stage(built_bundle, {**_example(), "wifi": wifi}, KEY, REPO / "firmware" / "main.py", staged)
+    board = tmp_path / "board"
+    (board / "ug" / "a" / "upnpguard").mkdir(parents=True)
+    (board / "ug" / "a" / "upnpguard" / "core.py").write_text("stale = 1\n")
+    state = SimpleNamespace(transport=DirTransport(board))
+    for segment in _segments(mpremote_command("/dev/ttyUSB0", staged)):
+        if segment[0] == "exec":
+            code = segment[1].replace("R = ''", f"R = {str(board)!r}")
+            assert code != segment[1]
+            subprocess.run(["micropython", "-c", code], check=True, timeout=60)
+        elif segment[2] == "-r":
+            commands.do_filesystem_recursive_cp(state, segment[3], segment[4], False, False)
+        else:
+            commands.do_filesystem_cp(state, segment[2], segment[3], False, False)
+    expected = tmp_path / "expected"
+    assert _provision(built_bundle, _config(tmp_path, _example()), expected, "--key", KEY_TEXT) == 0
+    assert _tree(board) == _tree(expected)
+
+
+def test_wifi_password_from_the_environment(
+    built_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not on the command line (where the process list shows it): the environment."""
+    monkeypatch.setenv("UPNP_GUARD_WIFI_PASSWORD", "from the environment")
+    target = tmp_path / "flash"
+    config = _config(tmp_path, _example())
+    assert _provision(built_bundle, config, target, "--wifi-ssid", "Home", wifi=False) == 0
+    written = json.loads((target / "config.json").read_text())
+    assert written["wifi"] == {"ssid": "Home", "password": "from the environment"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["services"][0].update(kind="relay"), "unknown kind 'relay'"),
+        (lambda c: c["services"][1].update(name="relay"), "duplicate service name relay"),
+        (lambda c: c["services"][0].update(pin="26"), "needs an integer pin"),
+    ],
+)
+def test_the_firmware_check_runs_the_firmware(change: Any, message: str) -> None:
+    """The firmware's own refusal (devices.build_devices), which provisioning runs after
+    the stricter check above: both must agree on what a board cannot run."""
+    config = _example()
+    firmware_check(config, REPO / "firmware")  # the example passes
+    change(config)
+    with pytest.raises(BoardConfigError, match=f"the firmware refuses it: .*{message}"):
+        firmware_check(config, REPO / "firmware")
+    with pytest.raises(BoardConfigError, match="no firmware sources"):
+        firmware_check(_example(), REPO / "docs")

@@ -14,6 +14,7 @@ import pytest
 from upnp_guard_fleet.provision import main
 
 from tests.firmware.e2e import description, exchange, sign, soap, status
+from tests.fleet.build_fixtures import built_bundle, lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
 from tests.lan.agent import boot_id, pairing_key_lines, start_agent
 

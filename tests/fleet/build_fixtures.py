@@ -1,5 +1,6 @@
-"""Shared fixtures of the fleet tests: one bundle built per session (mpy-cross takes a few
-seconds), copied per test when a test changes it."""
+"""Fixtures of the build, provision and mip tests (imported by them, not a conftest.py:
+the over-the-air tests share tests/fleet/): one bundle built per session (mpy-cross
+takes a few seconds), copied per test when a test changes it."""
 
 from __future__ import annotations
 
