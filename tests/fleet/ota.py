@@ -8,18 +8,16 @@ import base64
 import itertools
 import re
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from upnp_guard_fleet.bundle import build_bundle
 
 from custom_components.upnp_guard.agent_auth import AgentKey
 from custom_components.upnp_guard.appliance import bundle as bundles
 from tests.firmware.e2e import description, exchange, sign, soap, status
-from tests.lan import Host, Lan
-from tests.lan.agent import Agent, Board, SupervisedAgent, boot_id, start_board
+from tests.lan import Host
+from tests.lan.agent import Agent, Board, boot_id
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
@@ -126,23 +124,3 @@ def corrupt(files: list[tuple[str, bytes]], path: str) -> list[tuple[str, bytes]
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def wait_restarted(agent: SupervisedAgent, starts: int) -> None:
-    agent.wait_ready(starts, timeout=60)
-
-
-@pytest.fixture
-def boards(lan: Lan) -> Iterator[Callable[..., SupervisedAgent]]:
-    """start_board for a test: every board it started is unsupervised when it ends (also
-    when it failed), before the lingering-thread check of Home Assistant's fixtures."""
-    started: list[SupervisedAgent] = []
-
-    def start(board: Board, name: str = "agent", **kwargs: Any) -> SupervisedAgent:
-        agent = start_board(lan, board, name, **kwargs)
-        started.append(agent)
-        return agent
-
-    yield start
-    for agent in started:
-        agent.unsupervise()

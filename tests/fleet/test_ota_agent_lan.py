@@ -25,14 +25,12 @@ from .ota import (
     NEW,
     OLD,
     UpdateClient,
-    boards,
     build,
     corrupt,
     fault,
     provision,
 )
 
-__all__ = ["boards"]
 Start = Callable[..., SupervisedAgent]
 
 pytestmark = pytest.mark.lan

@@ -27,9 +27,8 @@ from tests.integration.test_agent_lan import in_thread, wait_for
 from tests.integration.test_paired_agent_lan import _pair_flow
 from tests.lan.agent import SupervisedAgent
 
-from .ota import KEY, NEW, OLD, boards, build, provision
+from .ota import KEY, NEW, OLD, build, provision
 
-__all__ = ["boards"]
 Start = Callable[..., SupervisedAgent]
 
 pytestmark = pytest.mark.lan
