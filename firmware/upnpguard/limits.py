@@ -109,10 +109,10 @@ TASK_HEALTHY_MS = const(10_000)
 # One WriteUpdate carries at most this many bytes (base64: 2732 characters), so the SOAP
 # envelope with its UG-AUTH header stays well inside HTTP_BODY_MAX.
 OTA_CHUNK_MAX = const(2048)
-OTA_MANIFEST_MAX = const(8192)  # -> 713; today's manifest is ~2.5 KB (25 files)
+OTA_MANIFEST_MAX = const(8192)  # -> 713; today's manifest is 3.3 KB (27 files)
 OTA_FILES_MAX = const(64)  # -> 714
-OTA_FILE_MAX = const(65536)  # one file -> 714 (the largest .mpy today is ~10 KB)
-OTA_BUNDLE_MAX = const(524288)  # all files -> 714 (today ~90 KB; one slot of flash)
+OTA_FILE_MAX = const(65536)  # one file -> 714 (the largest .mpy today is < 8 KB)
+OTA_BUNDLE_MAX = const(524288)  # all files -> 714 (today 58 KB; one slot of flash)
 OTA_PATH_MAX = const(64)  # -> 714 in the manifest, 605 in WriteUpdate
 OTA_DATA_MAX = const(2732)  # base64 characters of OTA_CHUNK_MAX bytes -> 605
 # A new version must serve one authenticated request from its paired Home Assistant
