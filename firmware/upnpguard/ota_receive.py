@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover - every supported port has one of them
     import ubinascii as binascii
 
-from . import auth, limits, log
+from . import auth, log
 from .compat import const
 from .ota import _is_dir, _makedirs, write_boot
 from .servicetypes import ERR_ARGUMENT_VALUE_INVALID, ERR_NOT_AUTHORIZED, UpnpError
@@ -29,6 +29,16 @@ ERR_BAD_FILE = const(713)  # a path not in the manifest, or beyond its size
 ERR_BAD_MANIFEST = const(714)  # manifest bytes do not hash to NewDigest, or invalid
 ERR_MISMATCH = const(715)  # a file's size or SHA-256 differs, or a file is missing
 ERR_FLASH = const(716)  # the file system refused a write (full, broken)
+# Limits (docs/firmware.md "Limits"; here rather than in limits.py: see there).
+# One WriteUpdate carries at most this many bytes (base64: 2732 characters), so the SOAP
+# envelope with its UG-AUTH header stays well inside HTTP_BODY_MAX.
+CHUNK_MAX = const(2048)  # -> 713
+DATA_MAX = const(2732)  # base64 characters of CHUNK_MAX bytes (the SCPD's) -> 605
+MANIFEST_MAX = const(8192)  # -> 713; today's manifest is 3.3 KB (27 files)
+FILES_MAX = const(64)  # -> 714
+FILE_MAX = const(65536)  # one file -> 714 (the largest .mpy today is < 8 KB)
+BUNDLE_MAX = const(524288)  # all files -> 714 (today 58 KB; one slot of flash)
+PATH_MAX = const(64)  # -> 714 in the manifest, 605 in WriteUpdate (the SCPD's)
 MANIFEST = "manifest.json"
 CONTEXT = b"UG-OTA-1\n"
 _PATH_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./"
@@ -67,8 +77,8 @@ def update_auth(key, version, digest):
 
 def valid_path(path):
     """A manifest path: relative, '/'-separated, no empty, '.' or '..' part, plain
-    characters only, at most OTA_PATH_MAX long, and not the manifest itself."""
-    if not isinstance(path, str) or not path or len(path) > limits.OTA_PATH_MAX:
+    characters only, at most PATH_MAX long, and not the manifest itself."""
+    if not isinstance(path, str) or not path or len(path) > PATH_MAX:
         return False
     if path == MANIFEST:
         return False
@@ -97,7 +107,7 @@ def check_manifest(manifest, version):
     if manifest.get("name") != "upnpguard" or manifest.get("version") != version:
         raise fault(ERR_BAD_MANIFEST)
     files = manifest.get("files")
-    if not isinstance(files, list) or not files or len(files) > limits.OTA_FILES_MAX:
+    if not isinstance(files, list) or not files or len(files) > FILES_MAX:
         raise fault(ERR_BAD_MANIFEST)
     out = []
     seen = set()
@@ -112,12 +122,12 @@ def check_manifest(manifest, version):
             raise fault(ERR_BAD_MANIFEST)
         if not isinstance(size, int) or isinstance(size, bool):
             raise fault(ERR_BAD_MANIFEST)
-        if size < 0 or size > limits.OTA_FILE_MAX:
+        if size < 0 or size > FILE_MAX:
             raise fault(ERR_BAD_MANIFEST)
         total += size
         seen.add(path)
         out.append((path, size, sha))
-    if total > limits.OTA_BUNDLE_MAX:
+    if total > BUNDLE_MAX:
         raise fault(ERR_BAD_MANIFEST)
     return out
 
@@ -204,7 +214,7 @@ class Receiver:
             data = binascii.a2b_base64(data_b64.encode())
         except Exception:
             raise UpnpError(ERR_ARGUMENT_VALUE_INVALID, "not base64")
-        if len(data) > limits.OTA_CHUNK_MAX:
+        if len(data) > CHUNK_MAX:
             raise fault(ERR_BAD_FILE)
         if path != self.path:
             if self.files is None and self.length == 0:
@@ -228,7 +238,7 @@ class Receiver:
             raise fault(ERR_SEQUENCE)
         files = self.files
         if path == MANIFEST:
-            limit = limits.OTA_MANIFEST_MAX
+            limit = MANIFEST_MAX
         elif files is None:
             raise fault(ERR_SEQUENCE)
         else:

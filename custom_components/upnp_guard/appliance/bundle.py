@@ -27,7 +27,8 @@ _LOGGER = get_logger(__name__)
 
 MANIFEST = "manifest.json"
 NOTES = "NOTES.md"
-# The agent's limits (limits.py OTA_*): a bundle beyond them is never offered.
+# The agent's limits (firmware/upnpguard/ota_receive.py): a bundle beyond them is never
+# offered.
 CHUNK_BYTES = 2048
 MANIFEST_MAX = 8192
 FILES_MAX = 64

@@ -12,7 +12,7 @@ try:
 except ImportError:  # pragma: no cover
     import ubinascii as binascii
 
-from upnpguard import auth, limits, ota, ota_receive, servicetypes
+from upnpguard import auth, ota, ota_receive, servicetypes
 from upnpguard.compat import hexlify, urandom
 from upnpguard.servicetypes import UpnpError
 
@@ -90,7 +90,7 @@ def send(updater, version="0.2.0", files=FILES, manifest=None, key=KEY, force=Fa
     for path, data in (("manifest.json", manifest),) + tuple(files):
         offset = 0
         while True:
-            chunk = data[offset : offset + limits.OTA_CHUNK_MAX]
+            chunk = data[offset : offset + ota_receive.CHUNK_MAX]
             updater.write(path, offset, _b64(chunk))
             offset += len(chunk)
             if offset >= len(data):
@@ -215,7 +215,7 @@ def test_the_manifest_must_name_the_signed_version_and_sane_paths():
             manifest_bytes(entries=[("/main.py", 3, _sha(b"abc"))]),
             manifest_bytes(entries=[("a//b.mpy", 3, _sha(b"abc"))]),
             manifest_bytes(entries=[("manifest.json", 3, _sha(b"abc"))]),
-            manifest_bytes(entries=[("big.mpy", limits.OTA_FILE_MAX + 1, _sha(b"abc"))]),
+            manifest_bytes(entries=[("big.mpy", ota_receive.FILE_MAX + 1, _sha(b"abc"))]),
             manifest_bytes(entries=[("a.mpy", 3, "X" * 64)]),
             b"not json",
         )
@@ -257,7 +257,7 @@ def test_write_is_bounded_and_in_sequence():
         begun()
         updater.write(FILES[0][0], 0, _b64(FILES[0][1]))
         updater.write(FILES[1][0], 0, _b64(FILES[1][1]))
-        big = FILES[2][1][: limits.OTA_CHUNK_MAX + 1]  # within the file, beyond a chunk
+        big = FILES[2][1][: ota_receive.CHUNK_MAX + 1]  # within the file, beyond a chunk
         refused(713, board, updater.write, FILES[2][0], 0, _b64(big))
         begun()
         too_long = FILES[0][1] + b"!"
@@ -265,10 +265,10 @@ def test_write_is_bounded_and_in_sequence():
         begun()
         refused(600, board, updater.write, FILES[0][0], 0, "*not base64*")
         updater.begin("0.2.0", digest, mac, False, KEY)
-        huge = b" " * (limits.OTA_MANIFEST_MAX + 1)
-        for offset in range(0, len(huge), limits.OTA_CHUNK_MAX):
-            chunk = huge[offset : offset + limits.OTA_CHUNK_MAX]
-            if offset + len(chunk) > limits.OTA_MANIFEST_MAX:
+        huge = b" " * (ota_receive.MANIFEST_MAX + 1)
+        for offset in range(0, len(huge), ota_receive.CHUNK_MAX):
+            chunk = huge[offset : offset + ota_receive.CHUNK_MAX]
+            if offset + len(chunk) > ota_receive.MANIFEST_MAX:
                 refused(713, board, updater.write, "manifest.json", offset, _b64(chunk))
                 break
             updater.write("manifest.json", offset, _b64(chunk))
@@ -348,8 +348,8 @@ def test_paired_update_actions_need_ug_auth_and_commit_reboots_after_the_answer(
         ok = signed_call(agent, info, "BeginUpdate", _args("0.2.0", digest, mac), signer)
         assert ok.status == 200, body_text(ok)
         for path, data in (("manifest.json", manifest),) + FILES:
-            for offset in range(0, len(data), limits.OTA_CHUNK_MAX):
-                chunk = _b64(data[offset : offset + limits.OTA_CHUNK_MAX])
+            for offset in range(0, len(data), ota_receive.CHUNK_MAX):
+                chunk = _b64(data[offset : offset + ota_receive.CHUNK_MAX])
                 args = [("NewPath", path), ("NewOffset", str(offset)), ("NewData", chunk)]
                 response = signed_call(agent, info, "WriteUpdate", args, signer)
                 assert response.status == 200, body_text(response)
@@ -376,7 +376,7 @@ def test_faults_reach_the_control_point_with_their_code():
         assert fault_code(response) == 710
         assert "Update not authentic" in body_text(response)
         # A NewData longer than a chunk's base64 is refused by the SOAP layer (605).
-        long = [("NewPath", "a"), ("NewOffset", "0"), ("NewData", "A" * (limits.OTA_DATA_MAX + 4))]
+        long = [("NewPath", "a"), ("NewOffset", "0"), ("NewData", "A" * (ota_receive.DATA_MAX + 4))]
         response = signed_call(agent, agent.info, "WriteUpdate", long, Signer(counter=5000))
         assert fault_code(response) == 605
     finally:
@@ -445,7 +445,7 @@ def test_an_update_during_a_trial_confirms_it_before_emptying_the_previous_slot(
 
 def test_limits_agree_with_the_scpd():
     var = servicetypes.AGENT_INFO.variable("A_ARG_TYPE_Data")
-    assert var.max_length == limits.OTA_DATA_MAX
-    assert len(_b64(bytes(limits.OTA_CHUNK_MAX))) <= limits.OTA_DATA_MAX
-    assert servicetypes.AGENT_INFO.variable("A_ARG_TYPE_Path").max_length == limits.OTA_PATH_MAX
+    assert var.max_length == ota_receive.DATA_MAX
+    assert len(_b64(bytes(ota_receive.CHUNK_MAX))) <= ota_receive.DATA_MAX
+    assert servicetypes.AGENT_INFO.variable("A_ARG_TYPE_Path").max_length == ota_receive.PATH_MAX
     assert json.loads(manifest_bytes())["version"] == "0.2.0"
