@@ -18,10 +18,16 @@ except ImportError:  # pragma: no cover - every supported port has one of them
 from . import auth, log
 from .compat import const
 from .ota import _is_dir, _makedirs, write_boot
-from .servicetypes import ERR_ARGUMENT_VALUE_INVALID, ERR_NOT_AUTHORIZED, UpnpError
+from .servicetypes import (
+    ERR_ARGUMENT_VALUE_INVALID,
+    ERR_NOT_AUTHORIZED,
+    UPNP_ERROR_DESCRIPTIONS,
+    UpnpError,
+)
 
-# Fault codes (UPnP action-specific range 7xx; UDA 1.1 3.2.2); their descriptions are in
-# servicetypes.UPNP_ERROR_DESCRIPTIONS.
+# Fault codes (UPnP action-specific range 7xx; UDA 1.1 3.2.2). Their descriptions join
+# servicetypes.UPNP_ERROR_DESCRIPTIONS (the SOAP fault's text) once this module is
+# imported: not before, a board that never updates keeps that dict small.
 ERR_BAD_AUTH = const(710)  # NewAuth is not the key's authenticator of version + digest
 ERR_NOT_NEWER = const(711)  # not newer than the running version, NewForce not set
 ERR_SEQUENCE = const(712)  # no update begun, a file out of order, a wrong offset
@@ -29,6 +35,17 @@ ERR_BAD_FILE = const(713)  # a path not in the manifest, or beyond its size
 ERR_BAD_MANIFEST = const(714)  # manifest bytes do not hash to NewDigest, or invalid
 ERR_MISMATCH = const(715)  # a file's size or SHA-256 differs, or a file is missing
 ERR_FLASH = const(716)  # the file system refused a write (full, broken)
+UPNP_ERROR_DESCRIPTIONS.update(
+    (
+        (ERR_BAD_AUTH, "Update not authentic"),
+        (ERR_NOT_NEWER, "Update not newer"),
+        (ERR_SEQUENCE, "Update out of sequence"),
+        (ERR_BAD_FILE, "Update file refused"),
+        (ERR_BAD_MANIFEST, "Update manifest refused"),
+        (ERR_MISMATCH, "Update file mismatch"),
+        (ERR_FLASH, "Update write failed"),
+    )
+)
 # Limits (docs/firmware.md "Limits"; here rather than in limits.py: see there).
 # One WriteUpdate carries at most this many bytes (base64: 2732 characters), so the SOAP
 # envelope with its UG-AUTH header stays well inside HTTP_BODY_MAX.

@@ -29,14 +29,8 @@ UPNP_ERROR_DESCRIPTIONS = {
     604: "Human Intervention Required",
     605: "String Argument Too Long",
     606: "Action not authorized",
-    # Over-the-air updates (ota.py; docs/protocol.md "Updates").
-    710: "Update not authentic",
-    711: "Update not newer",
-    712: "Update out of sequence",
-    713: "Update file refused",
-    714: "Update manifest refused",
-    715: "Update file mismatch",
-    716: "Update write failed",
+    # 710..716, the over-the-air update faults: added by ota_receive.py when it is imported
+    # (by the first update; until then none of them can occur).
 }
 
 _INT_RANGES = {
@@ -181,7 +175,7 @@ AGENT_INFO = ServiceType(
     "urn:upnp-guard-org:serviceId:AgentInfo",
     "AgentInfo",
     [
-        StateVariable("FirmwareVersion", "string", ""),
+        StateVariable("FirmwareVersion", "string", "", max_length=20),
         StateVariable("BootId", "ui4", 0, evented=True),
         StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
@@ -189,7 +183,6 @@ AGENT_INFO = ServiceType(
         # Over-the-air updates (ota.py, docs/protocol.md "Updates"): "" until an update
         # ended, then "ok <version>" or "rolled_back <version>".
         StateVariable("UpdateResult", "string", ""),
-        StateVariable("A_ARG_TYPE_Version", "string", "", max_length=20),
         StateVariable("A_ARG_TYPE_Digest", "string", "", max_length=64),
         StateVariable("A_ARG_TYPE_Force", "boolean", False),
         StateVariable("A_ARG_TYPE_Path", "string", "", max_length=64),
@@ -215,7 +208,7 @@ AGENT_INFO = ServiceType(
         Action(
             "BeginUpdate",
             args_in=(
-                ("NewVersion", "A_ARG_TYPE_Version"),
+                ("NewVersion", "FirmwareVersion"),
                 ("NewDigest", "A_ARG_TYPE_Digest"),
                 ("NewAuth", "A_ARG_TYPE_Digest"),
                 ("NewForce", "A_ARG_TYPE_Force"),
