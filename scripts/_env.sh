@@ -82,7 +82,8 @@ sandbox_exec() {
     chroot "$ROOT" /usr/bin/env -i \
         PATH="$SANDBOX_VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
-        UPNP_GUARD_SCREENSHOTS="${UPNP_GUARD_SCREENSHOTS:-}" \
+        UPNP_GUARD_SCREENSHOTS="${UPNP_GUARD_SCREENSHOTS:-}" UPNP_GUARD_EXAMPLES="${UPNP_GUARD_EXAMPLES:-}" \
+        UPNP_GUARD_SOAK_S="${UPNP_GUARD_SOAK_S:-}" \
         UPNP_GUARD_ENV=sandbox PYTHONDONTWRITEBYTECODE=1 \
         "$@"
 }

@@ -9,6 +9,12 @@ tests/vectors/auth_v1.json, shared with the firmware's tests).
   boot id, a counter that never repeats, and the body's digest. A refusal that names a
   higher counter or another boot id is retried once with them (Home Assistant restarted
   with a clock behind, or the agent rebooted since its last announcement).
+  A caller that binds data to a request's freshness (SetKey's seal) first `reserve()`s
+  a boot id and counter, builds the request around them, and sends it inside
+  `carrying(reservation)`: that request carries exactly them and is not retried with
+  others (the data would no longer match); a refusal that proves the key marks the
+  reservation `stale` (the requester has learned what to use) and the caller reserves
+  again.
 - `EventVerifier`: a NOTIFY from a paired agent must carry `UG-AUTH` over SID, SEQ, boot
   id and body, and a SEQ above the last one accepted for its SID.
 """
@@ -20,7 +26,9 @@ import binascii
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Final, override
 from urllib.parse import urlsplit
@@ -149,6 +157,30 @@ class Counter:
         self._last = max(self._last, min(accepted, MAX_COUNTER))
 
 
+def proves_key(headers: Mapping[str, str]) -> bool:
+    """A 401 that names the boot id or the last counter: the agent verified our MAC (it
+    says more only to a holder of the key), so the key is right and only the freshness
+    was not."""
+    return any(_header_int(headers, name) is not None for name in (BOOT_HEADER, LAST_HEADER))
+
+
+@dataclass(slots=True)
+class Reservation:
+    """The boot id and counter one signed request will carry, known before it is built."""
+
+    boot_id: int
+    counter: int
+    # Refused after a right MAC (another boot id, a counter used up): reserve again.
+    stale: bool = False
+    used: bool = False
+
+
+# The reservation the next signed request of a requester in this task carries.
+_CARRYING: ContextVar[tuple[SigningRequester, Reservation] | None] = ContextVar(
+    "upnp_guard_carrying", default=None
+)
+
+
 class SigningRequester(UpnpRequester):
     """Adds UG-AUTH to one paired agent's requests (module docstring)."""
 
@@ -167,11 +199,46 @@ class SigningRequester(UpnpRequester):
         self._counter = counter or Counter()
         self.refusals = 0
 
+    @property
+    def key(self) -> AgentKey:
+        return self._key
+
+    @property
+    def boot_id(self) -> int:
+        """The boot id requests are signed with now."""
+        return self._boot_id()
+
+    def use_key(self, key: AgentKey) -> None:
+        """Sign with `key` from now on (the agent took it: rotation)."""
+        self._key = key
+
+    def reserve(self) -> Reservation:
+        """A boot id and a counter of their own for one request (module docstring)."""
+        return Reservation(self._boot_id(), self._counter.next())
+
+    @contextmanager
+    def carrying(self, reservation: Reservation) -> Iterator[None]:
+        """The next signed request through this requester in this task carries
+        `reservation`, once; a second one would be a replay and is signed as usual."""
+        token = _CARRYING.set((self, reservation))
+        try:
+            yield
+        finally:
+            _CARRYING.reset(token)
+
+    def _reserved(self) -> Reservation | None:
+        carried = _CARRYING.get()
+        if carried is None or carried[0] is not self or carried[1].used:
+            return None
+        carried[1].used = True
+        return carried[1]
+
     @override
     async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
         if http_request.method in ("GET", "HEAD"):
             return await self._inner.async_http_request(http_request)
-        response = await self._inner.async_http_request(self._signed(http_request))
+        reservation = self._reserved()
+        response = await self._inner.async_http_request(self._signed(http_request, reservation))
         if response.status_code != UNAUTHORIZED:
             return response
         # Retry once when the refusal tells us what we could not know.
@@ -187,23 +254,33 @@ class SigningRequester(UpnpRequester):
         if not retry:
             self.refusals += 1
             return response
+        if reservation is not None:
+            # Bound to what it carried: the caller reserves again and rebuilds it.
+            reservation.stale = True
+            return response
         response = await self._inner.async_http_request(self._signed(http_request))
         if response.status_code == UNAUTHORIZED:
             self.refusals += 1
         return response
 
-    def _signed(self, http_request: HttpRequest) -> HttpRequest:
+    def _signed(
+        self, http_request: HttpRequest, reservation: Reservation | None = None
+    ) -> HttpRequest:
         headers = {
             name: value
             for name, value in http_request.headers.items()
             if name.upper() != AUTH_HEADER
         }
+        if reservation is None:
+            boot_id, counter = self._boot_id(), self._counter.next()
+        else:
+            boot_id, counter = reservation.boot_id, reservation.counter
         headers[AUTH_HEADER] = self._key.request_header(
             http_request.method,
             _path(http_request.url),
             headers,
-            boot_id=self._boot_id(),
-            counter=self._counter.next(),
+            boot_id=boot_id,
+            counter=counter,
             body=_body(http_request),
         )
         return HttpRequest(http_request.method, http_request.url, headers, http_request.body)
@@ -234,6 +311,10 @@ class EventVerifier:
     def __init__(self, key: AgentKey) -> None:
         self._key = key
         self._last_seq: dict[str, int] = {}
+
+    def use_key(self, key: AgentKey) -> None:
+        """The agent signs with `key` from now on (rotation); SEQs stay tracked."""
+        self._key = key
 
     def check(self, headers: Mapping[str, str], body: bytes) -> str | None:
         """None for an authentic, fresh event (its SEQ is then used up), else why not."""

@@ -5,7 +5,7 @@ URL), `pair` (our agent in paired mode: its key, checked with a signed read befo
 entry exists; appliance/pairing.py), `reauth` (a paired agent refuses the stored key: ask
 for it again; other devices: re-check that the device answers), `reconfigure` (a new
 description URL for the same UDN), and ignore (HA's default step: the unique id is set
-before any form).
+before any form). A paired agent's options flow rotates its key (appliance/rotation.py).
 Router (IGD) discoveries and URLs go to the router steps (router/config_flow.py).
 """
 
@@ -101,7 +101,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Routers have a port-mapping policy, the audit its probes, paired agents updates."""
+        """A router's policy, the audit's probes, a paired agent's key and updates."""
         if is_audit_entry(config_entry.data):
             return AuditOptionsFlow()
         if is_router_entry(config_entry.data):
@@ -113,12 +113,9 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Routers, the audit and paired agents (their firmware updates) have options."""
-        return (
-            is_router_entry(config_entry.data)
-            or is_audit_entry(config_entry.data)
-            or CONF_KEY in config_entry.data
-        )
+        """Router, audit and paired agent entries have options."""
+        data = config_entry.data
+        return is_router_entry(data) or is_audit_entry(data) or CONF_KEY in data
 
     async def _async_describe(
         self, location: str, *, typed: bool = False

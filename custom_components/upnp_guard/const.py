@@ -96,13 +96,13 @@ CONF_KEY: Final = "key"
 # GENA_TIMEOUT_MAX_S in firmware/upnpguard/limits.py);
 # 1800 s is also what UDA suggests as a sane upper bound.
 SUBSCRIPTION_TIMEOUT_S: Final = 1800
-# Appliances: renew this long before a subscription expires, or at half its lifetime if
-# shorter, so one lost renewal still leaves time for another before the device drops us.
+# The one renewal rule of both entry kinds (gena.renewal_delay): renew at this fraction of
+# the time left and at least RENEWAL_MARGIN_S before the end (one lost renewal still
+# leaves time for another before the device drops us), never sooner than
+# MIN_SUBSCRIPTION_RENEW_DELAY (a device granting a tiny timeout must not make us renew in
+# a tight loop). A router that refused every SUBSCRIBE is asked again after
+# RESUBSCRIBE_RETRY_DELAY (polling carries on meanwhile).
 RENEWAL_MARGIN_S: Final = 60
-# Routers: renew at this fraction of the shortest lifetime granted, never sooner than
-# MIN_SUBSCRIPTION_RENEW_DELAY (a router granting a tiny timeout must not make us renew
-# in a tight loop); after a refused SUBSCRIBE, try again after RESUBSCRIBE_RETRY_DELAY
-# (polling carries on meanwhile).
 SUBSCRIPTION_RENEW_FRACTION: Final = 0.5
 MIN_SUBSCRIPTION_RENEW_DELAY: Final = 15.0
 RESUBSCRIBE_RETRY_DELAY: Final = 300.0

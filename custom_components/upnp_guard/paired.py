@@ -24,7 +24,7 @@ from async_upnp_client.const import HttpRequest, HttpResponse
 from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
-from .agent_auth import UNAUTHORIZED, EventVerifier, SigningRequester
+from .agent_auth import UNAUTHORIZED, AgentKey, EventVerifier, SigningRequester, proves_key
 from .const import DOMAIN
 from .transport import device_requester
 
@@ -44,8 +44,10 @@ def netloc(url: str) -> str:
 class PairedAgent(UpnpRequester):
     """One loaded paired agent: the requester that signs for it, its event verifier and
     the events it refused. A request the agent still refuses after the signing
-    requester's one retry (a plain 401: the key is no longer accepted) calls
-    `on_key_refused` (the entry starts its reauth flow)."""
+    requester's one retry with a plain 401 (the key is no longer accepted) calls
+    `on_key_refused` (the entry starts its reauth flow); a 401 that proves the key (it
+    names the boot id or the last counter: a request bound to a reserved freshness is
+    not retried) does not."""
 
     def __init__(
         self,
@@ -67,14 +69,27 @@ class PairedAgent(UpnpRequester):
         self.on_burst = on_burst
         self.on_key_refused = on_key_refused
         self.rejected: Counter[str] = Counter()
+        # A key rotation is in flight: a request refused meanwhile (signed with the old
+        # key just after the agent took the new one) is no reason for a reauth flow.
+        self.rotating = False
         self._recent: deque[float] = deque(maxlen=FORGED_EVENTS_THRESHOLD)
 
     @override
     async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
         response = await self.requester.async_http_request(http_request)
-        if response.status_code == UNAUTHORIZED and http_request.method not in ("GET", "HEAD"):
+        if (
+            response.status_code == UNAUTHORIZED
+            and http_request.method not in ("GET", "HEAD")
+            and not proves_key(response.headers)
+            and not self.rotating
+        ):
             self.on_key_refused()
         return response
+
+    def use_key(self, key: AgentKey) -> None:
+        """The agent took `key` (rotation): sign and verify with it from now on."""
+        self.requester.use_key(key)
+        self.verifier.use_key(key)
 
     def reject(self, reason: str, now: float | None = None) -> bool:
         """Count a refused event; True when refusals now keep arriving (repair issue)."""

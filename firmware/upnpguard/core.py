@@ -126,6 +126,7 @@ class AgentCore:
                 self.info = service
                 actions = service.actions
                 actions["SetKey"] = self._set_key
+                actions["GetInfo"] = self._info_reader(service)
                 actions["BeginUpdate"] = self._begin_update
                 actions["WriteUpdate"] = self._write_update
                 actions["CommitUpdate"] = self._commit_update
@@ -326,6 +327,15 @@ class AgentCore:
                 self.gena.release(sub)
 
         return after
+
+    def _info_reader(self, service):
+        read = service.actions["GetInfo"]
+
+        def get_info(args):
+            service.values["AuthFailures"] = self.gate.failures if self.gate is not None else 0
+            return read(args)
+
+        return get_info
 
     def _set_key(self, args):
         if self.gate is None:  # open mode has no key to rotate

@@ -20,6 +20,10 @@ _PEERS_MAX = const(8)
 _RETRY_AFTER = str(_PEER_WINDOW_MS // 1000)
 _SEALED_HEX = const(64)
 BOOT_HEADER = "UG-AUTH-BOOT"
+# Every 401 names the scheme that would be accepted (RFC 9110, 11.6.1: a 401 MUST carry a
+# WWW-Authenticate challenge). One constant pair: no allocation per refusal beyond the
+# header list.
+CHALLENGE = ("WWW-Authenticate", 'UG-AUTH realm="upnp-guard"')
 _HEX = "0123456789abcdefABCDEF"
 
 
@@ -35,6 +39,9 @@ class Gate:
         self._store_key = store_key  # store_key(base64 text), atomic; raises OSError
         self.refused = {}  # reason (auth.MISSING, ...) -> count
         self.rate_limited = 0
+        # Refusals that were not Home Assistant's retry path (missing, malformed or wrong
+        # authenticators, rate-limited peers): AgentInfo's AuthFailures.
+        self.failures = 0
         self._peers = {}  # ip -> [failures, ms of the first one]
         self.current = None  # (boot id, counter) of the request that passed last
 
@@ -48,6 +55,7 @@ class Gate:
             entry = None
         if entry is not None and entry[0] >= _PEER_FAILURES:
             self.rate_limited += 1
+            self.failures += 1
             return Response(429, [("RETRY-AFTER", _RETRY_AFTER)])
         headers = {}
         for name in auth.SIGNED_HEADERS:
@@ -64,11 +72,12 @@ class Gate:
             return None
         self.refused[reason] = self.refused.get(reason, 0) + 1
         if reason == auth.WRONG_BOOT:
-            return Response(401, [(BOOT_HEADER, str(self.boot_id))])
+            return Response(401, [CHALLENGE, (BOOT_HEADER, str(self.boot_id))])
         if reason == auth.REPLAYED:
-            return Response(401, [(auth.LAST_HEADER, str(verifier.highest))])
+            return Response(401, [CHALLENGE, (auth.LAST_HEADER, str(verifier.highest))])
+        self.failures += 1
         self._failed(peer_ip, entry, now)
-        return Response(401)
+        return Response(401, [CHALLENGE])
 
     def _failed(self, peer_ip, entry, now):
         if entry is None:

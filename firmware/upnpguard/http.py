@@ -85,12 +85,12 @@ class RequestParser:
             self._parse_head()
             if self._head is None:
                 return None
-        if len(self._buf) > self._body_len:
-            # Pipelining is not supported: one request per connection.
-            raise HttpError(400, "data after body")
         if len(self._buf) < self._body_len:
             return None
-        self._head.body = bytes(self._buf)
+        # One request per connection (answered with CONNECTION: close): bytes after the
+        # body (a pipelined request) are dropped, whether they came in the body's last
+        # read or later, so the answer never depends on how TCP split the stream.
+        self._head.body = bytes(self._buf[: self._body_len])
         self._buf = bytearray()
         return self._head
 

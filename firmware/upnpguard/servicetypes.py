@@ -179,6 +179,8 @@ AGENT_INFO = ServiceType(
         StateVariable("BootId", "ui4", 0, evented=True),
         StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
+        # Paired mode: requests refused as unauthenticated since boot (the audit reads it).
+        StateVariable("AuthFailures", "ui4", 0),
         StateVariable("A_ARG_TYPE_SealedKey", "string", "", max_length=64),
         # Over-the-air updates (ota.py, docs/protocol.md "Updates"): "" until an update
         # ended, then "ok <version>" or "rolled_back <version>".
@@ -198,6 +200,7 @@ AGENT_INFO = ServiceType(
                 ("SecurityMode", "SecurityMode"),
                 ("Uptime", "Uptime"),
                 ("UpdateResult", "UpdateResult"),
+                ("AuthFailures", "AuthFailures"),
             ),
             read_only=True,
         ),

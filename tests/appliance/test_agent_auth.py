@@ -4,6 +4,7 @@ round for events), so the two implementations cannot drift apart."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from custom_components.upnp_guard.agent_auth import (
     event_message,
     format_key,
     parse_key,
+    proves_key,
     request_message,
 )
 
@@ -161,6 +163,64 @@ async def test_a_wrong_key_is_refused_without_retry() -> None:
     assert wrong.refusals == 1
 
 
+def carried(request: HttpRequest) -> tuple[int, int]:
+    """(boot id, counter) of a signed request's UG-AUTH."""
+    parsed = firmware_auth.parse_header(request.headers[AUTH_HEADER])
+    assert parsed is not None
+    return parsed[0], parsed[1]
+
+
+async def test_a_reserved_freshness_is_carried_exactly_once() -> None:
+    agent = Agent()
+    boot = Boot(7)
+    requester = SigningRequester(agent, KEY, boot.get, boot.learn)
+    other = SigningRequester(agent, KEY, boot.get, boot.learn, Counter(lambda: 10**21))
+    reservation = requester.reserve()
+    assert reservation.boot_id == 7
+    # Reserved counters are the requester's own: the next plain request gets another.
+    assert (await requester.async_http_request(soap_request())).status_code == 200
+    assert carried(agent.seen[-1])[1] > reservation.counter
+    with requester.carrying(reservation):
+        # The first request of this one carries the reservation (accepted: in the window).
+        assert (await requester.async_http_request(soap_request("<a/>"))).status_code == 200
+        assert carried(agent.seen[-1]) == (reservation.boot_id, reservation.counter)
+        # Another requester in the same task signs as usual.
+        assert (await other.async_http_request(soap_request())).status_code == 200
+        assert carried(agent.seen[-1]) == (7, 10**15)
+        # A second one in the same block would be a replay: it gets a counter of its own.
+        await requester.async_http_request(soap_request("<b/>"))
+        assert carried(agent.seen[-1])[1] not in (reservation.counter, 10**15)
+    assert reservation.used
+    assert not reservation.stale
+
+
+async def test_a_reserved_request_is_not_retried_with_other_freshness() -> None:
+    agent = Agent(boot_id=8)  # rebooted since: the reservation's boot id is stale
+    boot = Boot(7)
+    requester = SigningRequester(agent, KEY, boot.get, boot.learn)
+    reservation = requester.reserve()
+    with requester.carrying(reservation):
+        response = await requester.async_http_request(soap_request())
+    assert response.status_code == 401
+    assert proves_key(response.headers)
+    assert len(agent.seen) == 1  # not resent: what it carried is bound to the reservation
+    assert reservation.stale
+    assert boot.value == 8  # learned: the next reservation is right
+    again = requester.reserve()
+    assert again.boot_id == 8
+    with requester.carrying(again):
+        assert (await requester.async_http_request(soap_request())).status_code == 200
+    assert carried(agent.seen[-1]) == (8, again.counter)
+    # A wrong key's refusal proves nothing and leaves the reservation not stale.
+    wrong = SigningRequester(agent, AgentKey(bytes(32)), boot.get, boot.learn)
+    reservation = wrong.reserve()
+    with wrong.carrying(reservation):
+        response = await wrong.async_http_request(soap_request())
+    assert response.status_code == 401
+    assert not proves_key(response.headers)
+    assert not reservation.stale
+
+
 def firmware_event(sid: str, seq: int, body: bytes, boot_id: int = 7) -> Mapping[str, str]:
     key = firmware_auth.Key(parse_key(VECTORS["key_base64"]))
     return {
@@ -195,3 +255,34 @@ def test_events_signed_by_the_firmware_verify_once_and_in_order() -> None:
     assert verifier.check(headers, body) is None
     verifier.forget(sid)
     assert verifier.check(firmware_event(sid, 0, body), body) is None
+
+
+class Refusing(UpnpRequester):
+    """Refuses everything with a 401 carrying `headers`."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
+        return HttpResponse(401, self.headers, "")
+
+
+async def test_only_a_refusal_that_proves_nothing_starts_reauth() -> None:
+    from custom_components.upnp_guard.paired import PairedAgent  # noqa: PLC0415
+
+    boot = Boot(7)
+    for headers, reauth in (({LAST_HEADER: "99"}, False), ({BOOT_HEADER: "9"}, False), ({}, True)):
+        refused: list[bool] = []
+        agent = PairedAgent(
+            "entry",
+            SigningRequester(Refusing(headers), KEY, boot.get, boot.learn),
+            EventVerifier(KEY),
+            on_key_refused=functools.partial(refused.append, True),
+        )
+        assert (await agent.async_http_request(soap_request())).status_code == 401
+        assert bool(refused) is reauth, headers
+        # While a rotation is in flight no refusal starts it.
+        refused.clear()
+        agent.rotating = True
+        await agent.async_http_request(soap_request())
+        assert refused == []

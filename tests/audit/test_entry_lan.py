@@ -150,7 +150,12 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     assert diagnostics["report"]["score"] == 20
     assert len(diagnostics["report"]["findings"]) == 3
     assert LIBUPNP_UDN not in repr(diagnostics)
-    assert diagnostics["stacks"] == ["libupnp", "miniupnpd"]
+    assert diagnostics["stacks"] == [
+        "dlink-dir859-upnp",
+        "huawei-hg532-upnp",
+        "libupnp",
+        "miniupnpd",
+    ]
 
     manager = repairs_flow_manager(hass)
     assert manager is not None

@@ -7,11 +7,13 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from custom_components.upnp_guard.audit import checks
 from custom_components.upnp_guard.audit.const import CheckId
 from custom_components.upnp_guard.audit.runner import AuditRunner
 from custom_components.upnp_guard.audit.stacks import load_stack_file, shipped_stack_file
+from tests.firmware.e2e import description, exchange, soap, status
 from tests.lan import Host, Lan, Router
-from tests.lan.agent import start_agent
+from tests.lan.agent import PAIRED_CONFIG, start_agent
 
 from .conftest import run_until_seen, start_device
 
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.lan
 LIBUPNP_UDN = "uuid:00000000-0000-4000-8000-0000000a0001"
 LANHOST_UDN = "uuid:00000000-0000-4000-8000-0000000a0002"
 LIGHT_UDN = "uuid:00000000-0000-4000-8000-0000000a0003"
+SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
 async def test_passive_audit_exact_findings(
@@ -78,3 +81,41 @@ async def test_passive_audit_exact_findings(
     assert "ACTION" not in lanhost_proc.output()
     assert "AddPortMapping" not in router.daemon.output()  # type: ignore[union-attr]
     assert report.score == 100 - 40 - 20 - 20
+
+
+@pytest.mark.usefixtures("ha_host", "router", "enable_custom_integrations")
+async def test_paired_agent_findings_come_from_its_own_answers(
+    lan: Lan, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A current paired agent has no finding; requests without the key that it refused
+    (from another host) make UG-AGENT-003 with its count; a newer known release makes its
+    real version UG-AGENT-002."""
+    agent = start_agent(lan, "agent", PAIRED_CONFIG, key=bytes(range(32)))
+    attacker = lan.add_host("attacker")
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+    database = await hass.async_add_executor_job(load_stack_file, shipped_stack_file())
+    runner = AuditRunner(hass, database)
+
+    report = await run_until_seen(runner, {agent.ip})
+    assert [f for f in report.findings if f.address == agent.ip] == []
+
+    def attack() -> list[int]:
+        desc = description(attacker, agent)
+        request = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+        return [status(exchange(attacker, agent, request)) for _ in range(2)]
+
+    assert await hass.async_add_executor_job(attack) == [401, 401]
+    report = await runner.async_run(search=False)
+    found = [f for f in report.findings if f.address == agent.ip]
+    assert [(f.check_id, f.details) for f in found] == [
+        (CheckId.AGENT_AUTH_FAILURES, {"auth_failures": 2})
+    ]
+    assert agent.pins()["5"] == 0  # nothing switched
+
+    monkeypatch.setattr(checks, "AGENT_FIRMWARE_LATEST", "0.99.0")
+    report = await runner.async_run(search=False)
+    outdated = [f for f in report.findings if f.check_id is CheckId.AGENT_OUTDATED]
+    assert [(f.address, f.details) for f in outdated] == [
+        (agent.ip, {"version": "0.1.0", "latest": "0.99.0"})
+    ]

@@ -102,6 +102,35 @@ def test_model_fingerprint_when_the_header_says_nothing() -> None:
     assert db.match("Linux", manufacturer="Acme", model_name="Cam 2") == []
 
 
+@pytest.mark.parametrize(
+    ("manufacturer", "model_name", "expected"),
+    [
+        ("Huawei Technologies Co., Ltd.", "HG532e", ["CVE-2017-17215"]),
+        ("HUAWEI", "EchoLife HG532s", ["CVE-2017-17215"]),
+        ("D-Link", "DIR-859", ["CVE-2019-17621"]),
+        ("D-Link Corporation", "dir859", ["CVE-2019-17621"]),
+        # Neighbours that are not the vulnerable models.
+        ("Huawei", "HG8245H", []),
+        ("D-Link", "DIR-8590X", []),
+        ("Acme", "HG532", []),  # the model name alone is not enough
+    ],
+)
+def test_shipped_model_fingerprints(
+    shipped: StackDatabase, manufacturer: str, model_name: str, expected: list[str]
+) -> None:
+    """Vendors' own UPnP services have no SERVER pattern: only their model finds them."""
+    assert cves(shipped, "Linux UPnP/1.0", manufacturer=manufacturer, model_name=model_name) == (
+        expected
+    )
+    for match in shipped.match("", manufacturer=manufacturer, model_name=model_name):
+        assert match.evidence == "model"
+
+
+def test_a_stack_without_server_pattern_needs_a_model(shipped: StackDatabase) -> None:
+    # Nothing in a SERVER header can claim such a stack.
+    assert cves(shipped, "huawei-hg532-upnp/1.0 dlink-dir859-upnp/1.0 HG532 DIR-859") == []
+
+
 def test_user_file_extends_shipped_stacks(shipped: StackDatabase) -> None:
     extra = parse_stack_file(
         {

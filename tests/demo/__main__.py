@@ -181,6 +181,12 @@ def run(args: argparse.Namespace) -> int:
         url = f"http://127.0.0.1:{forward.port}"
         say(f"ready in {seconds:.0f} s: {url} (devices discovered after {discovered:.0f} s)")
         say(f"  user: {DEMO_USER}   password: {DEMO_PASSWORD}")
+        keys = {
+            str(home.agent(name).config["friendly_name"]): key for name, key in home.keys.items()
+        }
+        say("  pairing keys (the Pair step asks for them when you add an agent):")
+        for friendly_name, key in keys.items():
+            say(f"    {friendly_name}: {key}")
         say(
             "  Settings -> Devices & services: the agents, the stock light and the router "
             f"are discovered; the router holds a suspicious mapping (TCP {SUSPICIOUS_PORT})"
@@ -198,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
                         "discovered": discovered,
                         "pins": str(driver.socket_path),
                         "token": client.token,
+                        "keys": keys,
                     }
                 )
             )

@@ -4,6 +4,8 @@
               opened RDP (3389) to the internet with a permanent lease
     light     our agent, frozen firmware: a dimmable lamp with a button (the "Hall light")
     climate   our agent: a temperature/humidity sensor with a window contact
+              (both paired, the firmware's default: each has its key in its state dir,
+              kept across starts, made at random on the first one; `Home.keys`)
     stock     a third-party DimmableLight:1 (async-upnp-client's server classes)
     ha        the host Home Assistant runs on (tests/demo/hass.py starts it)
 
@@ -12,13 +14,17 @@ Every process runs in a namespace of one `Lan`; `Home.close()` removes them all.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.lan import UPNP_CLIENT, Host, Lan, Process, Router
-from tests.lan.agent import Agent, start_agent
+from tests.firmware.e2e import description, exchange, sign, soap, status
+from tests.lan import Host, Lan, Process, Router
+from tests.lan.agent import Agent, boot_id, start_agent
 
 STOCK_SCRIPT = Path(__file__).resolve().parents[1] / "integration" / "lan_dimmable_light.py"
 STOCK_UDN = "uuid:5d0b6c7e-1f2a-4b3c-8d4e-acme00000001"
@@ -28,11 +34,13 @@ SUSPICIOUS_PORT = 3389
 SUSPICIOUS_DESCRIPTION = "Remote Desktop"
 LAMP_LEVEL = 80
 
-# The demo's agents run `open` until the integration pairs with agents (it does not sign
-# its requests yet); Home Assistant shows the open-mode repair issue for each.
+DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
+KEY_BYTES = 32
+
+# Paired, as boards ship: the user pairs them in Home Assistant with the printed keys.
 LIGHT_CONFIG: dict[str, Any] = {
     "friendly_name": "Hall light",
-    "security_mode": "open",
+    "security_mode": "paired",
     "services": [
         {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
         {"kind": "button", "name": "doorbell", "friendly_name": "Button", "pin": 0},
@@ -40,7 +48,7 @@ LIGHT_CONFIG: dict[str, Any] = {
 }
 CLIMATE_CONFIG: dict[str, Any] = {
     "friendly_name": "Climate board",
-    "security_mode": "open",
+    "security_mode": "paired",
     "services": [
         {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
         {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
@@ -57,6 +65,8 @@ class Home:
         self.router: Router | None = None
         self.ha: Host | None = None
         self.agents: dict[str, Agent] = {}
+        # Each agent's pairing key (base64, as the pair step asks for it), by name.
+        self.keys: dict[str, str] = {}
         self.stock: Process | None = None
 
     def start_network(self) -> Host:
@@ -91,24 +101,36 @@ class Home:
             # Same state directory on every start: same UDNs, the boot id goes up.
             state = self.state_dir / f"{name}-state"
             state.mkdir(parents=True, exist_ok=True)
-            self.agents[name] = start_agent(self.lan, name, config, state_dir=state)
+            key = board_key(state)
+            self.agents[name] = start_agent(self.lan, name, config, state_dir=state, key=key)
+            self.keys[name] = base64.b64encode(key).decode()
         self.agents["climate"].set_sensor("climate", temperature=21.0, humidity=45.0)
-        # A dimmer boots at level 0 (on would stay dark): a control point on the LAN sets
-        # the level a lamp was left at, through async-upnp-client's own command line.
-        pc.run(
-            *UPNP_CLIENT,
-            "call-action",
-            self.agents["light"].description_url,
-            "Dimming/SetLoadLevelTarget",
-            f"newLoadlevelTarget={LAMP_LEVEL}",
-            timeout=60,
-        )
+        # A dimmer boots at level 0 (on would stay dark): a control point on the LAN that
+        # holds the board's key sets the level a lamp was left at, signed (UG-AUTH).
+        self._set_lamp_level(pc, self.agents["light"], self.keys["light"])
         progress("stock dimmable light")
         stock_host = self.lan.add_host("stock")
         self.stock = stock_host.start(
             sys.executable, str(STOCK_SCRIPT), stock_host.ip, STOCK_PORT, STOCK_UDN, "1"
         )
         self.stock.wait_for_output(r"ready", timeout=60)
+
+    @staticmethod
+    def _set_lamp_level(pc: Host, lamp: Agent, key: str) -> None:
+        desc = description(pc, lamp)
+        raw = soap(
+            lamp,
+            desc,
+            DIMMING,
+            "SetLoadLevelTarget",
+            f"<newLoadlevelTarget>{LAMP_LEVEL}</newLoadlevelTarget>",
+        )
+        # Counter 1: above nothing this boot accepted; Home Assistant's counters (its
+        # clock in milliseconds) are far above it.
+        signed = sign(raw, base64.b64decode(key), boot_id(lamp), 1)
+        answer = exchange(pc, lamp, signed)
+        if status(answer) != 200:
+            raise RuntimeError(f"the lamp refused its level: {answer[:200]!r}")
 
     @property
     def discoverable(self) -> list[str]:
@@ -117,3 +139,17 @@ class Home:
 
     def agent(self, name: str) -> Agent:
         return self.agents[name]
+
+
+def board_key(state: Path) -> bytes:
+    """The agent's key as its state dir holds it (kept across starts, also after a
+    rotation from Home Assistant's options), else a new random one."""
+    path = state / "key"
+    if path.exists():
+        try:
+            key = base64.b64decode(path.read_text().strip(), validate=True)
+        except binascii.Error:
+            key = b""
+        if len(key) == KEY_BYTES:
+            return key
+    return os.urandom(KEY_BYTES)

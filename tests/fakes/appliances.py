@@ -58,6 +58,7 @@ def agent(udn: str = "uuid:agent-0001") -> DeviceSpec:
             "BootId": ("ui4", True, "7"),
             "SecurityMode": ("string", False, ""),
             "Uptime": ("ui4", False, "0"),
+            "A_ARG_TYPE_SealedKey": ("string", False, ""),
         },
         {
             "GetInfo": [
@@ -65,7 +66,8 @@ def agent(udn: str = "uuid:agent-0001") -> DeviceSpec:
                 ("BootId", "out", "BootId"),
                 ("SecurityMode", "out", "SecurityMode"),
                 ("Uptime", "out", "Uptime"),
-            ]
+            ],
+            "SetKey": [("NewSealedKey", "in", "A_ARG_TYPE_SealedKey")],
         },
     )
     sensor = DeviceSpec(

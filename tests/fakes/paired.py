@@ -22,6 +22,7 @@ class PairedCheck:
         secret = firmware_auth.parse_key(key_base64)
         self.verifier = firmware_auth.Verifier(firmware_auth.Key(secret), boot_id)
         self.refused: list[str] = []
+        self.key_base64 = key_base64  # the key the agent holds now (SetKey replaces it)
 
     def refusal(
         self, method: str, url: Any, data: Any, request_headers: dict[str, Any] | None
@@ -43,3 +44,15 @@ class PairedCheck:
         if reason == firmware_auth.REPLAYED:
             extra["UG-AUTH-LAST"] = str(self.verifier.highest)
         return AiohttpClientMockResponse(method, url, status=401, headers=extra)
+
+    def rotate(self, sealed_hex: str, request_headers: dict[str, Any] | None) -> None:
+        """SetKey (after `refusal` let it through): unseal with the current key, bound to
+        the boot id and counter of the request's own UG-AUTH, as the agent's guard does."""
+        headers = {str(k).upper(): str(v) for k, v in (request_headers or {}).items()}
+        parsed = firmware_auth.parse_header(headers[firmware_auth.HEADER])
+        assert parsed is not None
+        boot_id, counter, _mac = parsed
+        key = self.verifier.key
+        secret = key.unwrap(bytes.fromhex(sealed_hex), boot_id, counter)
+        self.verifier.key = firmware_auth.Key(secret)
+        self.key_base64 = firmware_auth.format_key(secret)

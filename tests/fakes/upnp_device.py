@@ -157,6 +157,10 @@ class FakeUpnpDevice:
         self.soap_max_in_flight = 0
         self.pending: list[tuple[ServiceState, dict[str, str]]] = []
         self.paired: PairedCheck | None = None  # pair(): UG-AUTH required
+        # A man in the middle flips a digit of SetKey's sealed key on its way in.
+        self.tamper_seal = False
+        # SetKey is carried out but its answer is lost on the way back.
+        self.lose_set_key_answer = False
         self._index(spec, "d")
         mocker.get(self.location, side_effect=self._description)
         for state in self.services.values():
@@ -210,18 +214,33 @@ class FakeUpnpDevice:
     async def _soap(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         if self.offline:
             raise_connection_error()
+        if self.tamper_seal:
+            text = data.decode() if isinstance(data, bytes) else str(data)
+            data = re.sub(
+                r"<NewSealedKey>(.)", lambda m: f"<NewSealedKey>{'1' if m[1] == '0' else '0'}", text
+            ).encode()
         if (refusal := self._refusal(method, url, data)) is not None:
             return refusal
+        # The mocker records the request before it asks us for the answer.
+        headers = self.mocker.mock_calls[-1][3]
         self.soap_in_flight += 1
         self.soap_max_in_flight = max(self.soap_max_in_flight, self.soap_in_flight)
         try:
             # A real device takes a moment to answer: let other requests start meanwhile.
             await asyncio.sleep(0)
-            return self._answer_soap(method, url, data)
+            answer = self._answer_soap(method, url, data, headers)
+            soap_action = {str(k).upper(): str(v) for k, v in (headers or {}).items()}.get(
+                "SOAPACTION", ""
+            )
+            if self.lose_set_key_answer and "#SetKey" in soap_action:
+                raise_connection_error()  # done, but the answer never arrives
+            return answer
         finally:
             self.soap_in_flight -= 1
 
-    def _answer_soap(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
+    def _answer_soap(
+        self, method: str, url: Any, data: Any, headers: dict[str, Any] | None = None
+    ) -> AiohttpClientMockResponse:
         state = self._by_path(url)
         body = data.decode() if isinstance(data, bytes) else str(data)
         match = re.search(r"<u:(\w+) xmlns:u=", body)
@@ -234,6 +253,8 @@ class FakeUpnpDevice:
         if self.soap_fault is not None:
             return soap_fault_response(method, url, *self.soap_fault)
         try:
+            if action == "SetKey" and self.paired is not None:
+                self.paired.rotate(args["NewSealedKey"], headers)
             out_args = self.perform(state, action, args)
         except SoapFault as fault:
             return soap_fault_response(method, url, fault.code, fault.description)

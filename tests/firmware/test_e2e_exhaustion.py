@@ -198,7 +198,15 @@ def test_xml_attribute_flood_is_400(lan: Lan, agent: Agent) -> None:
     body = body.replace(b"<u:SetTarget ", b"<u:SetTarget " + flood.encode() + b" ")
     assert len(body) < 4096
     head = re.sub(rb"CONTENT-LENGTH: \d+", f"CONTENT-LENGTH: {len(body)}".encode(), head)
-    assert status(exchange(pc, agent, head + b"\r\n\r\n" + body)) == 400
+    # 400 from the attribute cap; a 503 (a MemoryError while the 3.6 KB body is read,
+    # when a busy moment left the 64 KB heap fragmented: seen under load) is the agent's
+    # documented answer too, so the flood is sent again (bounded) until the cap answers.
+    answers = []
+    for _ in range(4):
+        answers.append(status(exchange(pc, agent, head + b"\r\n\r\n" + body)))
+        if answers[-1] != 503:
+            break
+    assert answers[-1] == 400, answers
     assert agent.pins()["5"] == 0  # the action did not run
     ok = exchange(pc, agent, data)
     assert status(ok) == 200

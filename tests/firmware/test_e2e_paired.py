@@ -51,8 +51,10 @@ def test_attacks_from_another_host_are_refused_and_the_pin_stays(lan: Lan) -> No
     desc = description(attacker, agent)  # descriptions stay open
     boot = boot_id(agent)
     assert pairing_key_lines(agent.process.output()) == []  # provisioned: never printed
-    # No authenticator: 401, nothing changes.
-    assert status(exchange(attacker, agent, set_target(agent, desc, 1))) == 401
+    # No authenticator: 401 with the challenge RFC 9110 asks for, nothing changes.
+    refused = exchange(attacker, agent, set_target(agent, desc, 1))
+    assert status(refused) == 401
+    assert re.search(rb'(?im)^WWW-Authenticate: UG-AUTH realm="upnp-guard"\r$', refused)
     assert agent.pins()["5"] == 0
     # Home Assistant's signed request works; the attacker captures it on the wire.
     captured = sign(set_target(agent, desc, 1), KEY, boot, 5000)

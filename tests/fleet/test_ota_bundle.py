@@ -111,6 +111,9 @@ async def test_options_flow_of_a_paired_agent(
     mock_component(hass, "network")
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "agent"}
+    )
     assert result["step_id"] == "agent"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_BUNDLE_DIR: "relative/dir", CONF_ALLOW_DOWNGRADE: False}

@@ -56,6 +56,9 @@ async def _paired(hass: HomeAssistant, boards: Start, board_root: Path, bundle: 
 
 async def _options(hass: HomeAssistant, entry: Any, directory: Path, downgrade: bool) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "agent"}
+    )
     assert result["step_id"] == "agent"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_BUNDLE_DIR: str(directory), CONF_ALLOW_DOWNGRADE: downgrade}

@@ -2,7 +2,11 @@
 Home Assistant on the simulated LAN. Pairing asks for the key the board printed on its
 first boot (a wrong one is refused), Home Assistant's control and subscriptions are
 signed, an attacker on the LAN can neither switch the relay nor forge an event, and the
-pairing survives a reboot of the board."""
+pairing survives a reboot of the board; a board re-provisioned with another key makes the
+entry ask for it again (reauth). Key rotation from the options flow: a failed one
+(the board stopped) keeps the old key working; a done one switches Home Assistant and
+the board to the new key at once, the old key is refused, and the board keeps the new
+key across a restart."""
 
 from __future__ import annotations
 
@@ -17,9 +21,9 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
-from tests.firmware.e2e import description, exchange, soap, status, url_of
+from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
-from tests.lan.agent import start_agent
+from tests.lan.agent import boot_id, pairing_key_lines, start_agent
 
 from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
 
@@ -141,6 +145,166 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
         "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
     )
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def _rotate(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
+    """The entry's options flow: the rotate_key step, submitted."""
+    result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] == "menu"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rotate_key"}
+    )
+    assert result["type"] == "form"
+    assert result["step_id"] == "rotate_key"
+    return dict(await hass.config_entries.options.async_configure(result["flow_id"], {}))
+
+
+async def _switch(hass: HomeAssistant, service: str) -> None:
+    await hass.services.async_call("switch", service, {"entity_id": "switch.relay"}, blocking=True)
+
+
+async def test_key_rotation_from_the_options_flow(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    old_key = agent.pairing_key
+    old_text = base64.b64encode(old_key).decode()
+    attacker = lan.add_host("attacker")
+    result = await _pair_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": old_text})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+
+    # A rotation that fails (the board is stopped): a clear error, the old key kept.
+    connection = entry.runtime_data
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+    result = await _rotate(hass, entry.entry_id)
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert entry.data["key"] == old_text
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the restart")
+    await hass.async_block_till_done()
+    await _switch(hass, "turn_on")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, old key")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    # The rotation done: the new key is shown once, stored, and used at once (no reload).
+    connection = entry.runtime_data
+    result = await _rotate(hass, entry.entry_id)
+    assert result["step_id"] == "key_rotated"
+    new_text = result["description_placeholders"]["key"]
+    assert new_text != old_text
+    assert len(base64.b64decode(new_text, validate=True)) == 32
+    assert entry.data["key"] == new_text
+    assert entry.runtime_data is connection
+    # The board keeps exactly that key in its state dir, and never prints it.
+    assert (state_dir / "key").read_text().strip() == new_text
+    assert pairing_key_lines(agent.process.output()) == []
+    # Home Assistant's control is signed with the new key; the event comes back signed
+    # with it and verifies.
+    await _switch(hass, "turn_off")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay off, new key")
+    assert (await in_thread(agent.pins))["5"] == 0
+    assert connection.paired is not None
+    assert connection.paired.rejected_total == 0
+
+    # A request signed with the old key (Home Assistant's own, captured before, or made
+    # by whoever still has it) is refused; the pin stays.
+    boot = boot_id(agent)
+
+    def with_old_key() -> bytes:
+        desc = description(attacker, agent)
+        raw = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+        return exchange(attacker, agent, sign(raw, old_key, boot, 10**15))
+
+    assert status(await in_thread(with_old_key)) == 401
+    assert (await in_thread(agent.pins))["5"] == 0
+    assert (await in_thread(agent.stats))["auth_refused"].get("bad_mac") == 1
+
+    # The board restarted still holds the new key: the entry reloads with it and works.
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye 2")
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
+    )
+    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the second restart")
+    await hass.async_block_till_done()
+    assert entry.data["key"] == new_text
+    await _switch(hass, "turn_on")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on after restart")
+    assert (await in_thread(agent.pins))["5"] == 1
+    assert pairing_key_lines(agent.process.output()) == []
+    assert status(await in_thread(with_old_key)) == 401
+    assert (await in_thread(agent.pins))["5"] == 1
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def test_reauth_after_the_board_got_another_key(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """The board is re-provisioned with another key (reflashed, or its key file replaced):
+    Home Assistant's signed requests are refused, the entry asks for the key again
+    (reauth), a wrong one is refused there too, the right one brings the entry back."""
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    old_text = base64.b64encode(agent.pairing_key).decode()
+    result = await _pair_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": old_text})
+    assert result["type"] == "create_entry"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+
+    new_key = bytes(range(100, 132))
+    new_text = base64.b64encode(new_key).decode()
+    await in_thread(agent.stop)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+    agent = await in_thread(
+        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir, key=new_key
+    )
+
+    def reauth() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if progress["context"].get("source") == "reauth":
+                return dict(progress)
+        return None
+
+    await wait_for(reauth, "reauth flow once the board refuses the stored key")
+    flow = reauth()
+    assert flow is not None
+    assert flow["step_id"] == "reauth_key"
+    assert flow["context"]["entry_id"] == entry.entry_id
+    assert (await in_thread(agent.pins))["5"] == 0  # nothing the old key signed got through
+    # The old key again: refused by the board, the flow says so.
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": old_text})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "wrong_key"}
+    assert entry.data["key"] == old_text
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"key": new_text})
+    assert result["type"] == "abort"
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["key"] == new_text
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay back")
+    await _switch(hass, "turn_on")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
     assert (await in_thread(agent.pins))["5"] == 1
 
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -247,8 +247,10 @@ def start_agent(
     state_dir: Path | None = None,
     key: bytes | None = None,
     bundle: Path | None = None,
+    wait: bool = True,
 ) -> Agent:
-    """Start the firmware on a (new) LAN host and wait until it has announced itself.
+    """Start the firmware on a (new) LAN host and wait until it has announced itself
+    (`wait=False`: return at once, e.g. to kill it while it boots).
 
     `build` picks the interpreter (BUILDS); `heap` defaults to the build's. Pass the same
     `state_dir` again to simulate a reboot of the same board (same UDNs, BOOTID + 1).
@@ -291,7 +293,8 @@ def start_agent(
         cwd=str(lan.workdir),
         **extra,
     )
-    process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
+    if wait:
+        process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
     return Agent(host, process, config, int(config["http_port"]), key)
 
 

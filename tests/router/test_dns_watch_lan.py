@@ -30,6 +30,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.upnp_guard.audit.const import CheckId
+from custom_components.upnp_guard.audit.router_findings import router_findings
 from custom_components.upnp_guard.const import (
     CONF_DEVICE_TYPE,
     CONF_KIND,
@@ -229,6 +231,7 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
         issues = ir.async_get(hass)
         assert coordinator.dns_baseline == gateway_ip
         assert not [i for (d, i) in issues.issues if d == DOMAIN]
+        assert router_findings(hass) == []  # the audit's view (UG-ROUTER-002): nothing yet
         # Only what the router offers: no traffic counters without WANCommonInterfaceConfig.
         assert not [
             e
@@ -250,6 +253,13 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
         # Still raised on the next poll, not duplicated.
         await coordinator.async_refresh()
         assert [i for (d, i) in issues.issues if d == DOMAIN] == [issue_id]
+        # The network audit reports it as UG-ROUTER-002 (and leaves the repair to the
+        # router entry).
+        [finding] = router_findings(hass)
+        assert finding.check_id is CheckId.ROUTER_DNS_CHANGED
+        assert finding.details["baseline"] == gateway_ip
+        assert rogue.ip in str(finding.details["current"])
+        assert finding.details["router_entry_id"] == entry.entry_id
 
         # The user accepts the change through the repair flow: new baseline, issue gone.
         manager = repairs_flow_manager(hass)
@@ -262,6 +272,7 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
         await coordinator.async_refresh()
         assert issues.async_get_issue(DOMAIN, issue_id) is None
         assert coordinator.dns_baseline == ",".join(sorted([rogue.ip, gateway_ip]))
+        assert router_findings(hass) == []  # accepted: no UG-ROUTER-002 either
 
         # IGD:1 answering 725: UPnP Guard refuses to fall back to a permanent mapping.
         with pytest.raises(HomeAssistantError) as refused:

@@ -6,6 +6,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from custom_components.upnp_guard.gena import GenaSubscriptions, Subscription
 from custom_components.upnp_guard.router.coordinator import RouterCoordinator
 from custom_components.upnp_guard.router.events import RouterEvents
 from custom_components.upnp_guard.router.models import RouterState, WanStatus
@@ -117,7 +118,9 @@ def test_router_reboot_seen_by_the_poll_renews_at_once() -> None:
     scheduled: list[float] = []
     events._schedule = scheduled.append  # type: ignore[method-assign]
     events._uptime = 7200
-    events.subscriptions["uuid:sid"] = cast(Any, FakeService())
+    gena = GenaSubscriptions(cast(Any, None), cast(Any, None))
+    gena.active["uuid:sid"] = Subscription("uuid:sid", cast(Any, FakeService()), 0.0)
+    events._gena = gena
     state.wan.uptime = 7230
     events._on_poll()
     assert scheduled == []

@@ -32,6 +32,7 @@ class Demo:
     state: Path
     log: Path
     prefix: str
+    keys: dict[str, str]  # pairing key by agent friendly name, as the demo prints them
 
     def states(self) -> dict[str, dict[str, Any]]:
         return {s["entity_id"]: s for s in self.client.ws({"type": "get_states"})[0]}
@@ -76,7 +77,9 @@ def start_demo(state: Path, log_name: str = "develop.log") -> Demo:
     prefix = json.loads((state / "running.json").read_text())["prefix"]
     client = Client(int(info["url"].rsplit(":", 1)[1]))
     client.token = info["token"]
-    return Demo(process, info["url"], Path(info["pins"]), client, state, log, prefix)
+    return Demo(
+        process, info["url"], Path(info["pins"]), client, state, log, prefix, dict(info["keys"])
+    )
 
 
 def stop_demo(demo: Demo) -> int:

@@ -3,15 +3,18 @@
 Starts the demo (tests/demo: real Home Assistant, the simulated home) the way
 scripts/develop does, on a free port, and drives Debian's Chromium headless with
 Playwright: log in as the demo user, find the discovered agent under Devices & services,
-add it, toggle its lamp on the device page (the agent's PWM pin follows), press its
-button (the event shows in the logbook), add the router and open its repair issue for the
-suspicious mapping. Screenshots go to the test's temporary directory, or to
+add it (it is paired: the Pair step refuses a wrong key, then takes the key the demo
+printed), toggle its lamp on the device page (the agent's PWM pin follows), press its
+button (the event shows in the logbook), rotate its key from its options (the new key
+shown once is the one the board keeps; the lamp still obeys), add the router and open
+its repair issue for the suspicious mapping. Screenshots go to the test's temporary directory, or to
 docs/screenshots/ (the README shows them) with UPNP_GUARD_SCREENSHOTS=1. Then
 the demo is stopped with SIGINT, as Ctrl-C does, and must leave no namespace behind.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import threading
@@ -41,6 +44,7 @@ UI_WAIT_MS = 60_000
 JOURNEY_LIMIT_S = 600.0
 SETTLE_MS = 600
 VIEWPORT = {"width": 1280, "height": 800}
+WRONG_KEY = base64.b64encode(bytes(32)).decode()
 
 
 @pytest.fixture(scope="module")
@@ -151,11 +155,22 @@ def steps(page: Page, demo: Demo) -> None:
     expect(page.locator("ha-config-flow-card").filter(has_text="Climate board")).to_be_visible()
     shot(page, "01-discovered")
 
-    # Add it: the discovery flow's confirmation, then the success dialog.
+    # Add it: the discovery flow's confirmation, the Pair step (the agent is paired: it
+    # obeys only its key), then the success dialog.
     card.get_by_role("button", name="Add").click()
     dialog = page.locator("dialog-data-entry-flow")
     expect(dialog).to_contain_text("Hall light")
     shot(page, "02-add-agent")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog).to_contain_text("Pair with Hall light")
+    key_field = dialog.get_by_role("textbox")
+    # A well-formed key that is not this agent's: the agent refuses the signed read.
+    key_field.fill(WRONG_KEY)
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog).to_contain_text("The agent refused this key")
+    assert not [e for e in demo.states() if e.startswith("light.")], "added with a wrong key"
+    key_field.fill(demo.keys["Hall light"])
+    shot(page, "03-pair-agent")
     dialog.get_by_role("button", name="Submit").click()
     finish_flow(dialog)
 
@@ -187,10 +202,38 @@ def steps(page: Page, demo: Demo) -> None:
     while demo.states()[button]["state"] in ("unknown", "unavailable"):
         assert time.monotonic() < deadline, "no button event"
         time.sleep(0.3)
-    shot(page, "03-device")
+    shot(page, "04-device")
     page.goto(f"{demo.url}/logbook?entity_id={button}")
     expect(page.locator("ha-logbook")).to_contain_text("Button")
-    shot(page, "04-button-event")
+    shot(page, "05-button-event")
+
+    # Rotate the agent's key from its options (Configure): the new key is shown once,
+    # it is the one the board now keeps, and the lamp still obeys Home Assistant.
+    page.goto(demo.url + "/config/integrations/integration/upnp_guard")
+    row = page.locator("ha-config-entry-row").filter(has_text="Hall light")
+    row.get_by_role("button", name="Configure").click()
+    dialog = page.locator("dialog-data-entry-flow")
+    dialog.get_by_text("Install a new pairing key").click()  # the agent's options menu
+    expect(dialog).to_contain_text("New key for Hall light")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog).to_contain_text("The new key is shown only this once")
+    code = dialog.locator("ha-markdown code").filter(has_text=re.compile(r"^[A-Za-z0-9+/]{43}=$"))
+    expect(code).to_have_count(1)
+    board_key = (demo.state / "light-state" / "key").read_text().strip()
+    assert code.inner_text() == board_key != demo.keys["Hall light"]
+    shot(page, "06-new-key")
+    dialog.get_by_role("button", name="Submit").click()
+    finish_flow(dialog)
+    demo.client.ws(
+        {
+            "type": "call_service",
+            "domain": "light",
+            "service": "turn_off",
+            "target": {"entity_id": light},
+        }
+    )
+    wait_state(demo, light, "off")
+    assert pins.send(demo.pins, ["show"])["ok"]["light"]["18"] == 0, "the lamp stayed lit"
 
     # The router: add it, its suspicious mapping becomes a repair issue.
     page.goto(demo.url + "/config/integrations/dashboard")
@@ -210,4 +253,4 @@ def steps(page: Page, demo: Demo) -> None:
     repair = page.locator("dialog-data-entry-flow")
     expect(repair).to_contain_text(f"Port {SUSPICIOUS_PORT}/TCP is open on Home router")
     expect(repair).to_contain_text("Remove the mapping from the router")
-    shot(page, "05-repair")
+    shot(page, "07-repair")

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -43,10 +42,10 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
 from ..const import (
     DOMAIN,
-    RENEWAL_MARGIN_S,
     RESUBSCRIBE_MIN_INTERVAL_S,
     SUBSCRIPTION_TIMEOUT_S,
 )
+from ..gena import GenaSubscriptions, Subscription
 from ..lan_text import get_logger, log, markdown
 from ..location import announcement_source, is_from_device
 from ..notify import GENA_ERRORS, notify_server_pool
@@ -86,15 +85,6 @@ SUBSCRIBE_PRIORITY: tuple[str, ...] = (
     TEMPERATURE_SENSOR,
     HUMIDITY_SENSOR,
 )
-
-
-@dataclass(slots=True)
-class Subscription:
-    """One GENA subscription we hold on a device."""
-
-    sid: str
-    service: UpnpService
-    expires_at: float  # time.monotonic()
 
 
 def evented_services(device: UpnpDevice) -> list[UpnpService]:
@@ -158,7 +148,7 @@ class ApplianceConnection:
         self.boot_id: int | None = None
         # The BOOTID our current subscriptions were made under.
         self._connected_boot_id: int | None = None
-        self.subscriptions: dict[str, Subscription] = {}
+        self.gena = GenaSubscriptions(hass, event_handler)
         # Services the device would not let us subscribe to: state is polled instead.
         self.polled_services: list[UpnpService] = []
         self.event_count = 0
@@ -198,6 +188,11 @@ class ApplianceConnection:
     def udn(self) -> str:
         """The root device's UDN (the entry's unique id)."""
         return self.device.udn
+
+    @property
+    def subscriptions(self) -> dict[str, Subscription]:
+        """The GENA subscriptions held now, by SID."""
+        return self.gena.active
 
     @property
     def push(self) -> bool:
@@ -294,12 +289,9 @@ class ApplianceConnection:
 
     async def _async_subscribe(self, service: UpnpService) -> bool:
         """Subscribe to one service; False when the device refuses (it will be polled)."""
-        service.on_event = self._on_service_event
         self._resync_pending.add(service.service_id + service.device.udn)
         try:
-            sid, timeout = await self.event_handler.async_subscribe(
-                service, timeout=timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
-            )
+            await self.gena.async_subscribe(service, self._on_service_event)
         except UpnpResponseError as err:
             # A refusal, not a network failure: GENA not offered here, or the device's
             # subscriber table is full (503).
@@ -312,52 +304,31 @@ class ApplianceConnection:
                 POLL_INTERVAL_S,
             )
             return False
-        self.subscriptions[sid] = Subscription(
-            sid, service, time.monotonic() + timeout.total_seconds()
-        )
         return True
 
     async def _async_unsubscribe_all(self) -> None:
-        subscriptions = list(self.subscriptions)
-        self.subscriptions.clear()
-        for sid in subscriptions:
-            with contextlib.suppress(*GENA_ERRORS):
-                await self.event_handler.async_unsubscribe(sid)
+        await self.gena.async_unsubscribe_all()
 
     @callback
     def _forget_subscriptions(self) -> None:
-        """Drop subscriptions a gone or rebooted device no longer holds, without traffic."""
-        for sid in self.subscriptions:
-            # The handler keeps a weak map sid -> service; a NOTIFY with an old SID must
-            # not update state any more.
-            self.event_handler._subscriptions.pop(sid, None)
-        self.subscriptions.clear()
+        """Drop subscriptions a gone or rebooted device no longer holds: a NOTIFY with an
+        old SID must not update state any more (gena.py)."""
+        self.gena.forget_all()
 
     @callback
     def _schedule_renewal(self) -> None:
         if self._renewal_cancel is not None:
             self._renewal_cancel()
             self._renewal_cancel = None
-        if not self.subscriptions or self._closed:
+        delay = self.gena.next_renewal_s()
+        if delay is None or self._closed:
             return
-        now = time.monotonic()
-        delay = min(
-            max(0.0, min(sub.expires_at - now - RENEWAL_MARGIN_S, (sub.expires_at - now) / 2))
-            for sub in self.subscriptions.values()
-        )
         self._renewal_cancel = async_call_later(self.hass, delay, self._async_renew)
 
     async def _async_renew(self, _now: Any) -> None:
         self._renewal_cancel = None
         try:
-            for sid, subscription in list(self.subscriptions.items()):
-                new_sid, timeout = await self.event_handler.async_resubscribe(
-                    sid, timeout=timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
-                )
-                del self.subscriptions[sid]
-                self.subscriptions[new_sid] = Subscription(
-                    new_sid, subscription.service, time.monotonic() + timeout.total_seconds()
-                )
+            await self.gena.async_renew_all()
         except GENA_ERRORS as err:
             self._forget_subscriptions()
             self._set_unavailable(f"renewal failed: {err!r}")

@@ -1,5 +1,6 @@
-"""Options of a paired agent's entry: where its firmware bundles are (update.py), and
-whether a version not newer than the running one may be installed (by version only)."""
+"""Options of a paired agent's entry, as a menu: a new pairing key (rotation.py), and
+where its firmware bundles are (update.py) and whether a version not newer than the
+running one may be installed (by version only)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigFlowResult
 
 from .const import CONF_ALLOW_DOWNGRADE, CONF_BUNDLE_DIR
+from .rotation import KeyRotationSteps
 
 # A path typed by the user: bounded like any other text field.
 _PATH_MAX = 255
@@ -20,11 +22,12 @@ def _usable_directory(text: str) -> bool:
     return path.is_absolute() and path.is_dir()
 
 
-class AgentOptionsFlow(OptionsFlow):
-    """The agent's firmware updates (docs/firmware.md, "Over-the-air updates")."""
+class AgentOptionsFlow(KeyRotationSteps):
+    """A new key (docs/appliances.md) or the firmware updates (docs/firmware.md,
+    "Over-the-air updates")."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return await self.async_step_agent(user_input)
+        return self.async_show_menu(step_id="agent_menu", menu_options=["rotate_key", "agent"])
 
     async def async_step_agent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The agent's own step id: "init" is the router's in strings.json."""

@@ -1,13 +1,14 @@
 """The passive checks: pure functions over what a device said (inventory, description).
 
 Each returns findings (findings.py) with a stable check ID (const.CheckId). None sends
-anything to a device except `async_agent_security_mode`, which calls our agent's read-only
-GetInfo (open to anyone by design).
+anything to a device except `async_agent_info`, which calls our agent's read-only GetInfo
+(open to anyone by design).
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import ClientError
@@ -16,10 +17,11 @@ from async_upnp_client.exceptions import UpnpError
 
 from .. import lan_text
 from ..appliance.const import AGENT_DEVICE_TYPE, AGENT_INFO, SECURITY_MODE_OPEN
-from .const import Category, CheckId, Severity
+from .const import AGENT_FIRMWARE_LATEST, Category, CheckId, Severity
 from .findings import SEVERITY_ORDER, Finding
 from .inventory import InventoryDevice
 from .stacks import StackDatabase, StackMatch
+from .version import Version, parse_version
 
 LAN_HOST_CONFIG: Final = "urn:schemas-upnp-org:service:LANHostConfigManagement:1"
 WAN_CONNECTIONS: Final = (
@@ -152,9 +154,18 @@ def check_unauthenticated_actions(device: InventoryDevice, described: UpnpDevice
     return findings
 
 
-async def async_agent_security_mode(described: UpnpDevice) -> str | None:
-    """Our agent's SecurityMode, read with its open GetInfo action (None: not an agent, or
-    it did not answer)."""
+@dataclass(frozen=True, slots=True)
+class AgentReading:
+    """What our agent's open GetInfo said (values cleaned and bounded)."""
+
+    mode: str | None
+    version: Version | None  # None: no firmware version, or not one
+    auth_failures: int  # refused as unauthenticated since its boot (0: not reported)
+
+
+async def async_agent_info(described: UpnpDevice) -> AgentReading | None:
+    """Our agent's security mode, firmware version and authentication failures, read
+    with its open GetInfo action (None: not an agent, or it did not answer)."""
     info = (
         described.find_service(AGENT_INFO) if described.device_type == AGENT_DEVICE_TYPE else None
     )
@@ -162,16 +173,52 @@ async def async_agent_security_mode(described: UpnpDevice) -> str | None:
         return None
     with contextlib.suppress(UpnpError, ClientError, OSError, TimeoutError):
         result = await info.action("GetInfo").async_call()
-        return lan_text.clean(result.get("SecurityMode"), 16)
+        failures = result.get("AuthFailures")
+        return AgentReading(
+            mode=lan_text.clean(result.get("SecurityMode"), 16),
+            version=parse_version(lan_text.clean(result.get("FirmwareVersion"), 32)),
+            auth_failures=failures if isinstance(failures, int) and failures > 0 else 0,
+        )
     return None
 
 
-def check_agent_mode(device: InventoryDevice, mode: str | None) -> list[Finding]:
-    """UG-AGENT-001: one of our agents obeys anyone (open mode)."""
-    if mode != SECURITY_MODE_OPEN:
+def check_agent(device: InventoryDevice, reading: AgentReading | None) -> list[Finding]:
+    """UG-AGENT-001: one of our agents obeys anyone (open mode); UG-AGENT-002: it runs
+    firmware older than the release this integration knows; UG-AGENT-003: it refused
+    requests as unauthenticated since it booted (someone tried to control it)."""
+    if reading is None:
         return []
-    return [
-        make_finding(
-            device, CheckId.AGENT_OPEN_MODE, Severity.HIGH, Category.AGENT, details={"mode": mode}
+    findings = []
+    if reading.mode == SECURITY_MODE_OPEN:
+        findings.append(
+            make_finding(
+                device,
+                CheckId.AGENT_OPEN_MODE,
+                Severity.HIGH,
+                Category.AGENT,
+                details={"mode": reading.mode},
+            )
         )
-    ]
+    if reading.version is not None and reading.version < Version.parse(AGENT_FIRMWARE_LATEST):
+        findings.append(
+            make_finding(
+                device,
+                CheckId.AGENT_OUTDATED,
+                Severity.MEDIUM,
+                Category.AGENT,
+                placeholders={"version": str(reading.version), "latest": AGENT_FIRMWARE_LATEST},
+                details={"version": str(reading.version), "latest": AGENT_FIRMWARE_LATEST},
+            )
+        )
+    if reading.auth_failures:
+        findings.append(
+            make_finding(
+                device,
+                CheckId.AGENT_AUTH_FAILURES,
+                Severity.MEDIUM,
+                Category.AGENT,
+                placeholders={"count": str(reading.auth_failures)},
+                details={"auth_failures": reading.auth_failures},
+            )
+        )
+    return findings

@@ -83,12 +83,18 @@ class CheckId(StrEnum):
     LAN_HOST_CONFIG_SET = "UG-CTRL-002"
     WAN_FORCE_TERMINATION = "UG-CTRL-003"
     AGENT_OPEN_MODE = "UG-AGENT-001"
+    AGENT_OUTDATED = "UG-AGENT-002"
+    AGENT_AUTH_FAILURES = "UG-AGENT-003"
     ROUTER_RISKY_MAPPING = "UG-ROUTER-001"
     ROUTER_DNS_CHANGED = "UG-ROUTER-002"
     ROUTER_SECURE_MODE_OFF = "UG-ROUTER-003"
     CALLSTRANGER = "UG-GENA-001"
     SSDP_AMPLIFICATION = "UG-SSDP-001"
 
+
+# The newest agent firmware this integration knows (firmware/upnpguard FIRMWARE_VERSION of
+# the same release; a test keeps them equal): an agent reporting less is UG-AGENT-002.
+AGENT_FIRMWARE_LATEST: Final = "0.1.0"
 
 # The audit's own entry (one per Home Assistant): its unique id, its title.
 AUDIT_UNIQUE_ID: Final = "upnp_guard_network_audit"

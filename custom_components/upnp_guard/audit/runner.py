@@ -25,8 +25,8 @@ from homeassistant.core import HomeAssistant
 from ..lan_text import get_logger
 from ..transport import device_requester
 from .checks import (
-    async_agent_security_mode,
-    check_agent_mode,
+    async_agent_info,
+    check_agent,
     check_unauthenticated_actions,
     check_vulnerable_stack,
 )
@@ -148,7 +148,7 @@ class AuditRunner:
                     unreachable.append(device.address)
                     continue
                 findings += check_unauthenticated_actions(device, described)
-                findings += check_agent_mode(device, await async_agent_security_mode(described))
+                findings += check_agent(device, await async_agent_info(described))
                 avoid = {d.address for d in devices}
                 findings += await self.probes.async_probe(device, described, avoid)
             for source in self._extra:

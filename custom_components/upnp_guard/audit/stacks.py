@@ -44,11 +44,12 @@ class StackFileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Stack:
-    """A UPnP stack and how a SERVER header names it (group `version`)."""
+    """A UPnP stack and how a SERVER header names it (group `version`); None: a stack
+    only model fingerprints find (a vendor's own UPnP service)."""
 
     id: str
     name: str
-    server: re.Pattern[str]
+    server: re.Pattern[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class StackDatabase:
         """Stacks a device runs by its SERVER header, else by a model fingerprint."""
         found: dict[str, tuple[Stack, Version, str]] = {}
         for stack in self.stacks.values():
-            match = stack.server.search(server)
+            match = stack.server.search(server) if stack.server is not None else None
             if match is not None and (version := parse_version(match["version"])) is not None:
                 found[stack.id] = (stack, version, "server")
         for model in self.models:
@@ -204,7 +205,7 @@ def parse_stack_file(data: Any, known: Mapping[str, Stack] | None = None) -> Sta
     stacks = dict(known or {})
     for index, raw in enumerate(_list(root, "stacks")):
         where = f"stacks[{index}]"
-        entry = _object(raw, where, _STACK_KEYS, _STACK_KEYS)
+        entry = _object(raw, where, _STACK_KEYS, ("id", "name"))
         stack_id = _text(entry["id"], f"{where}.id", 64)
         if not _ID.fullmatch(stack_id):
             raise _fail(f"{where}.id", "lowercase letters, digits, '.', '_' and '-' only")
@@ -213,7 +214,9 @@ def parse_stack_file(data: Any, known: Mapping[str, Stack] | None = None) -> Sta
         stacks[stack_id] = Stack(
             stack_id,
             _text(entry["name"], f"{where}.name", 128),
-            _pattern(entry["server"], f"{where}.server", "version"),
+            None
+            if entry.get("server") is None
+            else _pattern(entry["server"], f"{where}.server", "version"),
         )
 
     def stack_ref(value: Any, where: str) -> str:

@@ -111,8 +111,8 @@ async def async_get_config_entry_diagnostics(
         "events": {
             "event_count": runtime.events.event_count,
             "subscriptions": [
-                {"sid": sid, "service_id": service.service_id}
-                for sid, service in runtime.events.subscriptions.items()
+                {"sid": sid, "service_id": subscription.service.service_id}
+                for sid, subscription in runtime.events.subscriptions.items()
             ],
         },
     }

@@ -12,30 +12,22 @@ The notify server is the one appliance entries use, shared per local address
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from async_upnp_client.client import UpnpService, UpnpStateVariable
-from async_upnp_client.event_handler import UpnpEventHandler
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
-from ..const import (
-    MIN_SUBSCRIPTION_RENEW_DELAY,
-    RESUBSCRIBE_RETRY_DELAY,
-    SUBSCRIPTION_RENEW_FRACTION,
-    SUBSCRIPTION_TIMEOUT_S,
-)
+from ..const import RESUBSCRIBE_RETRY_DELAY
+from ..gena import GenaSubscriptions, Subscription
 from ..lan_text import get_logger
 from ..notify import GENA_ERRORS, notify_server_pool
 from .coordinator import RouterCoordinator
 from .igd import IgdClient
 
 _LOGGER = get_logger(__name__)
-
-SUBSCRIPTION_TIMEOUT = timedelta(seconds=SUBSCRIPTION_TIMEOUT_S)
 
 VAR_CONNECTION_STATUS = "ConnectionStatus"
 VAR_EXTERNAL_IP = "ExternalIPAddress"
@@ -67,9 +59,8 @@ class RouterEvents:
         self.hass = hass
         self.coordinator = coordinator
         self.local_ip = local_ip
-        self.subscriptions: dict[str, UpnpService] = {}
         self.event_count = 0
-        self._handler: UpnpEventHandler | None = None
+        self._gena: GenaSubscriptions | None = None
         self._renew_cancel: CALLBACK_TYPE | None = None
         self._closed = False
         # The last value each evented variable had, to tell changes from repeats.
@@ -77,15 +68,21 @@ class RouterEvents:
         self._uptime: int | None = None
         self._remove_poll_listener: CALLBACK_TYPE | None = None
 
+    @property
+    def subscriptions(self) -> dict[str, Subscription]:
+        """The GENA subscriptions held now, by SID."""
+        return {} if self._gena is None else self._gena.active
+
     async def async_start(self) -> None:
         """Start (or share) the notify server and subscribe where the router events."""
         try:
-            self._handler = await notify_server_pool(self.hass).async_acquire(self.local_ip)
+            handler = await notify_server_pool(self.hass).async_acquire(self.local_ip)
         except OSError as err:
             _LOGGER.warning(
                 "No notify server on %s (%s); the router stays polled", self.local_ip, err
             )
             return
+        self._gena = GenaSubscriptions(self.hass, handler)
         await self._async_subscribe_all()
         self._uptime = self.coordinator.data.wan.uptime
         self._remove_poll_listener = self.coordinator.async_add_listener(self._on_poll)
@@ -99,38 +96,25 @@ class RouterEvents:
         if self._renew_cancel is not None:
             self._renew_cancel()
             self._renew_cancel = None
-        handler, self._handler = self._handler, None
-        if handler is None:
+        gena, self._gena = self._gena, None
+        if gena is None:
             return
-        for sid in list(self.subscriptions):
-            with contextlib.suppress(*GENA_ERRORS):
-                await handler.async_unsubscribe(sid)
-        self.subscriptions.clear()
+        await gena.async_unsubscribe_all()
         await notify_server_pool(self.hass).async_release(self.local_ip)
 
     async def _async_subscribe_all(self) -> None:
-        assert self._handler is not None
-        shortest: float | None = None
+        assert self._gena is not None
         for service in evented_router_services(self.coordinator.client):
-            service.on_event = self._on_event
             try:
-                sid, timeout = await self._handler.async_subscribe(
-                    service, timeout=SUBSCRIPTION_TIMEOUT
-                )
+                await self._gena.async_subscribe(service, self._on_event)
             except GENA_ERRORS as err:
                 _LOGGER.info(
                     "Router refused SUBSCRIBE to %s (%r); it stays polled",
                     service.service_id,
                     err,
                 )
-                continue
-            self.subscriptions[sid] = service
-            seconds = timeout.total_seconds()
-            shortest = seconds if shortest is None else min(shortest, seconds)
-        if shortest is not None:
-            self._schedule(
-                max(MIN_SUBSCRIPTION_RENEW_DELAY, shortest * SUBSCRIPTION_RENEW_FRACTION)
-            )
+        if (delay := self._gena.next_renewal_s()) is not None:
+            self._schedule(delay)
         elif evented_router_services(self.coordinator.client):
             self._schedule(RESUBSCRIBE_RETRY_DELAY)
 
@@ -153,29 +137,20 @@ class RouterEvents:
 
     async def _async_renew(self) -> None:
         """Renew every subscription; a router that lost them (reboot) gets fresh ones."""
-        if self._closed or self._handler is None:
+        gena = self._gena
+        if self._closed or gena is None:
             return
-        shortest: float | None = None
         try:
-            for sid in list(self.subscriptions):
-                new_sid, timeout = await self._handler.async_resubscribe(
-                    sid, timeout=SUBSCRIPTION_TIMEOUT
-                )
-                self.subscriptions[new_sid] = self.subscriptions.pop(sid)
-                seconds = timeout.total_seconds()
-                shortest = seconds if shortest is None else min(shortest, seconds)
+            await gena.async_renew_all()
         except GENA_ERRORS as err:
             _LOGGER.debug("Renewing router subscriptions failed (%r); subscribing again", err)
-            for sid in self.subscriptions:
-                with contextlib.suppress(*GENA_ERRORS):
-                    await self._handler.async_unsubscribe(sid)
-            self.subscriptions.clear()
+            await gena.async_unsubscribe_all()
             await self._async_subscribe_all()
             return
-        if shortest is None:
+        if (delay := gena.next_renewal_s()) is None:
             await self._async_subscribe_all()
             return
-        self._schedule(max(MIN_SUBSCRIPTION_RENEW_DELAY, shortest * SUBSCRIPTION_RENEW_FRACTION))
+        self._schedule(delay)
 
     @callback
     def _on_poll(self) -> None:

@@ -6,6 +6,7 @@ from upnpguard import auth
 from corehelpers import (
     CLIENT_IP,
     CONFIG,
+    body_text,
     call,
     fault_code,
     header,
@@ -115,6 +116,34 @@ def test_another_boot_id_is_told_the_current_one():
     assert agent.hal.pins[5].level == 0
 
 
+CHALLENGE = 'UG-AUTH realm="upnp-guard"'
+
+
+def test_every_401_names_the_scheme_in_www_authenticate():
+    # RFC 9110, 11.6.1: a 401 carries a challenge; ours names UG-AUTH (docs/protocol.md).
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    signer = Signer()
+    missing = call(agent, relay, "SetTarget", [("newTargetValue", "1")])
+    wrong_key = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET)
+    )
+    wrong_boot = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(boot_id=BOOT_ID - 1)
+    )
+    assert signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], signer).status == 200
+    replayed = signed_call(
+        agent, relay, "SetTarget", [("newTargetValue", "0")], signer, counter=signer.counter
+    )
+    for refused in (missing, wrong_key, wrong_boot, replayed):
+        assert refused.status == 401
+        assert header(refused, "WWW-AUTHENTICATE") == CHALLENGE
+    # A request that passed carries no challenge.
+    ok = signed_call(agent, relay, "SetTarget", [("newTargetValue", "0")], signer)
+    assert ok.status == 200
+    assert header(ok, "WWW-AUTHENTICATE") is None
+
+
 def test_read_only_queries_stay_open_but_a_signed_one_is_verified():
     agent = make_agent()
     relay = service(agent, "relay", "SwitchPower")
@@ -190,6 +219,26 @@ def test_a_peer_over_its_failure_budget_gets_429_for_a_while():
     assert other.status == 401
     agent.clock.advance(60000)
     assert signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")]).status == 200
+
+
+def _auth_failures(agent):
+    text = body_text(call(agent, _info(agent), "GetInfo"))
+    return int(text.split("<AuthFailures>")[1].split("<")[0])
+
+
+def test_get_info_counts_refusals_but_not_the_retry_path():
+    agent = make_agent()
+    relay = service(agent, "relay", "SwitchPower")
+    assert _auth_failures(agent) == 0
+    call(agent, relay, "SetTarget", [("newTargetValue", "1")])  # no authenticator
+    signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(NEW_SECRET))
+    # Home Assistant's own retry path (stale boot id, used counter) is not a failure.
+    signed_call(agent, relay, "SetTarget", [("newTargetValue", "1")], Signer(boot_id=BOOT_ID - 1))
+    assert _auth_failures(agent) == 2
+    for _ in range(4):  # over the budget: the 429s count too
+        call(agent, relay, "SetTarget", [("newTargetValue", "1")])
+    assert _auth_failures(agent) == 6
+    assert agent.hal.pins[5].level == 0
 
 
 def test_failure_memory_is_bounded():

@@ -1,0 +1,108 @@
+"""A paired agent rebooted (SIGKILL, then the same board again) in the middle of a stream
+of button presses: Home Assistant accepts no event twice and none out of order. Before the
+reboot the presses it saw run 1, 2, 3 ... without a gap or repeat (presses whose NOTIFY
+had not left the board die with it); after the reboot the board counts from 1 again under
+its new boot id and a fresh signed subscription, and no event of the old boot is accepted
+after that (replayed NOTIFYs are refused: tests/appliance/test_paired_agent.py)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from typing import Any
+
+import pytest
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
+
+from tests.integration.test_agent_lan import in_thread, rebuilt, wait_for
+from tests.integration.test_paired_agent_lan import _pair_flow
+from tests.lan import Host, Lan
+from tests.lan.agent import Agent, boot_id, start_agent
+
+pytestmark = pytest.mark.lan
+
+BOARD: dict[str, Any] = {
+    "friendly_name": "Gate agent",
+    "security_mode": "paired",
+    "services": [{"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0}],
+}
+PRESSES = 12
+PRESS_GAP_S = 0.05
+EVENT = "event.doorbell_press"
+
+
+def press_then_kill(agent: Agent, kill_after: int) -> None:
+    """Presses at a steady pace; the board dies (no byebye) after `kill_after` of them,
+    while the NOTIFYs of the last ones may still be in flight."""
+    for _ in range(kill_after):
+        agent.press_button("doorbell")
+        time.sleep(PRESS_GAP_S)
+    killer = threading.Thread(target=agent.kill)
+    killer.start()
+    killer.join()
+
+
+async def test_reboot_mid_stream_accepts_no_event_twice_or_out_of_order(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    state = lan.workdir / "gate-board"
+    state.mkdir()
+    agent = start_agent(lan, "gate", BOARD, state_dir=state)
+    key = base64.b64encode(agent.pairing_key).decode()
+    result = await _pair_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
+    entry = result["result"]
+    await hass.async_block_till_done()
+    connection = entry.runtime_data
+    first_boot = boot_id(agent)
+    # (boot: 0 while the first connection holds the board, 1 after the rebuild, press_count)
+    seen: list[tuple[int, int]] = []
+    fired_at: set[str] = set()
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        # An accepted event has a new timestamp as its state; the entity re-added after
+        # the rebuild restores the last one (a restored state, not an event).
+        if new is not None and "press_count" in new.attributes and new.state not in fired_at:
+            fired_at.add(new.state)
+            boot = 0 if getattr(entry, "runtime_data", None) is connection else 1
+            seen.append((boot, new.attributes["press_count"]))
+
+    unsubscribe = async_track_state_change_event(hass, [EVENT], record)
+    await in_thread(press_then_kill, agent, PRESSES)
+    agent = await in_thread(start_agent, lan, "gate", BOARD, host=agent.host, state_dir=state)
+    assert boot_id(agent) == first_boot + 1
+    await wait_for(lambda: rebuilt(entry, connection), "rebuilt after the reboot")
+    await hass.async_block_till_done()
+    second = entry.runtime_data
+    await wait_for(lambda: second.subscriptions, "subscribed again")
+
+    def presses() -> None:
+        for _ in range(PRESSES):
+            agent.press_button("doorbell")
+            time.sleep(PRESS_GAP_S)
+
+    await in_thread(presses)
+    await wait_for(
+        lambda: [c for b, c in seen if b == 1] == list(range(1, PRESSES + 1)),
+        "every press of the new boot, once, in order",
+    )
+    await hass.async_block_till_done()
+    unsubscribe()
+
+    before = [count for boot, count in seen if boot == 0]
+    after = [count for boot, count in seen if boot == 1]
+    assert before == list(range(1, len(before) + 1)), seen  # no repeat, no reordering
+    assert len(before) <= PRESSES
+    assert after == list(range(1, PRESSES + 1)), seen
+    # Nothing of the old boot after the new one began, and nothing from elsewhere.
+    assert seen == [(0, c) for c in before] + [(1, c) for c in after]
+    assert second.paired is not None
+    assert second.paired.rejected_total == 0
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)

@@ -1,0 +1,114 @@
+"""Home Assistant restarted while the devices keep running: both entries stopped (as at
+shutdown) and started again with the same storage. Entities come back with the state the
+devices have *now*, the agent's subscriptions are fresh (new SIDs), the router entry still
+owns and renews the mapping it added, its policy is the same and raises the same repair
+issues, not duplicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.router.const import (
+    CONF_ALLOW_RULES,
+    CONF_GRACE_PERIOD,
+    CONF_MODE,
+    MODE_MONITOR,
+)
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.lan import Host, Lan, Router
+from tests.lan.agent import start_agent
+from tests.router.conftest import async_setup_router, upnpc_add
+
+pytestmark = pytest.mark.lan
+
+CONFIG: dict[str, Any] = {
+    "friendly_name": "Porch agent",
+    "security_mode": "open",
+    "services": [
+        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
+        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
+    ],
+}
+MAPPINGS = "sensor.upnp_guard_test_router_port_mappings"
+
+
+def our_issues(hass: HomeAssistant) -> list[str]:
+    return sorted(issue for domain, issue in ir.async_get(hass).issues if domain == DOMAIN)
+
+
+@pytest.mark.usefixtures("ha_host")
+async def test_home_assistant_restart_keeps_state_ownership_and_policy(
+    lan: Lan,
+    router: Router,
+    attacker: Host,
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+) -> None:
+    agent = start_agent(lan, "porch", CONFIG)
+    agent_entry = await discover_and_add(hass, agent)
+    options = {
+        CONF_MODE: MODE_MONITOR,
+        CONF_GRACE_PERIOD: 300,
+        CONF_ALLOW_RULES: [f"{attacker.ip} 5000 TCP"],
+    }
+    router_entry = await async_setup_router(hass, router, options)
+    await hass.services.async_call(
+        DOMAIN,
+        "add_port_mapping",
+        {"external_port": 8444, "protocol": "TCP", "lease_duration": 600},
+        blocking=True,
+    )
+    await in_thread(upnpc_add, attacker, router, 5000)  # allowed by the rule
+    await in_thread(upnpc_add, attacker, router, 5001)  # breaks the policy: a repair
+    await router_entry.runtime_data.coordinator.async_refresh()
+    await wait_for(lambda: state_of(hass, MAPPINGS) == "3", "three mappings")
+    issues = our_issues(hass)
+    assert any("5001" in issue for issue in issues), issues
+    assert not any("5000" in issue for issue in issues), issues
+    old_sids = set(agent_entry.runtime_data.subscriptions)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on")
+
+    # Shutdown: both entries stop (they unsubscribe; owned mappings stay on the router).
+    for entry in (agent_entry, router_entry):
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    # Meanwhile the device changes: the window closes.
+    await in_thread(agent.set_input, "window", closed=True)
+
+    for entry in (agent_entry, router_entry):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert agent_entry.state is ConfigEntryState.LOADED
+    assert router_entry.state is ConfigEntryState.LOADED
+
+    # The devices' current state, through fresh subscriptions.
+    await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_ON, "window")
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay as it is")
+    connection = agent_entry.runtime_data
+    await wait_for(lambda: connection.subscriptions, "subscribed")
+    assert not set(connection.subscriptions) & old_sids
+    await in_thread(agent.set_input, "window", closed=False)
+    await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_OFF, "event")
+
+    # Ownership and policy survive; the same issues, none twice.
+    coordinator = router_entry.runtime_data.coordinator
+    assert [key[1] for key in coordinator.owned] == [8444]
+    assert router_entry.options == options
+    await coordinator.async_refresh()
+    await wait_for(lambda: state_of(hass, MAPPINGS) == "3", "three mappings again")
+    assert our_issues(hass) == issues
+
+    for entry in (agent_entry, router_entry):
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
