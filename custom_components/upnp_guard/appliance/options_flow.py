@@ -27,6 +27,12 @@ class AgentOptionsFlow(KeyRotationSteps):
     "Over-the-air updates")."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self.async_step_agent_menu()
+
+    async def async_step_agent_menu(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The agent's own menu ("init" is the router's step in strings.json)."""
         return self.async_show_menu(step_id="agent_menu", menu_options=["rotate_key", "agent"])
 
     async def async_step_agent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
