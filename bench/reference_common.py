@@ -63,15 +63,15 @@ def start_stock(lan: Lan, name: str, number: int = 1) -> Host:
     return host
 
 
-def start_servers(lan: Lan, which: tuple[str, ...] = ("agent", "miniupnpd", "stock")) -> list[Server]:
+def start_servers(
+    lan: Lan, which: tuple[str, ...] = ("agent", "miniupnpd", "stock")
+) -> list[Server]:
     """Start the servers named in `which` on `lan` (each on its own host)."""
     servers = []
     for name in which:
         if name == "agent":
             agent = start_agent(lan, "agent", log_level="warning")
-            servers.append(
-                Server(name, agent.host, agent.port, "/desc.xml", SWITCH, "GetTarget")
-            )
+            servers.append(Server(name, agent.host, agent.port, "/desc.xml", SWITCH, "GetTarget"))
         elif name == "miniupnpd":
             router = lan.add_router()
             router.start_miniupnpd(secure_mode=True)
@@ -82,9 +82,7 @@ def start_servers(lan: Lan, which: tuple[str, ...] = ("agent", "miniupnpd", "sto
             )
         elif name == "stock":
             host = start_stock(lan, "stock")
-            servers.append(
-                Server(name, host, STOCK_PORT, "/device.xml", SWITCH, "GetTarget")
-            )
+            servers.append(Server(name, host, STOCK_PORT, "/device.xml", SWITCH, "GetTarget"))
         else:
             raise ValueError(name)
     return servers

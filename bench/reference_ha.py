@@ -115,6 +115,10 @@ async def change(process: Process, line: str, changes: asyncio.Queue[float]) -> 
     return await asyncio.wait_for(changes.get(), SAMPLE_TIMEOUT_S) - started
 
 
+async def settled(hass: HomeAssistant, entity_id: str, expected: str) -> None:
+    await wait_for(lambda: state_of(hass, entity_id) == expected, f"{entity_id} {expected}")
+
+
 @pytest.mark.lan
 async def test_agent_and_stock_light_side_by_side(
     ha_host: Host,  # noqa: F811
@@ -141,16 +145,20 @@ async def test_agent_and_stock_light_side_by_side(
         control["stock"].append(await toggle(hass, STOCK_LIGHT, on))
         # The stock light's own event for the call just made lands on its entity too:
         # let it arrive, then start the device-side sample from a settled state.
-        await wait_for(lambda: state_of(hass, STOCK_LIGHT) == (STATE_ON if on else STATE_OFF), "")
+        await settled(hass, STOCK_LIGHT, STATE_ON if on else STATE_OFF)
         await asyncio.sleep(0.05)
         while not stock_changes.empty():
             stock_changes.get_nowait()
-        event["agent"].append(await change(agent.process, f"{next(ids)} press doorbell", agent_changes))
-        event["stock"].append(
-            await change(stock, f"status {0 if on else 1}", stock_changes)
+        event["agent"].append(
+            await change(agent.process, f"{next(ids)} press doorbell", agent_changes)
         )
+        event["stock"].append(await change(stock, f"status {0 if on else 1}", stock_changes))
     assert agent_changes.empty()
-    compare("control: light.turn_on/off call -> return (SOAP answered)", control["agent"], control["stock"])
+    compare(
+        "control: light.turn_on/off call -> return (SOAP answered)",
+        control["agent"],
+        control["stock"],
+    )
     compare("event: device-side change -> HA entity state (GENA)", event["agent"], event["stock"])
     for entry in entries:
         assert await hass.config_entries.async_unload(entry.entry_id)

@@ -24,6 +24,7 @@ process and deletes every namespace, also on failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sys
 import time
@@ -73,11 +74,13 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS")
 
 
-def start_agents(lan: Lan, count: int) -> list[Agent]:
+def start_agents(network: Lan, count: int) -> list[Agent]:
     agents = []
     for index in range(count):
         config = {**SCALE_CONFIG, "friendly_name": f"Board {index:02d}"}
-        agents.append(start_agent(lan, f"a{index:02d}", config, log_level="warning", wait=False))
+        agents.append(
+            start_agent(network, f"a{index:02d}", config, log_level="warning", wait=False)
+        )
     for agent in agents:
         agent.process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
     return agents
@@ -107,6 +110,119 @@ async def confirm_all(hass: HomeAssistant, count: int) -> list[Any]:
     return entries
 
 
+def entities_of(hass: HomeAssistant, entry_id: str, domain: str | None = None) -> list[str]:
+    """The enabled entities of a config entry (of one domain if given)."""
+    return [
+        item.entity_id
+        for item in er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+        if item.disabled_by is None and domain in (None, item.domain)
+    ]
+
+
+async def set_up(hass: HomeAssistant) -> list[Any]:
+    """Discover and add every device; print the setup time and Home Assistant's memory."""
+    gc.collect()
+    rss_before = rss_bytes()
+    started = time.perf_counter()
+    assert await async_setup_component(hass, "ssdp", {})
+    entries = await confirm_all(hass, AGENTS + STOCK)
+    print_line(f"{len(entries)} entries created in {time.perf_counter() - started:.1f} s")
+    await hass.async_block_till_done()
+    every = [entity for entry in entries for entity in entities_of(hass, entry.entry_id)]
+
+    def ready() -> bool:
+        states = [hass.states.get(entity_id) for entity_id in every]
+        return all(state is not None and state.state != STATE_UNAVAILABLE for state in states)
+
+    await wait_for(ready, "every entity has a state", SETUP_LIMIT_S)
+    setup_s = time.perf_counter() - started
+    gc.collect()
+    grown = rss_bytes() - rss_before
+    devices = AGENTS + STOCK + 1
+    print_line(
+        f"setup: {devices} devices ({len(entries)} discovered + router), {len(every)} "
+        f"entities, {setup_s:.1f} s; HA RSS +{grown / 2**20:.1f} MiB "
+        f"({grown / devices / 1024:.0f} KiB per device; RSS {rss_bytes() / 2**20:.0f} MiB)"
+    )
+    return entries
+
+
+class Load:
+    """One press a second per agent, and control calls on their relays meanwhile."""
+
+    def __init__(self, hass: HomeAssistant, agents: list[Agent], entries: list[Any]) -> None:
+        self.hass = hass
+        self.agents = agents
+        by_location = {entry.data["location"]: entry for entry in entries}
+        self.bells: dict[str, int] = {}
+        self.relays: list[str] = []
+        for index, agent in enumerate(agents):
+            entry_id = by_location[agent.description_url].entry_id
+            [bell] = entities_of(hass, entry_id, "event")
+            [relay] = entities_of(hass, entry_id, "switch")
+            self.bells[bell] = index
+            self.relays.append(relay)
+        self.pending: list[deque[float]] = [deque() for _ in agents]
+        self.samples: list[float] = []
+        self.control: list[float] = []
+        self.unexpected = 0
+        self.drained = asyncio.Event()
+
+    @callback
+    def on_change(self, event: Event[Any]) -> None:
+        index = self.bells.get(event.data["entity_id"])
+        if index is None:
+            return
+        if self.pending[index]:
+            self.samples.append(time.perf_counter() - self.pending[index].popleft())
+        else:
+            self.unexpected += 1
+        if not any(self.pending):
+            self.drained.set()
+
+    async def presses(self) -> int:
+        begin = time.perf_counter()
+        total = AGENTS * LOAD_S
+        for tick in range(total):
+            await asyncio.sleep(max(0.0, begin + tick / AGENTS - time.perf_counter()))
+            self.drained.clear()
+            self.pending[tick % AGENTS].append(time.perf_counter())
+            write_line(self.agents[tick % AGENTS].process, f"{tick + 1} press doorbell")
+        return total
+
+    async def calls(self, stop: asyncio.Event) -> None:
+        index = 0
+        while not stop.is_set():
+            on = (index // AGENTS) % 2 == 0
+            begin = time.perf_counter()
+            await self.hass.services.async_call(
+                "switch",
+                "turn_on" if on else "turn_off",
+                {"entity_id": self.relays[index % AGENTS]},
+                blocking=True,
+            )
+            self.control.append(time.perf_counter() - begin)
+            index += 1
+            await asyncio.sleep(CONTROL_PAUSE_S)
+
+    async def run(self) -> None:
+        unsubscribe = self.hass.bus.async_listen(EVENT_STATE_CHANGED, self.on_change)
+        stop = asyncio.Event()
+        caller = asyncio.create_task(self.calls(stop))
+        sent = await asyncio.wait_for(self.presses(), LOAD_S * 2 + SAMPLE_TIMEOUT_S)
+        stop.set()
+        await asyncio.wait_for(caller, SAMPLE_TIMEOUT_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drained.wait(), DRAIN_S)
+        unsubscribe()
+        lost = sum(len(queue) for queue in self.pending)
+        print_line(
+            f"events: {sent} presses ({AGENTS}/s for {LOAD_S} s), {len(self.samples)} state "
+            f"writes, {lost} missing, {self.unexpected} unexpected: {summary(self.samples)}"
+        )
+        print_line(f"control under that load: {summary(self.control)}")
+
+
 @pytest.mark.lan
 @pytest.mark.timeout(SETUP_LIMIT_S + 3 * LOAD_S + 300)
 async def test_scale(
@@ -121,117 +237,12 @@ async def test_scale(
     agents = start_agents(lan, AGENTS)
     for index in range(STOCK):
         start_stock(lan, f"s{index}", index + 1)
-    print_line(f"\n{AGENTS} agents and {STOCK} stock lights up in {time.perf_counter() - started:.1f} s")
-
+    print_line(
+        f"\n{AGENTS} agents and {STOCK} stock lights up in {time.perf_counter() - started:.1f} s"
+    )
     router_entry = await async_setup_router(hass, router)
-    gc.collect()
-    rss_before = rss_bytes()
-    started = time.perf_counter()
-    assert await async_setup_component(hass, "ssdp", {})
-    entries = await confirm_all(hass, AGENTS + STOCK)
-    print_line(f"{len(entries)} entries created in {time.perf_counter() - started:.1f} s")
-    await hass.async_block_till_done()
-    registry = er.async_get(hass)
-
-    def entities(entry_id: str, domain: str) -> list[str]:
-        return [
-            item.entity_id
-            for item in er.async_entries_for_config_entry(registry, entry_id)
-            if item.domain == domain
-        ]
-
-    all_entities = [
-        item.entity_id
-        for entry in entries
-        for item in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if item.disabled_by is None
-    ]
-
-    def ready() -> bool:
-        for entity_id in all_entities:
-            state = hass.states.get(entity_id)
-            if state is None or state.state == STATE_UNAVAILABLE:
-                return False
-        return True
-
-    await wait_for(ready, "every entity has a state", SETUP_LIMIT_S)
-    setup_s = time.perf_counter() - started
-    gc.collect()
-    rss_after = rss_bytes()
-    devices = AGENTS + STOCK + 1
-    print_line(
-        f"setup: {devices} devices ({len(entries)} discovered + router), {len(all_entities)} "
-        f"entities, {setup_s:.1f} s; HA RSS +{(rss_after - rss_before) / 2**20:.1f} MiB "
-        f"({(rss_after - rss_before) / devices / 1024:.0f} KiB per device; "
-        f"RSS {rss_after / 2**20:.0f} MiB)"
-    )
-
-    by_location = {entry.data["location"]: entry for entry in entries}
-    bells: dict[str, int] = {}
-    relays: list[str] = []
-    for index, agent in enumerate(agents):
-        entry = by_location[agent.description_url]
-        [bell] = entities(entry.entry_id, "event")
-        [relay] = entities(entry.entry_id, "switch")
-        bells[bell] = index
-        relays.append(relay)
-    pending: list[deque[float]] = [deque() for _ in agents]
-    samples: list[float] = []
-    unexpected = 0
-
-    @callback
-    def on_change(event: Event[Any]) -> None:
-        nonlocal unexpected
-        index = bells.get(event.data["entity_id"])
-        if index is None:
-            return
-        if pending[index]:
-            samples.append(time.perf_counter() - pending[index].popleft())
-        else:
-            unexpected += 1
-
-    unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, on_change)
-
-    async def presses() -> int:
-        begin = time.perf_counter()
-        total = AGENTS * LOAD_S
-        for tick in range(total):
-            await asyncio.sleep(max(0.0, begin + tick / AGENTS - time.perf_counter()))
-            agent = agents[tick % AGENTS]
-            pending[tick % AGENTS].append(time.perf_counter())
-            write_line(agent.process, f"{tick + 1} press doorbell")
-        return total
-
-    control: list[float] = []
-
-    async def calls(stop: asyncio.Event) -> None:
-        index = 0
-        while not stop.is_set():
-            relay = relays[index % AGENTS]
-            on = (index // AGENTS) % 2 == 0
-            begin = time.perf_counter()
-            await hass.services.async_call(
-                "switch", "turn_on" if on else "turn_off", {"entity_id": relay}, blocking=True
-            )
-            control.append(time.perf_counter() - begin)
-            index += 1
-            await asyncio.sleep(CONTROL_PAUSE_S)
-
-    stop = asyncio.Event()
-    caller = asyncio.create_task(calls(stop))
-    sent = await asyncio.wait_for(presses(), LOAD_S * 2 + SAMPLE_TIMEOUT_S)
-    stop.set()
-    await asyncio.wait_for(caller, SAMPLE_TIMEOUT_S)
-    deadline = time.monotonic() + DRAIN_S
-    while any(pending) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    unsubscribe()
-    lost = sum(len(queue) for queue in pending)
-    print_line(
-        f"events: {sent} presses ({AGENTS}/s for {LOAD_S} s), {len(samples)} state writes, "
-        f"{lost} missing, {unexpected} unexpected: {summary(samples)}"
-    )
-    print_line(f"control under that load: {summary(control)}")
+    entries = await set_up(hass)
+    await Load(hass, agents, entries).run()
     for entry in [*entries, router_entry]:
         assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
