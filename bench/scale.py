@@ -15,7 +15,8 @@ AGENTS / LOAD_S here for other sizes.) Measured, in one run:
   evenly over the second, written to its stdin), for LOAD_S seconds; a sample runs from
   the write to Home Assistant's state write of that agent's event entity;
 - control latency under that load: `switch.turn_on`/`turn_off` on the agents' relays in
-  turn, one call at a time, from the call to its return.
+  turn, one call at a time, from the call to its return;
+- afterwards, each agent's heap peak (its own sampling, `stats`): all still running.
 
 Every wait is bounded (SETUP_LIMIT_S, SAMPLE_TIMEOUT_S); the `lan` fixture stops every
 process and deletes every namespace, also on failure.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import statistics
 import sys
 import time
 from collections import deque
@@ -42,7 +44,7 @@ from bench.event_latency import SAMPLE_TIMEOUT_S
 from bench.reference_common import start_stock
 from bench.reference_ha import summary, write_line
 from custom_components.upnp_guard.const import DOMAIN
-from tests.integration.test_agent_lan import wait_for
+from tests.integration.test_agent_lan import in_thread, wait_for
 from tests.lan import Host, Lan
 from tests.lan.agent import READY_TIMEOUT, Agent, start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
@@ -54,6 +56,7 @@ LOAD_S = 60
 CONTROL_PAUSE_S = 0.25
 SETUP_LIMIT_S = 300.0
 DRAIN_S = 5.0
+RAW_IDS = 1_000_000
 
 # One relay (SwitchPower) and one button (BinaryInput): two subscriptions per agent.
 SCALE_CONFIG: dict[str, Any] = {
@@ -187,7 +190,9 @@ class Load:
             await asyncio.sleep(max(0.0, begin + tick / AGENTS - time.perf_counter()))
             self.drained.clear()
             self.pending[tick % AGENTS].append(time.perf_counter())
-            write_line(self.agents[tick % AGENTS].process, f"{tick + 1} press doorbell")
+            # Ids apart from Agent.command's (1, 2, ...): its replies stay unambiguous.
+            agent = self.agents[tick % AGENTS]
+            write_line(agent.process, f"{RAW_IDS + tick} press doorbell")
         return total
 
     async def calls(self, stop: asyncio.Event) -> None:
@@ -243,6 +248,12 @@ async def test_scale(
     router_entry = await async_setup_router(hass, router)
     entries = await set_up(hass)
     await Load(hass, agents, entries).run()
+    peaks = [int((await in_thread(agent.stats))["heap_peak"]) for agent in agents]
+    assert all(agent.alive() for agent in agents)
+    print_line(
+        f"agents' heap peak (64 KB heap, sampled by each agent): min {min(peaks)} B, "
+        f"median {statistics.median(peaks):.0f} B, max {max(peaks)} B"
+    )
     for entry in [*entries, router_entry]:
         assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
