@@ -4,7 +4,7 @@ every request answered), for each way of running the agent (tests/lan/agent.py B
 
     PYTHONPATH=/repo python bench/firmware_heap.py [--paired] [--each N] [BUILD:HEAP ...]
 
-Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 96wK 88wK 80wK. The builds
+Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 104wK 100wK 96wK. The builds
 `mpy` and `mpy-32` run the agent from a .mpy bundle (upnp-guard-build, built once per
 run into a temporary directory), e.g. `mpy-32:96wK mpy-32:80wK mpy-32:64wK`. `--each N`:
 each subscriber subscribes to N services only, the button's first (default: all of them).
@@ -48,7 +48,7 @@ KEY = bytes(range(32))
 DEFAULT_RUNS = [
     *(f"frozen-32:{heap}" for heap in ("64wK", "56wK", "48wK")),
     *(f"frozen:{heap}" for heap in ("64wK", "56wK", "48wK")),
-    *(f"source:{heap}" for heap in ("96wK", "88wK", "80wK")),
+    *(f"source:{heap}" for heap in ("104wK", "100wK", "96wK")),
 ]
 
 

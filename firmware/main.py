@@ -1,54 +1,125 @@
-# UPnP Guard agent entry point. On the board MicroPython runs this file at boot; on the
-# unix port: micropython firmware/main.py --config board.json --state DIR --ip A.B.C.D/N
-# A build with the agent frozen in (firmware/manifest.py) runs `-m upnpguard.agent` instead.
+# UPnP Guard agent entry point and loader. On the board MicroPython runs this file at
+# boot; on the unix port: micropython firmware/main.py --config board.json --state DIR
+# --ip A.B.C.D/N, or with a board's file system in a directory: --root DIR (config from
+# DIR/config.json, state in DIR/state). A build with the agent frozen in (firmware/
+# manifest.py) may also run `-m upnpguard.agent` directly (no slots, no updates).
+#
+# The loader (docs/firmware.md "Over-the-air updates") is never replaced by an update:
+# /ug/boot.json names the slot (/ug/a or /ug/b) whose bundle runs, first on sys.path
+# (before the frozen modules). A new version runs on trial: the loader counts its boots
+# ("tries", written before the import) and rolls back to the previous slot when it boots
+# a trial a second time (the new agent never confirmed itself: it crashed, hung or was
+# not reached by Home Assistant within UPDATE_CONFIRM_S). No /ug/boot.json: the frozen or
+# source modules run as before.
+import json
 import sys
 
 try:
-    _here = __file__.rpartition("/")[0]
-    if _here and _here not in sys.path:
-        sys.path.insert(0, _here)
-except NameError:
+    from micropython import opt_level
+
+    # Level 3 drops line numbers and asserts from the bytecode compiled from here on
+    # (this file's own functions are compiled already; the agent's modules, when they are
+    # compiled from source, about 2 KB of heap on the unix port; nothing when frozen).
+    opt_level(3)
+except ImportError:  # CPython (the firmware's type check reads this file)
     pass
 
-import gc
+_root = ""
+_argv = sys.argv
+for _i in range(1, len(_argv) - 1):
+    if _argv[_i] == "--root":
+        _root = _argv[_i + 1].rstrip("/")
+if _root:
+    if "--config" not in _argv:
+        _argv.extend(("--config", _root + "/config.json"))
+    if "--state" not in _argv:
+        _argv.extend(("--state", _root + "/state"))
+
+
+def _reset():
+    if sys.platform == "esp32":
+        import machine
+
+        machine.reset()
+    sys.exit(1)  # the unix port's reset (hal/unix.py); the test harness restarts it
+
+
+def _boot():
+    """The slot to run (None: frozen or source modules), after the trial bookkeeping."""
+    path = _root + "/ug/boot.json"
+    try:
+        with open(path) as f:
+            boot = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(boot, dict) or boot.get("slot") not in ("a", "b"):
+        return None
+    if boot.get("trial"):
+        if boot.get("tries", 0) >= 1:
+            # A trial that did not confirm itself: back to the slot that ran before.
+            print("[E] update", boot.get("version"), "not confirmed: rolling back")
+            boot = {
+                "slot": boot.get("previous"),
+                "trial": False,
+                "last_result": "rolled_back " + str(boot.get("version"))[:20],
+            }
+        else:
+            boot["tries"] = boot.get("tries", 0) + 1
+        with open(path + ".tmp", "w") as f:
+            f.write(json.dumps(boot))
+        import os
+
+        os.rename(path + ".tmp", path)
+    slot = boot.get("slot")
+    return slot if slot in ("a", "b") else None
+
+
+_slot = _boot()
+del _boot  # its bytecode is garbage from here on (the heap holds what is not frozen)
+if _slot is not None:
+    sys.path.insert(0, _root + "/ug/" + _slot)
+else:
+    try:
+        _here = __file__.rpartition("/")[0]
+        if _here and _here not in sys.path:
+            sys.path.insert(0, _here)
+    except NameError:
+        pass
+
+import gc  # noqa: E402
 
 try:
-    from micropython import opt_level
-except ImportError:  # (one exception type: ruff's py314 style of a tuple is not MicroPython)
-    opt_level = None
-if opt_level is not None:
-    # Level 3 drops line numbers and asserts from the bytecode compiled from here on
-    # (~2 KB of heap on the unix port; nothing when the modules are frozen).
-    opt_level(3)
-
-# Compiling a module from source needs a few KB of transient heap; importing the agent one
-# module at a time with a collection in between keeps that peak low on a small heap (frozen
-# modules are not compiled at all and this costs nothing).
-for _name in (
-    "upnpguard.compat",
-    "upnpguard.limits",
-    "upnpguard.log",
-    "upnpguard.xmlutil",
-    "upnpguard.servicetypes",
-    "upnpguard.http",
-    "upnpguard.ipv4",
-    "upnpguard.gena",
-    "upnpguard.ssdp",
-    "upnpguard.responder",
-    "upnpguard.devices",
-    "upnpguard.description",
-    "upnpguard.soap",
-    "upnpguard.core",
-    "asyncio",
-    "upnpguard.sockio",
-    "upnpguard.httpserver",
-    "upnpguard.shell",
-    "hal",
-    "upnpguard.agent",
-):
-    __import__(_name)
-    gc.collect()
-
-from upnpguard.agent import main  # noqa: E402 - after the staged imports above
+    # Compiling a module from source needs a few KB of transient heap; importing the agent
+    # one module at a time with a collection in between keeps that peak low on a small
+    # heap (frozen modules are not compiled at all and this costs nothing).
+    for _name in (
+        "upnpguard.compat",
+        "upnpguard.limits",
+        "upnpguard.log",
+        "upnpguard.xmlutil",
+        "upnpguard.servicetypes",
+        "upnpguard.http",
+        "upnpguard.ipv4",
+        "upnpguard.gena",
+        "upnpguard.ssdp",
+        "upnpguard.responder",
+        "upnpguard.devices",
+        "upnpguard.description",
+        "upnpguard.soap",
+        "upnpguard.ota",
+        "upnpguard.core",
+        "asyncio",
+        "upnpguard.sockio",
+        "upnpguard.httpserver",
+        "upnpguard.shell",
+        "hal",
+        "upnpguard.agent",
+    ):
+        __import__(_name)
+        gc.collect()
+    from upnpguard.agent import main
+except Exception as _err:  # a broken bundle: reset, and the next boot rolls back
+    print("[E] agent does not start:", type(_err).__name__, _err)
+    _reset()
 
 main()

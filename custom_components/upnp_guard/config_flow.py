@@ -42,8 +42,8 @@ from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from .agent_auth import AgentKey, InvalidKey, parse_key
 from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
 from .appliance.description import async_load_appliance, is_supported
+from .appliance.options_flow import AgentOptionsFlow
 from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
-from .appliance.rotation import AgentOptionsFlow
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
@@ -101,7 +101,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """A router's policy, the audit's probes, a paired agent's key rotation."""
+        """A router's policy, the audit's probes, a paired agent's key and updates."""
         if is_audit_entry(config_entry.data):
             return AuditOptionsFlow()
         if is_router_entry(config_entry.data):

@@ -9,7 +9,7 @@ import random
 import sys
 
 import hal as hal_select
-from upnpguard import FIRMWARE_VERSION, auth, log
+from upnpguard import FIRMWARE_VERSION, auth, limits, log, ota
 from upnpguard.compat import ticks_ms, urandom
 from upnpguard.core import AgentCore, security_mode
 from upnpguard.devices import ConfigError
@@ -54,9 +54,28 @@ def _random_ms(limit):
     return random.getrandbits(16) % limit if limit > 0 else 0
 
 
-async def start(platform, hal, config):
+def _reboot_soon(platform):
+    async def later():
+        await asyncio.sleep_ms(200)  # the answer's last bytes leave before the reset
+        log.info("restarting into the update")
+        platform.reset()
+
+    asyncio.create_task(later())
+
+
+async def _confirm_deadline(updater, platform):
+    """A new version not confirmed (ota.Updater.confirm) in time resets the board; the
+    loader then rolls back to the previous slot."""
+    await asyncio.sleep(limits.UPDATE_CONFIRM_S)
+    if updater.trial:
+        log.error("update not confirmed in", limits.UPDATE_CONFIRM_S, "s: rolling back")
+        platform.reset()
+
+
+async def start(platform, hal, config, root=""):
     ip, prefix = await hal.connect(config)
     key = _pairing_key(hal, config)
+    updater = ota.Updater(root, FIRMWARE_VERSION, bool(config.get("allow_open_updates")))
     core = AgentCore(
         config,
         hal,
@@ -70,7 +89,12 @@ async def start(platform, hal, config):
         random_ms=_random_ms,
         key=key,
         store_key=lambda text: hal.store("key", text.encode()),
+        updater=updater,
+        reboot=lambda: _reboot_soon(platform),
     )
+    if updater.trial:
+        log.info("version", FIRMWARE_VERSION, "on trial: waiting for Home Assistant")
+        asyncio.create_task(_confirm_deadline(updater, platform))
     services = len(core.root.children)
     log.info("UPnP Guard", FIRMWARE_VERSION, "on", ip, "port", core.port, "services", services)
     log.info("security mode", security_mode(config))
@@ -92,7 +116,7 @@ def main(argv=None):
         config["http_port"] = int(args["http_port"])
     hal = platform.Hal(args)
     try:
-        asyncio.run(start(platform, hal, config))
+        asyncio.run(start(platform, hal, config, args.get("root", "")))
     except KeyboardInterrupt:
         pass
     except Exception as err:

@@ -24,6 +24,11 @@
 # *before* the body is parsed: 401 (429 once a peer spent its failure budget), nothing
 # changes. Then authorize() (a hook for tests), the GENA rules or the SOAP parse, the
 # action. Descriptions, SCPDs and read-only queries without UG-AUTH stay open.
+#
+# Over-the-air updates (ota.py) are wired in here too: AgentInfo's update actions, the
+# confirmation of a new version by the first authenticated request, the reset once
+# CommitUpdate's answer is out. That puts this file above ~350 lines: the pipeline is one
+# unit, and splitting it would cost each request another call on a small board.
 from . import FIRMWARE_VERSION, description, devices, gena, guard, log, servicetypes, soap, ssdp
 from .compat import hexlify, ticks_diff
 from .http import HttpError, Response
@@ -88,9 +93,13 @@ class AgentCore:
         authorize=open_mode_authorize,
         key=None,
         store_key=None,
+        updater=None,
+        reboot=None,
     ):
         """`key`: the board's 32-byte pairing key (paired mode, the default);
-        `store_key(base64 text)` stores a rotated one atomically (raises OSError)."""
+        `store_key(base64 text)` stores a rotated one atomically (raises OSError).
+        `updater`: an ota.Updater (None: the update actions answer 602); `reboot()` is
+        called once CommitUpdate's answer is written."""
         mode = security_mode(config)
         self.gate = None
         if mode == "paired":
@@ -110,10 +119,19 @@ class AgentCore:
             mode,
         )
         self.udn = self.root.udn
+        self.updater = updater
+        self._reboot = reboot
         for service in self.root.services:
             if service.type is servicetypes.AGENT_INFO:
-                service.actions["SetKey"] = self._set_key
-                service.actions["GetInfo"] = self._info_reader(service)
+                self.info = service
+                actions = service.actions
+                actions["SetKey"] = self._set_key
+                actions["GetInfo"] = self._info_reader(service)
+                actions["BeginUpdate"] = self._begin_update
+                actions["WriteUpdate"] = self._write_update
+                actions["CommitUpdate"] = self._commit_update
+                if updater is not None:
+                    service.values["UpdateResult"] = updater.result
         self.serial = hexlify(board_id[:6])
         self.ip = ip
         self.port = int(config.get("http_port", DEFAULT_HTTP_PORT))
@@ -267,13 +285,18 @@ class AgentCore:
                 refused = self.gate.check(request, peer_ip)
                 if refused is not None:
                     return refused
-            return self._control(request, target)
+                self._healthy()
+            response = self._control(request, target)
+            if self.gate is None and response.status == 200:
+                self._healthy()  # open mode: any answered action
+            return response
         if method not in ("SUBSCRIBE", "UNSUBSCRIBE"):
             return Response(405, [("ALLOW", "SUBSCRIBE, UNSUBSCRIBE")])
         if self.gate is not None:
             refused = self.gate.check(request, peer_ip)
             if refused is not None:
                 return refused
+            self._healthy()
         if method == "SUBSCRIBE":
             refusal = self.authorize(request, target, "subscribe")
             if refusal is not None:
@@ -322,6 +345,42 @@ class AgentCore:
         except guard.RotationError:
             raise UpnpError(servicetypes.ERR_ARGUMENT_VALUE_INVALID, "not a sealed key")
 
+    # -- over-the-air updates (ota.py) --------------------------------------------------
+    def _healthy(self):
+        """An authenticated request (open mode: an answered action) reached us: a new
+        version on trial is confirmed."""
+        updater = self.updater
+        if updater is not None and updater.trial and updater.confirm():
+            self.info.values["UpdateResult"] = updater.result
+
+    def _updates(self):
+        if self.updater is None:
+            raise UpnpError(servicetypes.ERR_OPTIONAL_ACTION_NOT_IMPLEMENTED)
+        return self.updater
+
+    def _begin_update(self, args):
+        key = self.gate.verifier.key if self.gate is not None else None
+        updater = self._updates()
+        try:
+            updater.begin(
+                args["NewVersion"], args["NewDigest"], args["NewAuth"], args["NewForce"], key
+            )
+        finally:
+            self.info.values["UpdateResult"] = updater.result  # begin may confirm a trial
+
+    def _write_update(self, args):
+        self._updates().write(args["NewPath"], args["NewOffset"], args["NewData"])
+
+    def _commit_update(self, args):
+        self._updates().commit()
+
+    def _restart(self, written=True):
+        # After CommitUpdate's answer (written or not: /ug/boot.json already names the
+        # new slot, and the loader tries it once).
+        self.updater.restart = False
+        if self._reboot is not None:
+            self._reboot()
+
     def _control(self, request, service):
         service_type = service.type
         try:
@@ -345,4 +404,7 @@ class AgentCore:
             self._count("upnp-{}".format(err.code))
             return Response(500, [_XML, ("EXT", "")], soap.build_fault(err.code))
         body = soap.build_response(service_type.service_type, action.name, out)
-        return Response(200, [_XML, ("EXT", "")], body)
+        response = Response(200, [_XML, ("EXT", "")], body)
+        if self.updater is not None and self.updater.restart:
+            response.after = self._restart
+        return response

@@ -19,7 +19,10 @@ class ServiceInstance:
         self.device = device
         self.values = {}
         for var in service_type.variables:
-            self.values[var.name] = var.default
+            # An A_ARG_TYPE_ variable only types an argument (UDA 1.1 2.5): it has no value,
+            # and an entry per board would be heap for nothing.
+            if not var.name.startswith("A_ARG_TYPE_"):
+                self.values[var.name] = var.default
         self.listener = None  # GENA's SubscriptionManager.on_change(service, name)
         self.actions = {}  # name -> callable(args dict) -> out dict
 

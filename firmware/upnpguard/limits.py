@@ -1,4 +1,5 @@
-# Every limit of the agent, in one place (the table in docs/firmware.md, "Limits"). Public
+# Every limit of the agent, in one place (the table in docs/firmware.md, "Limits"; the
+# update receiver's are in ota_receive.py, below says why). Public
 # names, so that the unit tests can exceed each by exactly one and read them from here.
 # What const() does for them on MicroPython: little. The compiler inlines a const value
 # only where the name is used inside this module (nowhere), and drops the name from the
@@ -104,3 +105,12 @@ GENA_MODERATION_MS = const(2000)
 TASK_RESTART_PAUSE_MS = const(200)
 TASK_RESTARTS_MAX = const(5)
 TASK_HEALTHY_MS = const(10_000)
+
+# --- over-the-air updates ------------------------------------------------------------
+# The limits of receiving an update (chunk, manifest, file sizes, paths) are in
+# ota_receive.py: that module is imported by the first BeginUpdate only, and every name
+# here costs a globals entry on every board's heap whether it ever updates or not.
+# A new version must serve one authenticated request from its paired Home Assistant
+# within this many seconds of its first boot, or the board resets and the loader rolls
+# back to the previous slot (Home Assistant polls it every 2 s after an install).
+UPDATE_CONFIRM_S = const(120)

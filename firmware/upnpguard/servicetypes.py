@@ -29,6 +29,8 @@ UPNP_ERROR_DESCRIPTIONS = {
     604: "Human Intervention Required",
     605: "String Argument Too Long",
     606: "Action not authorized",
+    # 710..716, the over-the-air update faults: added by ota_receive.py when it is imported
+    # (by the first update; until then none of them can occur).
 }
 
 _INT_RANGES = {
@@ -173,13 +175,21 @@ AGENT_INFO = ServiceType(
     "urn:upnp-guard-org:serviceId:AgentInfo",
     "AgentInfo",
     [
-        StateVariable("FirmwareVersion", "string", ""),
+        StateVariable("FirmwareVersion", "string", "", max_length=20),
         StateVariable("BootId", "ui4", 0, evented=True),
         StateVariable("SecurityMode", "string", "paired", allowed=("open", "paired")),
         StateVariable("Uptime", "ui4", 0),
         # Paired mode: requests refused as unauthenticated since boot (the audit reads it).
         StateVariable("AuthFailures", "ui4", 0),
         StateVariable("A_ARG_TYPE_SealedKey", "string", "", max_length=64),
+        # Over-the-air updates (ota.py, docs/protocol.md "Updates"): "" until an update
+        # ended, then "ok <version>" or "rolled_back <version>".
+        StateVariable("UpdateResult", "string", ""),
+        StateVariable("A_ARG_TYPE_Digest", "string", "", max_length=64),
+        StateVariable("A_ARG_TYPE_Force", "boolean", False),
+        StateVariable("A_ARG_TYPE_Path", "string", "", max_length=64),
+        StateVariable("A_ARG_TYPE_Offset", "ui4", 0),
+        StateVariable("A_ARG_TYPE_Data", "string", "", max_length=2732),
     ],
     [
         Action(
@@ -189,6 +199,7 @@ AGENT_INFO = ServiceType(
                 ("BootId", "BootId"),
                 ("SecurityMode", "SecurityMode"),
                 ("Uptime", "Uptime"),
+                ("UpdateResult", "UpdateResult"),
                 ("AuthFailures", "AuthFailures"),
             ),
             read_only=True,
@@ -196,6 +207,25 @@ AGENT_INFO = ServiceType(
         # Key rotation (paired mode): the new key sealed with the current one for this
         # very request (auth.Key.wrap with its boot id and counter), 64 hex digits.
         Action("SetKey", args_in=(("NewSealedKey", "A_ARG_TYPE_SealedKey"),)),
+        # Updates: state-changing, so paired mode's gate verifies UG-AUTH first.
+        Action(
+            "BeginUpdate",
+            args_in=(
+                ("NewVersion", "FirmwareVersion"),
+                ("NewDigest", "A_ARG_TYPE_Digest"),
+                ("NewAuth", "A_ARG_TYPE_Digest"),
+                ("NewForce", "A_ARG_TYPE_Force"),
+            ),
+        ),
+        Action(
+            "WriteUpdate",
+            args_in=(
+                ("NewPath", "A_ARG_TYPE_Path"),
+                ("NewOffset", "A_ARG_TYPE_Offset"),
+                ("NewData", "A_ARG_TYPE_Data"),
+            ),
+        ),
+        Action("CommitUpdate"),
     ],
 )
 

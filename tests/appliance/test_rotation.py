@@ -25,6 +25,11 @@ pytestmark = pytest.mark.usefixtures("socket_enabled", "enable_custom_integratio
 
 async def rotate(hass: HomeAssistant, entry_id: str) -> dict[str, object]:
     result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["rotate_key", "agent"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rotate_key"}
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "rotate_key"
     return dict(await hass.config_entries.options.async_configure(result["flow_id"], {}))
@@ -182,6 +187,9 @@ async def test_only_paired_agents_offer_rotation(
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rotate_key"}
+    )
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "agent_not_loaded"
@@ -194,6 +202,9 @@ async def test_one_rotation_at_a_time(hass: HomeAssistant, agent_device: FakeUpn
     agent = entry.runtime_data.paired
     agent.rotating = True  # another options flow is in the middle of one
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rotate_key"}
+    )
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "rotation_in_progress"

@@ -30,7 +30,7 @@ PRESSES = 6
 def test_four_subscribers_and_four_clients_fit_the_heap(lan: Lan, build: str) -> None:
     agent = start_agent(lan, build=build)
     heap = BUILDS[build].heap
-    assert heap == ("96wK" if build == "source" else "64wK")
+    assert heap == ("104wK" if build == "source" else "64wK")
     assert f"heapsize={heap}" in agent.process.popen.args
     desc = description(lan.add_host("pc"), agent)
     paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", desc)

@@ -155,6 +155,10 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
 async def _rotate(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
     """The entry's options flow: the rotate_key step, submitted."""
     result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] == "menu"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "rotate_key"}
+    )
     assert result["type"] == "form"
     assert result["step_id"] == "rotate_key"
     return dict(await hass.config_entries.options.async_configure(result["flow_id"], {}))

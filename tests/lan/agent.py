@@ -30,6 +30,8 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from functools import cache
@@ -60,15 +62,15 @@ class Build:
 # scripts/build-firmware freezes the agent into the unix port. "w" scales the heap by the
 # word size: 64wK is 64 KB on the 32-bit build, like an ESP32's heap, and 128 KB on the
 # 64-bit one. From source (Debian's micropython, the README's command) the agent's bytecode
-# and names live on the heap too (idle 142 KB against 76 KB frozen, 64-bit): 88wK is the
-# smallest heap that survives the memory load there (bench/firmware_heap.py), 96wK leaves
-# a margin.
+# and names live on the heap too (idle 176 KB against 76 KB frozen, 64-bit, since the
+# over-the-air update code): 100wK is the smallest heap that survives the memory load there
+# (bench/firmware_heap.py, 2026-12-03; 96wK before the update code), 104wK leaves a margin.
 BUILDS = {
     "frozen-32": Build(
         "frozen-32", "micropython-upnpguard-32", ("-m", "upnpguard.agent"), "64wK", True
     ),
     "frozen": Build("frozen", "micropython-upnpguard", ("-m", "upnpguard.agent"), "64wK", True),
-    "source": Build("source", "micropython", (str(FIRMWARE_DIR / "main.py"),), "96wK", False),
+    "source": Build("source", "micropython", (str(FIRMWARE_DIR / "main.py"),), "104wK", False),
     # The .mpy bundle (upnp-guard-build) a board without a custom image runs: pass
     # start_agent(bundle=DIR). Its bytecode, names and constants live on the heap (idle
     # 80 KB on the 32-bit build): 64 KB is not enough, 112 KB survives the memory load
@@ -307,3 +309,166 @@ def agent(lan: Lan) -> Generator[Agent]:
     yield running
     if running.alive():
         running.kill()
+
+
+# --- a board's file system in a directory, run by the loader, reset like a board ------------
+# hal/unix.py reset() and the loader (firmware/main.py) exit with this status where a
+# board would reset; a SupervisedAgent is started again then, like a board after reset.
+RESET_EXIT_CODE = 1
+# The .mpy bundle in a slot keeps its bytecode on the heap: the 32-bit build needs 112 KB
+# (bench/firmware_heap.py); the frozen agent (no /ug/boot.json) fits in 64 KB.
+SLOT_HEAP = "112wK"
+
+
+class Board:
+    """A directory standing in for a board's flash (fleet contract: /main.py, /config.json,
+    /state/key, /ug/a, /ug/b, /ug/boot.json)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def provision(
+        self, config: dict[str, Any], *, key: bytes | None = None, bundle: Path | None = None
+    ) -> None:
+        """What the provisioning command writes: the loader, the config, the key and
+        (optionally) a bundle in slot a named by /ug/boot.json."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIRMWARE_DIR / "main.py", self.root / "main.py")
+        (self.root / "config.json").write_text(json.dumps(config))
+        (self.root / "state").mkdir(exist_ok=True)
+        if key is not None:
+            (self.root / "state" / "key").write_text(base64.b64encode(key).decode())
+        if bundle is not None:
+            shutil.copytree(bundle, self.root / "ug" / "a")
+            (self.root / "ug" / "boot.json").write_text(json.dumps({"slot": "a"}))
+
+    def boot(self) -> dict[str, Any]:
+        path = self.root / "ug" / "boot.json"
+        loaded: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        return loaded
+
+    def flash(self) -> dict[str, str]:
+        """SHA-256 of every file an update may touch (/ug and /main.py), by path."""
+        out = {}
+        for path in sorted(self.root.rglob("*")):
+            relative = path.relative_to(self.root)
+            if path.is_file() and (relative.parts[0] == "ug" or str(relative) == "main.py"):
+                out[str(relative)] = sha256(path.read_bytes()).hexdigest()
+        return out
+
+
+class SupervisedAgent(Agent):
+    """An agent started by the loader from a Board; when it resets (RESET_EXIT_CODE) a
+    supervisor thread starts it again with the same arguments. Anything else (a SIGKILL,
+    stop()) ends the supervision; restart() starts it again by hand."""
+
+    def __init__(
+        self,
+        host: Host,
+        board: Board,
+        *,
+        argv: list[str],
+        config: dict[str, Any],
+        port: int,
+        key: bytes | None,
+        cwd: str,
+    ) -> None:
+        self.host = host
+        self.board = board
+        self.argv = argv
+        self.cwd = cwd
+        self.resets = 0
+        self._lock = threading.Lock()
+        self._supervising = False
+        self._thread: threading.Thread | None = None
+        super().__init__(host, self._spawn(), config, port, key)
+        self._supervise()
+
+    def _spawn(self) -> Process:
+        return self.host.start(*self.argv, label="agent", cwd=self.cwd)
+
+    def _supervise(self) -> None:
+        self._supervising = True
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            with self._lock:
+                if not self._supervising:
+                    return
+                code = self.process.popen.poll()
+                if code is not None and code != RESET_EXIT_CODE:
+                    self._supervising = False
+                    return
+                if code == RESET_EXIT_CODE:
+                    self.resets += 1
+                    self.process = self._spawn()
+            time.sleep(0.05)
+
+    def unsupervise(self) -> None:
+        """A reset is no longer followed by a start (the process is left as it is)."""
+        with self._lock:
+            self._supervising = False
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def output_all(self) -> str:
+        """The console of every start of this board, oldest first."""
+        runs = [p for p in self.host.processes if p.argv == self.argv]
+        return "".join(p.output() for p in runs)
+
+    def wait_ready(self, starts: int, timeout: float = READY_TIMEOUT) -> None:
+        """Until `starts` starts of this board printed "agent ready"."""
+        deadline = time.monotonic() + timeout
+        while self.output_all().count("agent ready") < starts:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not {starts} starts:\n{self.output_all()[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        self.unsupervise()
+        return super().stop(timeout)
+
+    def kill(self) -> None:
+        self.unsupervise()
+        super().kill()
+
+    def restart(self) -> None:
+        """Power on again after kill() (the loader runs; trial bookkeeping included)."""
+        self.unsupervise()
+        self.process = self._spawn()
+        self._supervise()
+        self.process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
+
+
+def start_board(
+    lan: Lan,
+    board: Board,
+    name: str = "agent",
+    *,
+    host: Host | None = None,
+    build: str = DEFAULT_BUILD,
+    heap: str = SLOT_HEAP,
+    log_level: str = "info",
+    key: bytes | None = None,
+) -> SupervisedAgent:
+    """Run `board` like a board at power-on: its /main.py (the loader) with --root, the
+    board's config (its http_port, else AGENT_HTTP_PORT), restarted on every reset."""
+    binary = binary_for(build)
+    host = host or lan.add_host(name)
+    config = json.loads((board.root / "config.json").read_text())
+    argv = [binary, "-X", f"heapsize={heap}", str(board.root / "main.py")]
+    argv += ["--root", str(board.root), "--ip", f"{host.ip}/{host.network.prefixlen}"]
+    argv += ["--log", log_level]
+    agent = SupervisedAgent(
+        host,
+        board,
+        argv=argv,
+        config=config,
+        port=int(config.get("http_port", AGENT_HTTP_PORT)),
+        key=key,
+        cwd=str(lan.workdir),
+    )
+    agent.process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
+    return agent

@@ -60,3 +60,11 @@ LIVENESS_PROBE_FAILURES: Final = 2
 SECURITY_MODE_OPEN: Final = "open"
 # AgentInfo SecurityMode of an agent that obeys only requests signed with its key.
 SECURITY_MODE_PAIRED: Final = "paired"
+# Over-the-air updates of a paired agent (update.py, bundle.py): the options of its entry.
+CONF_BUNDLE_DIR: Final = "bundle_dir"
+CONF_ALLOW_DOWNGRADE: Final = "allow_downgrade"
+# After CommitUpdate: how often the agent is asked whether it came back, and for how long
+# at most (its own deadline to confirm a new version, limits.py UPDATE_CONFIRM_S = 120 s,
+# plus two boots).
+UPDATE_POLL_S: Final = 2
+UPDATE_WAIT_S: Final = 180

@@ -123,8 +123,8 @@ async def async_rotate_key(
     return Rotation.ROTATED
 
 
-class AgentOptionsFlow(OptionsFlow):
-    """A paired agent's options: install a new key (the only one there is).
+class KeyRotationSteps(OptionsFlow):
+    """The key-rotation steps of a paired agent's options (options_flow.py).
 
     The new key is shown once, in the description of the `key_rotated` step that follows
     a done rotation (the frontend shows an options flow's closing message as a fixed
@@ -134,9 +134,6 @@ class AgentOptionsFlow(OptionsFlow):
 
     def __init__(self) -> None:
         self._new_key: str | None = None
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return await self.async_step_rotate_key()
 
     async def async_step_rotate_key(
         self, user_input: dict[str, Any] | None = None

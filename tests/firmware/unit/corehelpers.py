@@ -91,7 +91,9 @@ class Rand:
         return bytes([(self.counter * 7 + i) & 0xFF for i in range(count)])
 
 
-def make_agent(config=None, clock=None, authorize=None, key=None, store_key=None):
+def make_agent(
+    config=None, clock=None, authorize=None, key=None, store_key=None, updater=None, reboot=None
+):
     """The agent core as the board builds it (agent.py), with a fake HAL (`.hal`), a
     clock the test moves (`.clock`), deterministic randomness and an MX delay of half
     the limit."""
@@ -111,6 +113,8 @@ def make_agent(config=None, clock=None, authorize=None, key=None, store_key=None
         authorize=authorize or core.open_mode_authorize,
         key=key,
         store_key=store_key,
+        updater=updater,
+        reboot=reboot,
     )
     agent.hal = hal
     agent.clock = clock
