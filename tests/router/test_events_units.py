@@ -37,6 +37,7 @@ class FakeCoordinator:
     data: RouterState
     config_entry: FakeEntry = field(default_factory=FakeEntry)
     listener_updates: int = 0
+    last_update_success: bool = True
 
     def async_update_listeners(self) -> None:
         self.listener_updates += 1
@@ -131,4 +132,27 @@ def test_router_reboot_seen_by_the_poll_renews_at_once() -> None:
     # A router without uptime changes nothing.
     state.wan.uptime = None
     events._on_poll()
+    assert scheduled == [0]
+
+
+def test_a_router_reachable_again_renews_at_once() -> None:
+    """Unreachable (a failed poll), then reachable: its NOTIFYs failed meanwhile and it may
+    have dropped us, so the subscriptions are renewed now, not at the next renewal."""
+    state = RouterState(wan=WanStatus(uptime=7200))
+    events, coordinator = _events(state)
+    scheduled: list[float] = []
+    events._schedule = scheduled.append  # type: ignore[method-assign]
+    events._uptime = 7200
+    gena = GenaSubscriptions(cast(Any, None), cast(Any, None))
+    gena.active["uuid:sid"] = Subscription("uuid:sid", cast(Any, FakeService()), 0.0)
+    events._gena = gena
+    events._on_poll()  # a good poll: nothing to do
+    assert scheduled == []
+    coordinator.last_update_success = False
+    events._on_poll()  # unreachable: nothing to renew with
+    assert scheduled == []
+    coordinator.last_update_success = True
+    events._on_poll()  # back
+    assert scheduled == [0]
+    events._on_poll()  # and only once
     assert scheduled == [0]

@@ -66,6 +66,9 @@ class RouterEvents:
         # The last value each evented variable had, to tell changes from repeats.
         self._evented: dict[str, str] = {}
         self._uptime: int | None = None
+        # Whether the last poll reached the router (a failed one, then a good one: it was
+        # unreachable and may have dropped us after NOTIFYs it could not deliver).
+        self._reachable = True
         self._remove_poll_listener: CALLBACK_TYPE | None = None
 
     @property
@@ -154,7 +157,9 @@ class RouterEvents:
 
     @callback
     def _on_poll(self) -> None:
-        """A router whose uptime went back rebooted and forgot us: renew (and so resubscribe).
+        """A router whose uptime went back rebooted and forgot us, and one that was
+        unreachable (its NOTIFYs failed meanwhile, and it may have dropped us): renew (and
+        so resubscribe where it refuses).
 
         Without this, events would stay silent until the next scheduled renewal.
         """
@@ -162,8 +167,11 @@ class RouterEvents:
         rebooted = uptime is not None and self._uptime is not None and uptime < self._uptime
         if uptime is not None:
             self._uptime = uptime
-        if rebooted and self.subscriptions and not self._closed:
-            _LOGGER.debug("Router uptime went back; renewing its subscriptions now")
+        reachable = self.coordinator.last_update_success
+        back = reachable and not self._reachable
+        self._reachable = reachable
+        if (rebooted or back) and self.subscriptions and not self._closed:
+            _LOGGER.debug("Router rebooted or reachable again; renewing its subscriptions now")
             self._schedule(0)
 
     @callback
