@@ -6,6 +6,8 @@ issues, not duplicates."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.router.const import (
@@ -20,6 +24,8 @@ from custom_components.upnp_guard.router.const import (
     CONF_GRACE_PERIOD,
     CONF_MODE,
     MODE_MONITOR,
+    UPDATE_INTERVAL,
+    UPTIME_SLACK,
 )
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.lan import Host, Lan, Router
@@ -112,3 +118,56 @@ async def test_home_assistant_restart_keeps_state_ownership_and_policy(
         assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await in_thread(agent.stop)
+
+
+@pytest.mark.usefixtures("ha_host", "enable_custom_integrations")
+async def test_router_daemon_restart_recovers_without_duplicate_issues(
+    lan: Lan, router: Router, attacker: Host, hass: HomeAssistant
+) -> None:
+    """miniupnpd restarted (an empty table, no subscribers, its uptime back to 0): at the
+    next poll the owned mapping is back, the vanished policy breach's issue is gone, the
+    sensors show the table as it is; the subscriptions are renewed at once (uptime went
+    back), so a new breach arrives by event and raises one issue, not two."""
+    entry = await async_setup_router(hass, router, {CONF_MODE: MODE_MONITOR})
+    coordinator = entry.runtime_data.coordinator
+    events = entry.runtime_data.events
+    await hass.services.async_call(
+        DOMAIN,
+        "add_port_mapping",
+        {"external_port": 8444, "protocol": "TCP", "lease_duration": 600},
+        blocking=True,
+    )
+    await in_thread(upnpc_add, attacker, router, 5001)
+    await coordinator.async_refresh()
+    await wait_for(lambda: state_of(hass, MAPPINGS) == "2", "two mappings")
+    assert [i for i in our_issues(hass) if "5001" in i]
+    old_sids = set(events.subscriptions)
+
+    # Whole seconds of uptime: let more than the slack pass before the restart.
+    await asyncio.sleep(UPTIME_SLACK + 1)
+    await in_thread(router.stop_miniupnpd)
+    router.run("sh", "/etc/miniupnpd/nft_flush.sh", "-f", str(router.conf_path))
+    (lan.workdir / "router-miniupnpd.leases").unlink(missing_ok=True)
+    await in_thread(lambda: router.start_miniupnpd(extra_options={"system_uptime": "no"}))
+    async_fire_time_changed(hass, dt_util.utcnow() + UPDATE_INTERVAL + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await wait_for(lambda: state_of(hass, MAPPINGS) == "1", "only ours, re-added")
+    assert [key[1] for key in coordinator.owned] == [8444]
+    assert not [i for i in our_issues(hass) if "5001" in i]
+    await wait_for(
+        lambda: events.subscriptions and not set(events.subscriptions) & old_sids,
+        "fresh subscriptions",
+    )
+    before = events.event_count
+    await in_thread(upnpc_add, attacker, router, 5002)
+    await wait_for(lambda: events.event_count > before, "an event from the restarted router")
+    await wait_for(lambda: [i for i in our_issues(hass) if "5002" in i], "the new breach")
+    await coordinator.async_refresh()
+    issues = our_issues(hass)
+    assert len(issues) == len(set(issues))
+    assert len([i for i in issues if "5002" in i]) == 1
+    assert state_of(hass, MAPPINGS) == "2"
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
