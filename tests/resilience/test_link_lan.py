@@ -15,7 +15,6 @@ and retry turns, not in wall-clock time.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
@@ -32,20 +31,10 @@ from custom_components.upnp_guard.router.const import UPDATE_INTERVAL
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
+from tests.resilience.boards import MAPPINGS, PORCH_BOARD, RELAY, WINDOW
 from tests.router.conftest import async_setup_router, upnpc_add
 
 pytestmark = pytest.mark.lan
-
-CONFIG: dict[str, Any] = {
-    "friendly_name": "Porch agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
-WINDOW = "binary_sensor.window_input"
-RELAY = "switch.relay"
 
 
 def link(host: Host, state: str) -> None:
@@ -55,7 +44,7 @@ def link(host: Host, state: str) -> None:
 async def test_agent_link_cut_and_restored(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    agent = start_agent(lan, "porch", CONFIG)
+    agent = start_agent(lan, "porch", PORCH_BOARD)
     entry = await discover_and_add(hass, agent)
     connection = entry.runtime_data
     first_sids = set(connection.subscriptions)
@@ -96,9 +85,6 @@ async def test_agent_link_cut_and_restored(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     await in_thread(agent.stop)
-
-
-MAPPINGS = "sensor.upnp_guard_test_router_port_mappings"
 
 
 async def test_router_link_cut_and_restored(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -30,19 +29,10 @@ from custom_components.upnp_guard.router.const import (
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
+from tests.resilience.boards import MAPPINGS, PORCH_BOARD
 from tests.router.conftest import async_setup_router, upnpc_add
 
 pytestmark = pytest.mark.lan
-
-CONFIG: dict[str, Any] = {
-    "friendly_name": "Porch agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
-MAPPINGS = "sensor.upnp_guard_test_router_port_mappings"
 
 
 def our_issues(hass: HomeAssistant) -> list[str]:
@@ -57,7 +47,7 @@ async def test_home_assistant_restart_keeps_state_ownership_and_policy(
     hass: HomeAssistant,
     enable_custom_integrations: None,
 ) -> None:
-    agent = start_agent(lan, "porch", CONFIG)
+    agent = start_agent(lan, "porch", PORCH_BOARD)
     agent_entry = await discover_and_add(hass, agent)
     options = {
         CONF_MODE: MODE_MONITOR,

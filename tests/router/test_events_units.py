@@ -113,15 +113,21 @@ def test_events_after_stop_are_ignored() -> None:
     assert coordinator.config_entry.tasks == []
 
 
-def test_router_reboot_seen_by_the_poll_renews_at_once() -> None:
+def _subscribed() -> tuple[RouterState, RouterEvents, FakeCoordinator, list[float]]:
+    """Events holding one subscription, uptime 7200 s, renewals recorded, not run."""
     state = RouterState(wan=WanStatus(uptime=7200))
-    events, _coordinator = _events(state)
+    events, coordinator = _events(state)
     scheduled: list[float] = []
     events._schedule = scheduled.append  # type: ignore[method-assign]
     events._uptime = 7200
     gena = GenaSubscriptions(cast(Any, None), cast(Any, None))
     gena.active["uuid:sid"] = Subscription("uuid:sid", cast(Any, FakeService()), 0.0)
     events._gena = gena
+    return state, events, coordinator, scheduled
+
+
+def test_router_reboot_seen_by_the_poll_renews_at_once() -> None:
+    state, events, _coordinator, scheduled = _subscribed()
     state.wan.uptime = 7230
     events._on_poll()
     assert scheduled == []
@@ -138,14 +144,7 @@ def test_router_reboot_seen_by_the_poll_renews_at_once() -> None:
 def test_a_router_reachable_again_renews_at_once() -> None:
     """Unreachable (a failed poll), then reachable: its NOTIFYs failed meanwhile and it may
     have dropped us, so the subscriptions are renewed now, not at the next renewal."""
-    state = RouterState(wan=WanStatus(uptime=7200))
-    events, coordinator = _events(state)
-    scheduled: list[float] = []
-    events._schedule = scheduled.append  # type: ignore[method-assign]
-    events._uptime = 7200
-    gena = GenaSubscriptions(cast(Any, None), cast(Any, None))
-    gena.active["uuid:sid"] = Subscription("uuid:sid", cast(Any, FakeService()), 0.0)
-    events._gena = gena
+    _state, events, coordinator, scheduled = _subscribed()
     events._on_poll()  # a good poll: nothing to do
     assert scheduled == []
     coordinator.last_update_success = False
