@@ -6,7 +6,8 @@ every request answered), for each way of running the agent (tests/lan/agent.py B
 
 Default: frozen-32 and frozen at 64wK 56wK 48wK, source at 104wK 100wK 96wK. The builds
 `mpy` and `mpy-32` run the agent from a .mpy bundle (upnp-guard-build, built once per
-run into a temporary directory), e.g. `mpy-32:96wK mpy-32:80wK mpy-32:64wK`. `--each N`:
+run into a temporary directory), e.g. `mpy-32:96wK mpy-32:80wK mpy-32:64wK`; `romfs-32`
+from the same bundle in a ROMFS image (bytecode in place), e.g. `romfs-32:64wK`. `--each N`:
 each subscriber subscribes to N services only, the button's first (default: all of them).
 `--paired`: the agent in paired mode (a provisioned key); every SUBSCRIBE and SetTarget is
 signed (UG-AUTH) and every NOTIFY carries one. Without it the agent runs `open`.
@@ -37,6 +38,7 @@ from bench.firmware_common import (
     start_agent,
     status,
 )
+from tests.lan.agent import BUNDLE_BUILDS
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 ROUNDS = 15
@@ -71,7 +73,7 @@ def _run(build: str, heap: str, each: int | None, paired: bool) -> dict[str, obj
     """`each`: how many services each subscriber subscribes to (None: all)."""
     with Lan() as lan:
         try:
-            bundle = _bundle() if build.startswith("mpy") else None
+            bundle = _bundle() if build in BUNDLE_BUILDS else None
             if paired:
                 agent = start_agent(
                     lan, build=build, heap=heap, config=PAIRED_CONFIG, key=KEY, bundle=bundle

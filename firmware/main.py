@@ -9,8 +9,8 @@
 # (before the frozen modules). A new version runs on trial: the loader counts its boots
 # ("tries", written before the import) and rolls back to the previous slot when it boots
 # a trial a second time (the new agent never confirmed itself: it crashed, hung or was
-# not reached by Home Assistant within UPDATE_CONFIRM_S). No /ug/boot.json: the frozen or
-# source modules run as before.
+# not reached by Home Assistant within UPDATE_CONFIRM_S). No /ug/boot.json: the agent in a
+# ROMFS (/rom, see _romfs: bytecode runs from flash), else the frozen or source modules.
 import json
 import sys
 
@@ -74,10 +74,65 @@ def _boot():
     return slot if slot in ("a", "b") else None
 
 
+def _romfs():
+    """Whether a ROMFS holds the agent, intact: its .mpy bytecode then runs in place from
+    flash (nothing copied to the heap). A board whose MicroPython image has ROMFS enabled
+    mounts the partition at /rom itself; on the unix port the partition is an image file
+    mapped like flash (firmware/unix_modules/ugrom): `--romfs FILE`, or romfs.img in the
+    board directory (--root). Every file must match the SHA-256 its manifest.json lists
+    and every module must be listed (flash wears, a deploy may stop half-way): a damaged
+    image is not run."""
+    image = _root + "/romfs.img" if _root else None
+    for i in range(1, len(_argv) - 1):
+        if _argv[i] == "--romfs":
+            image = _argv[i + 1]
+    import os
+
+    try:
+        if image is not None and sys.platform != "esp32":
+            os.stat(image)
+            import ugrom  # type: ignore[import-not-found]  # the unix port's only
+            import vfs
+
+            # VfsRom: in images built with ROMFS (not in the ESP32 stubs' stock image).
+            vfs.mount(vfs.VfsRom(ugrom.segment(image)), "/rom")  # type: ignore[attr-defined]
+        with open("/rom/manifest.json") as f:
+            files = json.load(f)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no ROMFS, or not one holding a bundle
+    import hashlib
+    from binascii import hexlify
+
+    try:
+        listed = [entry["path"] for entry in files]
+        present = [p + "/" + n for p in ("upnpguard", "hal") for n in os.listdir("/rom/" + p)]
+    except (OSError, KeyError, TypeError):
+        listed = present = ()
+    unlisted = [path for path in present if path not in listed]
+    if not present or unlisted:
+        print("[E] ROMFS image damaged: files not in its manifest", str(unlisted)[:80])
+        return False
+    for entry in files:
+        try:
+            digest = hashlib.sha256()
+            with open("/rom/" + entry["path"], "rb") as f:
+                digest.update(f.read())
+            intact = hexlify(digest.digest()).decode() == entry["sha256"]
+        except (OSError, KeyError, TypeError):
+            intact = False
+        if not intact:
+            print("[E] ROMFS image damaged:", str(entry)[:80])
+            return False
+    return True
+
+
 _slot = _boot()
-del _boot  # its bytecode is garbage from here on (the heap holds what is not frozen)
+_rom = _slot is None and _romfs()
+del _boot, _romfs  # their bytecode is garbage from here on (the heap holds what is not frozen)
 if _slot is not None:
     sys.path.insert(0, _root + "/ug/" + _slot)
+elif _rom:
+    sys.path.insert(0, "/rom")
 else:
     try:
         _here = __file__.rpartition("/")[0]

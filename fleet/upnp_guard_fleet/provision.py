@@ -2,7 +2,7 @@
 
     upnp-guard-provision --bundle dist/upnpguard-0.1.0 --config board.json \
         --wifi-ssid HOME --wifi-password ... (--device /dev/ttyUSB0 | --target-dir DIR) \
-        [--flash IMAGE --chip esp32] [--key BASE64] [--main firmware/main.py]
+        [--flash IMAGE --chip esp32] [--key BASE64] [--main firmware/main.py] [--romfs]
 
 Checks everything first (bundle manifest and hashes, board config, key), then writes the
 board's file system as fleet-contract.md lays it out: /ug/a/ (the bundle), /ug/boot.json
@@ -11,6 +11,10 @@ The files are staged in a temporary directory and copied with mpremote (--device
 a directory standing in for the board's flash (--target-dir, what the tests use). It
 prints the pairing key once, in the line the agent prints on a first boot. --flash writes
 a MicroPython image first with esptool (erase, then write at the chip's offset).
+--romfs (for a MicroPython image with ROMFS enabled, docs/firmware.md "Memory"): the
+bundle goes to the board's ROMFS partition as an image (`mpremote romfs deploy`; romfs.img
+in --target-dir) instead of /ug/a, and no /ug/boot.json is written, so the loader runs
+the agent from /rom (any old slot is removed from the board).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 
 from upnp_guard_fleet.boardconfig import CHIPS, BoardConfigError, firmware_check, validate
 from upnp_guard_fleet.bundle import BundleError, load_manifest
+from upnp_guard_fleet.romfs import build_romfs
 
 KEY_BYTES = 32
 # Where a MicroPython image starts in flash (micropython.org download pages per chip).
@@ -56,10 +61,22 @@ def key_line(friendly_name: str, key: bytes) -> str:
     return f"[I] pairing key for {friendly_name}: {base64.b64encode(key).decode()}"
 
 
-def stage(bundle: Path, config: dict[str, object], key: bytes, main: Path, into: Path) -> None:
-    """Lay out the board's file system under `into` (fleet-contract.md)."""
-    shutil.copytree(bundle, into / "ug" / "a")
-    (into / "ug" / "boot.json").write_text(json.dumps({"slot": "a"}))
+def stage(  # noqa: PLR0913, PLR0917 - the parts of a board, each needed
+    bundle: Path,
+    config: dict[str, object],
+    key: bytes,
+    main: Path,
+    into: Path,
+    romfs: bool = False,
+) -> None:
+    """Lay out the board's file system under `into` (fleet-contract.md); `romfs`: the
+    bundle as a ROMFS image, romfs.img (what the unix port's loader maps as the
+    partition), and no update slot."""
+    if romfs:
+        build_romfs(bundle, into / "romfs.img")
+    else:
+        shutil.copytree(bundle, into / "ug" / "a")
+        (into / "ug" / "boot.json").write_text(json.dumps({"slot": "a"}))
     shutil.copyfile(main, into / "main.py")
     (into / "config.json").write_text(json.dumps(config, indent=1))
     (into / "state").mkdir()
@@ -77,8 +94,9 @@ def flash_commands(image: Path, chip: str, port: str) -> list[list[str]]:
 
 def mpremote_command(port: str, staged: Path) -> list[str]:
     """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
-    first, then boot.json, config, key and last the loader (an interrupted copy leaves no
-    /main.py that points at a half-written slot)."""
+    (or the ROMFS image, when staged with one) first, then boot.json, config, key and last
+    the loader (an interrupted copy leaves no /main.py that points at a half-written
+    slot)."""
     # Runs on the board first: the slot emptied (a board provisioned again keeps no stale
     # module that could shadow the bundle's) and the directories made, so `cp -r .../a
     # :/ug` copies into /ug/a. R is the root (tests run this under the unix port).
@@ -91,11 +109,19 @@ def mpremote_command(port: str, staged: Path) -> list[str]:
         "rm(R + '/ug/a')\n"
         "for d in ('/ug', '/ug/a', '/state'):\n try:\n  os.mkdir(R + d)\n except OSError:\n  pass\n"
     )
+    if (staged / "romfs.img").is_file():
+        # No slot: the loader runs /rom only while no /ug/boot.json names one.
+        prepare += "rm(R + '/ug/boot.json')\nrm(R + '/ug/b')\n"
+        bundle = ["romfs", "deploy", str(staged / "romfs.img")]
+    else:
+        bundle = [
+            "fs", "cp", "-r", str(staged / "ug" / "a"), ":/ug",
+            "+", "fs", "cp", str(staged / "ug" / "boot.json"), ":/ug/boot.json",
+        ]  # fmt: skip
     return [
         sys.executable, "-m", "mpremote", "connect", port,
         "exec", prepare,
-        "+", "fs", "cp", "-r", str(staged / "ug" / "a"), ":/ug",
-        "+", "fs", "cp", str(staged / "ug" / "boot.json"), ":/ug/boot.json",
+        "+", *bundle,
         "+", "fs", "cp", str(staged / "config.json"), ":/config.json",
         "+", "fs", "cp", str(staged / "state" / "key"), ":/state/key",
         "+", "fs", "cp", str(staged / "main.py"), ":/main.py",
@@ -138,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
         "--main", type=Path, default=DEFAULT_MAIN, help="the loader (firmware/main.py)"
     )
     parser.add_argument("--flash", type=Path, metavar="IMAGE", help="MicroPython .bin to flash")
+    parser.add_argument(
+        "--romfs",
+        action="store_true",
+        help="the bundle into the ROMFS partition (a MicroPython image with ROMFS enabled)",
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--device", help="serial port of the board (mpremote)")
     target.add_argument("--target-dir", type=Path, help="a directory standing in for the flash")
@@ -163,7 +194,7 @@ def _run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="ug-provision-") as tmp:
         staged = Path(tmp) / "fs"
         staged.mkdir()
-        stage(args.bundle, config, key, args.main, staged)
+        stage(args.bundle, config, key, args.main, staged, romfs=args.romfs)
         if args.flash is not None:
             for command in flash_commands(args.flash, args.chip, args.device):
                 subprocess.run(command, check=True)  # noqa: S603 - fixed tool, our arguments

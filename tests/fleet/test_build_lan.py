@@ -1,19 +1,28 @@
 """The built .mpy bundle runs: the real agent, imported from the bundle directory (not the
 sources, not the frozen copy), on the simulated LAN, serves its description and a SOAP
 action. Stock Debian micropython (64-bit) and the 32-bit build, where the bundle comes
-before the frozen agent on sys.path."""
+before the frozen agent on sys.path; and the same bundle as a ROMFS image the loader
+mounts at /rom (firmware/main.py --romfs), its bytecode run in place."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from upnp_guard_fleet.bundle import build_bundle
+from mpremote.romfs import make_romfs  # type: ignore[import-untyped]
+from upnp_guard_fleet.bundle import build_bundle, firmware_version
+from upnp_guard_fleet.provision import main as provision
+from upnp_guard_fleet.romfs import build_romfs
 
 from tests.firmware.e2e import description, exchange, soap, status
 from tests.fleet.build_fixtures import lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
-from tests.lan.agent import start_agent
+from tests.lan.agent import BUILDS, DEFAULT_CONFIG, Board, start_agent, start_board
 
 pytestmark = pytest.mark.lan
 
@@ -21,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 # A version no source or frozen copy has: what the agent reports proves where it came from.
 BUNDLE_VERSION = "7.7.7"
+FIRMWARE_VERSION = firmware_version(REPO / "firmware")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +38,7 @@ def bundle_777(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_bundle(REPO / "firmware", tmp_path_factory.mktemp("dist"), version=BUNDLE_VERSION)
 
 
-@pytest.mark.parametrize("build", ["mpy", "mpy-32"])
+@pytest.mark.parametrize("build", ["mpy", "mpy-32", "romfs-32"])
 def test_agent_runs_from_the_bundle(
     lan: Lan, lan_sockets: None, bundle_777: Path, build: str
 ) -> None:
@@ -52,3 +62,65 @@ def test_agent_runs_from_the_bundle(
 def test_a_bundle_build_needs_a_bundle(lan: Lan) -> None:
     with pytest.raises(ValueError, match="needs"):
         start_agent(lan, build="mpy")
+
+
+def test_the_loader_runs_the_agent_from_the_boards_romfs(
+    lan: Lan, lan_sockets: None, bundle_777: Path, tmp_path: Path
+) -> None:
+    """A board provisioned with `upnp-guard-provision --romfs` (its ROMFS partition: here
+    romfs.img in its directory): the loader checks the image and runs the agent from it,
+    ahead of the frozen copy."""
+    config = tmp_path / "board.json"
+    config.write_text(json.dumps(DEFAULT_CONFIG))
+    flash = lan.workdir / "board"
+    args = ["--bundle", str(bundle_777), "--config", str(config), "--wifi-ssid", "Home",
+            "--target-dir", str(flash), "--romfs"]  # fmt: skip
+    assert provision(args) == 0
+    assert not (flash / "ug").exists()
+    agent = start_board(lan, Board(flash), heap=BUILDS["romfs-32"].heap)
+    assert f"UPnP Guard {BUNDLE_VERSION} on" in agent.process.output()
+    assert "ROMFS image damaged" not in agent.process.output()
+    pc = lan.add_host("pc")
+    assert f"<modelNumber>{BUNDLE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()
+
+
+def _flip_a_byte_of_log_mpy(bundle: Path, image: bytes) -> bytes:
+    module = (bundle / "upnpguard" / "log.mpy").read_bytes()
+    at = image.find(module)
+    assert at > 0
+    damaged = bytearray(image)
+    damaged[at + len(module) // 2] ^= 0xFF
+    return bytes(damaged)
+
+
+def _drop_log_mpy_from_the_manifest(bundle: Path, image: bytes) -> bytes:
+    copy = bundle.parent / "unlisted"
+    shutil.copytree(bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"] = [f for f in manifest["files"] if f["path"] != "upnpguard/log.mpy"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with contextlib.redirect_stdout(io.StringIO()):
+        return bytes(make_romfs(str(copy), mpy_cross=False))
+
+
+@pytest.mark.parametrize(
+    "damage", [_flip_a_byte_of_log_mpy, _drop_log_mpy_from_the_manifest], ids=["byte", "unlisted"]
+)
+def test_a_damaged_romfs_is_not_run(
+    lan: Lan, lan_sockets: None, bundle_777: Path, damage: Callable[[Path, bytes], bytes]
+) -> None:
+    """One byte of one .mpy changed on flash, or a module its manifest does not list: the
+    loader says so and runs the frozen agent instead (no crash, no reset loop)."""
+    image = build_romfs(bundle_777, lan.workdir / "777.romfs").read_bytes()
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG)
+    (board.root / "romfs.img").write_bytes(damage(bundle_777, image))
+    agent = start_board(lan, board, heap=BUILDS["romfs-32"].heap)
+    output = agent.process.output()
+    assert "[E] ROMFS image damaged" in output
+    assert "upnpguard/log.mpy" in output
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    pc = lan.add_host("pc")
+    assert f"<modelNumber>{FIRMWARE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()

@@ -298,3 +298,53 @@ def test_the_firmware_check_runs_the_firmware(change: Any, message: str) -> None
         firmware_check(config, REPO / "firmware")
     with pytest.raises(BoardConfigError, match="no firmware sources"):
         firmware_check(_example(), REPO / "docs")
+
+
+def test_romfs_layout_has_an_image_and_no_slot(
+    built_bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--romfs: the bundle as a ROMFS image (romfs.img stands in for the partition) and
+    no /ug at all, so the loader runs /rom; the rest is the same board."""
+    target = tmp_path / "flash"
+    config = _config(tmp_path, _example())
+    assert _provision(built_bundle, config, target, "--key", KEY_TEXT, "--romfs") == 0
+    files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    assert files == ["config.json", "main.py", "romfs.img", "state/key"]
+    image = (target / "romfs.img").read_bytes()
+    assert image.startswith(b"\xd2\xcd\x31")
+    assert (built_bundle / "upnpguard" / "core.mpy").read_bytes() in image
+    assert LINE.findall(capsys.readouterr().out) == [("Hallway board", KEY_TEXT)]
+
+
+def test_romfs_mpremote_command_deploys_the_image_and_drops_old_slots(
+    built_bundle: Path, tmp_path: Path
+) -> None:
+    """The board provisioned before with a slot: the preparing `exec` (run under the unix
+    port) removes /ug/boot.json and both slots, `romfs deploy` writes the image (not run
+    here: the unix port has no partition to write), the copies write the rest."""
+    wifi = {"ssid": "Home", "password": "correct horse"}
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    main_py = REPO / "firmware" / "main.py"
+    stage(built_bundle, {**_example(), "wifi": wifi}, KEY, main_py, staged, romfs=True)
+    board = tmp_path / "board"
+    for slot in ("a", "b"):
+        (board / "ug" / slot / "upnpguard").mkdir(parents=True)
+        (board / "ug" / slot / "upnpguard" / "core.mpy").write_bytes(b"old")
+    (board / "ug" / "boot.json").write_text('{"slot": "b"}')
+    state = SimpleNamespace(transport=DirTransport(board))
+    segments = _segments(mpremote_command("/dev/ttyUSB0", staged))
+    assert segments[1] == ["romfs", "deploy", str(staged / "romfs.img")]  # the image first
+    assert segments[-1][-1] == ":/main.py"  # the loader last
+    for segment in segments:
+        if segment[0] == "exec":
+            code = segment[1].replace("R = ''", f"R = {str(board)!r}")
+            subprocess.run(["micropython", "-c", code], check=True, timeout=60)
+        elif segment[0] == "fs":
+            commands.do_filesystem_cp(state, segment[2], segment[3], False, False)
+    expected = tmp_path / "expected"
+    config = _config(tmp_path, _example())
+    assert _provision(built_bundle, config, expected, "--key", KEY_TEXT, "--romfs") == 0
+    written = _tree(expected)
+    del written["romfs.img"]  # the partition, not a file
+    assert _tree(board) == written

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from upnp_guard_fleet.romfs import build_romfs
 
 from .core import Host, Lan, Process
 
@@ -78,7 +79,16 @@ BUILDS = {
     # comes before the frozen copy on sys.path (MICROPYPATH), so it shadows it.
     "mpy": Build("mpy", "micropython", ("-m", "upnpguard.agent"), "96wK", False),
     "mpy-32": Build("mpy-32", "micropython-upnpguard-32", ("-m", "upnpguard.agent"), "112wK", True),
+    # The same bundle in a ROMFS image (upnp-guard-build --romfs), started by the loader
+    # (firmware/main.py --romfs IMAGE) as a board whose MicroPython has ROMFS enabled: the
+    # bytecode runs in place from the mapped image (firmware/unix_modules/ugrom), but the
+    # names, function and module tables are still built on the heap: idle 60 KB, and
+    # 80 KB is the smallest heap that survives the memory load (docs/firmware.md "Memory").
+    "romfs-32": Build(
+        "romfs-32", "micropython-upnpguard-32", (str(FIRMWARE_DIR / "main.py"),), "80wK", True
+    ),
 }
+BUNDLE_BUILDS = ("mpy", "mpy-32", "romfs-32")
 # Every test's agent runs like a board: 32-bit, frozen, a 64 KB heap.
 DEFAULT_BUILD = "frozen-32"
 AGENT_HEAP = BUILDS[DEFAULT_BUILD].heap
@@ -259,10 +269,14 @@ def start_agent(
     are imported from, ahead of any frozen copy.
     """
     spec = BUILDS[build]
-    if (bundle is None) != (build not in ("mpy", "mpy-32")):
+    if (bundle is None) != (build not in BUNDLE_BUILDS):
         raise ValueError(f"the {build!r} build {'needs' if bundle is None else 'takes no'} bundle")
     extra: dict[str, object] = {}
-    if bundle is not None:
+    romfs: tuple[str, ...] = ()
+    if bundle is not None and build.startswith("romfs"):
+        image = build_romfs(bundle, lan.workdir / f"{name}.romfs")
+        romfs = ("--romfs", str(image))
+    elif bundle is not None:
         # sys.path is '' (the working directory, below) then MICROPYPATH's entries.
         extra["env"] = {**os.environ, "MICROPYPATH": f"{bundle}:.frozen"}
     binary = binary_for(build)
@@ -280,6 +294,7 @@ def start_agent(
         "-X",
         f"heapsize={heap or spec.heap}",
         *spec.entry,
+        *romfs,
         "--config",
         str(config_path),
         "--state",
