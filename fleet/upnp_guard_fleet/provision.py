@@ -61,7 +61,7 @@ def key_line(friendly_name: str, key: bytes) -> str:
     return f"[I] pairing key for {friendly_name}: {base64.b64encode(key).decode()}"
 
 
-def stage(  # noqa: PLR0913, PLR0917 - the parts of a board, each needed
+def stage(  # noqa: PLR0917 - the parts of a board, each needed
     bundle: Path,
     config: dict[str, object],
     key: bytes,
