@@ -107,7 +107,7 @@ def _romfs():
         listed = [entry["path"] for entry in files]
         present = [p + "/" + n for p in ("upnpguard", "hal") for n in os.listdir("/rom/" + p)]
     except (OSError, KeyError, TypeError):
-        listed = present = ()
+        listed, present = [], []
     unlisted = [path for path in present if path not in listed]
     if not present or unlisted:
         print("[E] ROMFS image damaged: files not in its manifest", str(unlisted)[:80])
