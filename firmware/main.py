@@ -65,23 +65,70 @@ def _boot():
             }
         else:
             boot["tries"] = boot.get("tries", 0) + 1
-        with open(path + ".tmp", "w") as f:
-            f.write(json.dumps(boot))
-        import os
-
-        os.rename(path + ".tmp", path)
+        _write(path, boot)
     slot = boot.get("slot")
+    if slot in ("a", "b") and not _intact(_root + "/ug/" + slot):
+        # Verified when it was written, changed on flash since: run the slot that ran
+        # before it if that one is whole, else the agent the board has without a slot
+        # (ROMFS, frozen). boot.json says so, so the updater writes the next update over
+        # the damaged slot, never over the one that runs.
+        previous = boot.get("previous")
+        if previous not in ("a", "b") or previous == slot or not _intact(_root + "/ug/" + previous):
+            previous = None
+        print("[E] slot", slot, "damaged: running", previous or "the agent without a slot")
+        _write(path, {"slot": previous, "trial": False, "last_result": "damaged " + slot})
+        slot = previous
     return slot if slot in ("a", "b") else None
 
 
+def _write(path, boot):
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(boot))
+    import os
+
+    os.rename(path + ".tmp", path)
+
+
+def _intact(base):
+    """Whether the bundle under `base` (a slot, or /rom) is whole: every file matches the
+    SHA-256 its manifest.json lists and every module is listed (flash wears, a copy may
+    stop half-way). A damaged bundle is not run."""
+    import hashlib
+    import os
+    from binascii import hexlify
+
+    try:
+        with open(base + "/manifest.json") as f:
+            files = json.load(f)["files"]
+        listed = [entry["path"] for entry in files]
+        present = [p + "/" + n for p in ("upnpguard", "hal") for n in os.listdir(base + "/" + p)]
+    except (OSError, ValueError, KeyError, TypeError):
+        print("[E] bundle in", base, "damaged: no readable manifest")
+        return False
+    unlisted = [path for path in present if path not in listed]
+    if not present or unlisted:
+        print("[E] bundle in", base, "damaged: files not in its manifest", str(unlisted)[:80])
+        return False
+    for entry in files:
+        try:
+            digest = hashlib.sha256()
+            with open(base + "/" + entry["path"], "rb") as f:
+                digest.update(f.read())
+            intact = hexlify(digest.digest()).decode() == entry["sha256"]
+        except (OSError, KeyError, TypeError):
+            intact = False
+        if not intact:
+            print("[E] bundle in", base, "damaged:", str(entry)[:80])
+            return False
+    return True
+
+
 def _romfs():
-    """Whether a ROMFS holds the agent, intact: its .mpy bytecode then runs in place from
-    flash (nothing copied to the heap). A board whose MicroPython image has ROMFS enabled
-    mounts the partition at /rom itself; on the unix port the partition is an image file
-    mapped like flash (firmware/unix_modules/ugrom): `--romfs FILE`, or romfs.img in the
-    board directory (--root). Every file must match the SHA-256 its manifest.json lists
-    and every module must be listed (flash wears, a deploy may stop half-way): a damaged
-    image is not run."""
+    """Whether a ROMFS holds the agent, whole (_intact): its .mpy bytecode then runs in
+    place from flash (nothing copied to the heap). A board whose MicroPython image has
+    ROMFS enabled mounts the partition at /rom itself; on the unix port the partition is
+    an image file mapped like flash (firmware/unix_modules/ugrom): `--romfs FILE`, or
+    romfs.img in the board directory (--root)."""
     image = _root + "/romfs.img" if _root else None
     for i in range(1, len(_argv) - 1):
         if _argv[i] == "--romfs":
@@ -96,39 +143,19 @@ def _romfs():
 
             # VfsRom: in images built with ROMFS (not in the ESP32 stubs' stock image).
             vfs.mount(vfs.VfsRom(ugrom.segment(image)), "/rom")  # type: ignore[attr-defined]
-        with open("/rom/manifest.json") as f:
-            files = json.load(f)["files"]
-    except (OSError, ValueError, KeyError, TypeError):
+        os.stat("/rom/manifest.json")
+    except (OSError, ValueError):
         return False  # no ROMFS, or not one holding a bundle
-    import hashlib
-    from binascii import hexlify
-
-    try:
-        listed = [entry["path"] for entry in files]
-        present = [p + "/" + n for p in ("upnpguard", "hal") for n in os.listdir("/rom/" + p)]
-    except (OSError, KeyError, TypeError):
-        listed, present = [], []
-    unlisted = [path for path in present if path not in listed]
-    if not present or unlisted:
-        print("[E] ROMFS image damaged: files not in its manifest", str(unlisted)[:80])
-        return False
-    for entry in files:
-        try:
-            digest = hashlib.sha256()
-            with open("/rom/" + entry["path"], "rb") as f:
-                digest.update(f.read())
-            intact = hexlify(digest.digest()).decode() == entry["sha256"]
-        except (OSError, KeyError, TypeError):
-            intact = False
-        if not intact:
-            print("[E] ROMFS image damaged:", str(entry)[:80])
-            return False
-    return True
+    return _intact("/rom")
 
 
 _slot = _boot()
 _rom = _slot is None and _romfs()
-del _boot, _romfs  # their bytecode is garbage from here on (the heap holds what is not frozen)
+# Their bytecode is garbage from here on (the heap holds what is not frozen); the two the
+# others call are dropped from globals() so that no checker reads a later call as unbound.
+del _boot, _romfs
+globals().pop("_intact")
+globals().pop("_write")
 if _slot is not None:
     sys.path.insert(0, _root + "/ug/" + _slot)
 elif _rom:

@@ -79,7 +79,7 @@ def test_the_loader_runs_the_agent_from_the_boards_romfs(
     assert not (flash / "ug").exists()
     agent = start_board(lan, Board(flash), heap=BUILDS["romfs-32"].heap)
     assert f"UPnP Guard {BUNDLE_VERSION} on" in agent.process.output()
-    assert "ROMFS image damaged" not in agent.process.output()
+    assert "damaged" not in agent.process.output()
     pc = lan.add_host("pc")
     assert f"<modelNumber>{BUNDLE_VERSION}</modelNumber>" in description(pc, agent)
     agent.stop()
@@ -118,9 +118,39 @@ def test_a_damaged_romfs_is_not_run(
     (board.root / "romfs.img").write_bytes(damage(bundle_777, image))
     agent = start_board(lan, board, heap=BUILDS["romfs-32"].heap)
     output = agent.process.output()
-    assert "[E] ROMFS image damaged" in output
+    assert "[E] bundle in /rom damaged" in output
     assert "upnpguard/log.mpy" in output
     assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
     pc = lan.add_host("pc")
     assert f"<modelNumber>{FIRMWARE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()
+
+
+@pytest.mark.parametrize("previous", ["a", None])
+def test_a_damaged_slot_is_not_run(
+    lan: Lan, lan_sockets: None, bundle_777: Path, previous: str | None
+) -> None:
+    """A slot's file changed on flash after the update that wrote it was verified: the
+    loader runs the slot that ran before it (when there is one and it is whole), else the
+    agent without a slot (here the frozen one), and rewrites /ug/boot.json so that the
+    next update goes over the damaged slot, never over the one that runs."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=bundle_777)  # slot a
+    damaged = "b" if previous else "a"
+    if previous:
+        shutil.copytree(bundle_777, board.root / "ug" / "b")
+        (board.root / "ug" / "boot.json").write_text(json.dumps({"slot": "b", "previous": "a"}))
+    module = board.root / "ug" / damaged / "upnpguard" / "log.mpy"
+    data = bytearray(module.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    module.write_bytes(bytes(data))
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert f"[E] bundle in {board.root}/ug/{damaged} damaged" in output
+    assert f"[E] slot {damaged} damaged: running {previous or 'the agent without a slot'}" in output
+    runs = BUNDLE_VERSION if previous else FIRMWARE_VERSION
+    assert f"UPnP Guard {runs} on" in output
+    assert board.boot() == {"slot": previous, "trial": False, "last_result": f"damaged {damaged}"}
+    pc = lan.add_host("pc")
+    assert f"<modelNumber>{runs}</modelNumber>" in description(pc, agent)
     agent.stop()
