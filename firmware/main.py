@@ -91,17 +91,26 @@ def _write(path, boot):
 
 def _intact(base):
     """Whether the bundle under `base` (a slot, or /rom) is whole: every file matches the
-    SHA-256 its manifest.json lists and every module is listed (flash wears, a copy may
-    stop half-way). A damaged bundle is not run."""
+    SHA-256 its manifest.json lists and no other file is there (one would be imported
+    ahead of the frozen modules; flash wears, a copy may stop half-way). A damaged bundle
+    is not run."""
     import hashlib
     import os
     from binascii import hexlify
+
+    def walk(rel):  # every file under base/rel, as a manifest path
+        for name in os.listdir(base + "/" + rel if rel else base):
+            path = rel + "/" + name if rel else name
+            if os.stat(base + "/" + path)[0] & 0x4000:
+                yield from walk(path)
+            elif path != "manifest.json":
+                yield path
 
     try:
         with open(base + "/manifest.json") as f:
             files = json.load(f)["files"]
         listed = [entry["path"] for entry in files]
-        present = [p + "/" + n for p in ("upnpguard", "hal") for n in os.listdir(base + "/" + p)]
+        present = list(walk(""))
     except (OSError, ValueError, KeyError, TypeError):
         print("[E] bundle in", base, "damaged: no readable manifest")
         return False

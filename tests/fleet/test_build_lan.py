@@ -126,9 +126,28 @@ def test_a_damaged_romfs_is_not_run(
     agent.stop()
 
 
-@pytest.mark.parametrize("previous", ["a", None])
+def _flip_a_byte(module: Path) -> None:
+    data = bytearray(module.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    module.write_bytes(bytes(data))
+
+
+def _add_a_module(module: Path) -> None:
+    # Not listed: it would shadow the frozen asyncio (the slot comes first on sys.path).
+    (module.parents[1] / "asyncio.mpy").write_bytes(module.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("previous", "damage"),
+    [("a", _flip_a_byte), (None, _flip_a_byte), ("a", _add_a_module)],
+    ids=["byte-previous", "byte-no-previous", "unlisted-previous"],
+)
 def test_a_damaged_slot_is_not_run(
-    lan: Lan, lan_sockets: None, bundle_777: Path, previous: str | None
+    lan: Lan,
+    lan_sockets: None,
+    bundle_777: Path,
+    previous: str | None,
+    damage: Callable[[Path], None],
 ) -> None:
     """A slot's file changed on flash after the update that wrote it was verified: the
     loader runs the slot that ran before it (when there is one and it is whole), else the
@@ -140,10 +159,7 @@ def test_a_damaged_slot_is_not_run(
     if previous:
         shutil.copytree(bundle_777, board.root / "ug" / "b")
         (board.root / "ug" / "boot.json").write_text(json.dumps({"slot": "b", "previous": "a"}))
-    module = board.root / "ug" / damaged / "upnpguard" / "log.mpy"
-    data = bytearray(module.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    module.write_bytes(bytes(data))
+    damage(board.root / "ug" / damaged / "upnpguard" / "log.mpy")
     agent = start_board(lan, board)
     output = agent.process.output()
     assert f"[E] bundle in {board.root}/ug/{damaged} damaged" in output
