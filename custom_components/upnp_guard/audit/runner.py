@@ -53,6 +53,8 @@ class AuditReport:
     dropped_devices: int = 0
     dropped_findings: int = 0
     unreachable: list[str] = field(default_factory=list)  # addresses not described
+    # Probes that could not be tried on a device: {"check_id", "address", "reason"}.
+    not_testable: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -70,6 +72,7 @@ class AuditReport:
             "dropped_devices": self.dropped_devices,
             "dropped_findings": self.dropped_findings,
             "unreachable": list(self.unreachable),
+            "not_testable": [dict(item) for item in self.not_testable],
         }
 
 
@@ -137,6 +140,7 @@ class AuditRunner:
             await self.async_collect(search=search)
             findings: list[Finding] = []
             unreachable: list[str] = []
+            not_testable: list[dict[str, str]] = []
             devices = sorted(self.inventory, key=lambda d: d.last_seen, reverse=True)
             for index, device in enumerate(devices):
                 described = (
@@ -151,6 +155,11 @@ class AuditRunner:
                 findings += check_agent(device, await async_agent_info(described))
                 avoid = {d.address for d in devices}
                 findings += await self.probes.async_probe(device, described, avoid)
+                if self.probes.enabled:
+                    not_testable += [
+                        {"check_id": check.value, "address": device.address, "reason": reason}
+                        for check, reason in self.probes.not_testable(device.udn).items()
+                    ]
             for source in self._extra:
                 findings += list(source(self.hass))
             ordered = sort_findings(list({f.key: f for f in findings}.values()))
@@ -162,5 +171,8 @@ class AuditRunner:
                 dropped_devices=self.inventory.dropped,
                 dropped_findings=max(0, len(ordered) - MAX_FINDINGS),
                 unreachable=sorted(set(unreachable)),
+                not_testable=sorted(
+                    not_testable, key=lambda item: (item["check_id"], item["address"])
+                ),
             )
             return self.report
