@@ -2,8 +2,9 @@
 
 Home Assistant gets a second address on another network, routed by the router: a stock
 async-upnp-client device (answers any search) and miniupnpd are found, our agent (drops
-searches from outside its subnet, firmware/upnpguard/responder.py) is not. Without an address on another LAN network (only link-local or
-public ones besides the LAN's) the check is reported as not testable, not as a finding.
+searches from outside its subnet, firmware/upnpguard/responder.py) is not. Without an
+address on another LAN network (only link-local or public ones besides the LAN's) the
+check is reported as not testable, not as a finding.
 """
 
 from __future__ import annotations

@@ -48,5 +48,6 @@ def add_second_network(lan: Lan, host: Host) -> ipaddress.IPv4Interface:
 def allow_forwarding(router: Router) -> None:
     """Let the router forward to and from the second network (before any drop)."""
     for direction in ("iifname", "oifname"):
-        router.run("nft", "insert", "rule", "inet", "filter", "forward", direction,
-                   SECOND_IFNAME, "accept")
+        router.run(
+            "nft", "insert", "rule", "inet", "filter", "forward", direction, SECOND_IFNAME, "accept"
+        )

@@ -92,7 +92,9 @@ class _Collector(asyncio.DatagramProtocol):
             self.replies += 1
 
 
-async def _unicast_search(source_ip: str, device_ip: str, request: bytes, wait_s: float) -> _Collector:
+async def _unicast_search(
+    source_ip: str, device_ip: str, request: bytes, wait_s: float
+) -> _Collector:
     """Send `request` once from `source_ip` to the device's port 1900; what the device sent
     back to that socket within `wait_s` (bounded count)."""
     loop = asyncio.get_running_loop()
