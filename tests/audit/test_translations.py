@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from custom_components.upnp_guard.audit.const import CheckId
+from custom_components.upnp_guard.audit.pair_agent import PairCheck
 
 ROOT = Path(__file__).parents[2] / "custom_components" / "upnp_guard"
 # Raised by the router entry, with its own issues (audit/publish.py).
@@ -30,7 +31,13 @@ def test_check_has_translated_issue(check: CheckId) -> None:
     flow = strings["fix_flow"]
     assert isinstance(flow, dict)
     assert set(flow["abort"]) == {"audit_not_loaded", "audit_still_present"}
-    confirm = flow["step"]["confirm"]["description"]
-    assert "{page}" in confirm
+    # UG-AGENT-001's fix flow pairs the agent (audit/pair_agent.py); the others confirm.
+    step = "pair" if check is CheckId.AGENT_OPEN_MODE else "confirm"
+    assert set(flow["step"]) == {step}
+    assert "{page}" in flow["step"][step]["description"]
+    if check is CheckId.AGENT_OPEN_MODE:
+        assert set(flow["error"]) == {e.value for e in PairCheck if e is not PairCheck.PAIRED} | {
+            "invalid_key"
+        }
     # Only the placeholders every finding has, and the check's own (checks.make_finding).
     assert set(re.findall(r"{(\w+)}", str(strings["description"]))) >= {"name", "address"}

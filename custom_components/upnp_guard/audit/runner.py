@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from homeassistant.core import HomeAssistant
 from ..lan_text import get_logger
 from ..transport import device_requester
 from .checks import (
+    AgentReading,
     async_agent_info,
     check_agent,
     check_unauthenticated_actions,
@@ -98,6 +99,23 @@ class AuditRunner:
         # Descriptions read, by UDN: (location, device); re-read when the location changes.
         self._described: dict[str, tuple[str, UpnpDevice]] = {}
         self.probes = ProbeRunner(hass)
+        # Refusals our own checks caused on an agent (pair_agent.py), by UDN: (boot id,
+        # count); they are not someone else's attempts (UG-AGENT-003).
+        self._own_refusals: dict[str, tuple[int, int]] = {}
+
+    def note_own_refusals(self, udn: str, boot_id: int, count: int) -> None:
+        """The agent (at `boot_id`) refused `count` requests of ours (a key check)."""
+        if count <= 0 or not boot_id:
+            return
+        seen_boot, seen = self._own_refusals.get(udn, (boot_id, 0))
+        self._own_refusals[udn] = (boot_id, (seen if seen_boot == boot_id else 0) + count)
+
+    def _discount_own(self, udn: str, reading: AgentReading | None) -> AgentReading | None:
+        """The agent's reading without the refusals we caused since its boot."""
+        boot_id, own = self._own_refusals.get(udn, (0, 0))
+        if reading is None or not own or reading.boot_id != boot_id:
+            return reading
+        return replace(reading, auth_failures=max(0, reading.auth_failures - own))
 
     def forget_description(self, udn: str) -> None:
         """Read the device's description again, and probe it again if probes are on, at
@@ -152,7 +170,8 @@ class AuditRunner:
                     unreachable.append(device.address)
                     continue
                 findings += check_unauthenticated_actions(device, described)
-                findings += check_agent(device, await async_agent_info(described))
+                reading = self._discount_own(device.udn, await async_agent_info(described))
+                findings += check_agent(device, reading)
                 avoid = {d.address for d in devices}
                 findings += await self.probes.async_probe(device, described, avoid)
                 if self.probes.enabled:
