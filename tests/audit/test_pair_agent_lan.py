@@ -106,9 +106,9 @@ async def test_open_agent_fix_flow_pairs_it(
     assert result["type"] == "create_entry"
     assert agent_entry.data["key"] == KEY_TEXT
     assert issues.async_get_issue(DOMAIN, issue_id) is None
-    assert not [
-        f for f in coordinator.data.findings if f.check_id.value.startswith("UG-AGENT")
-    ], coordinator.data.findings
+    assert not [f for f in coordinator.data.findings if f.check_id.value.startswith("UG-AGENT")], (
+        coordinator.data.findings
+    )
     # The agent counted our wrong key and our unsigned request; they are not someone
     # else's attempts (no UG-AGENT-003).
     refused = (await in_thread(agent.stats))["auth_refused"]

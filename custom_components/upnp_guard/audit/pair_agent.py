@@ -76,31 +76,40 @@ async def async_unsigned_refused(hass: HomeAssistant, device: UpnpDevice) -> boo
     return response.status_code in _REFUSALS
 
 
-async def async_verify_paired(
-    hass: HomeAssistant, location: str, udn: str, key: AgentKey
-) -> PairOutcome:
-    """Whether the agent at `location` (with `udn`) is paired with exactly `key`."""
+async def _async_read_openly(
+    hass: HomeAssistant, location: str, udn: str
+) -> tuple[UpnpDevice, str, int] | None:
+    """The agent's description (unsigned), SecurityMode and BootId; None: no answer, or
+    another device there."""
     try:
         device = await UpnpFactory(device_requester(hass), non_strict=True).async_create_device(
             location
         )
     except _ERRORS:
-        return PairOutcome(PairCheck.UNREACHABLE)
+        return None
     info = await async_agent_info(device) if device.udn.lower() == udn.lower() else None
-    if info is None:
+    return None if info is None else (device, *info)
+
+
+async def async_verify_paired(
+    hass: HomeAssistant, location: str, udn: str, key: AgentKey
+) -> PairOutcome:
+    """Whether the agent at `location` (with `udn`) is paired with exactly `key`."""
+    read = await _async_read_openly(hass, location, udn)
+    if read is None:
         return PairOutcome(PairCheck.UNREACHABLE)
-    mode, boot_id = info
+    device, mode, boot_id = read
     if mode != SECURITY_MODE_PAIRED:
         return PairOutcome(PairCheck.STILL_OPEN, boot_id)
     answer = await async_check_key(hass, location, key, boot_id)
-    if answer is KeyCheck.REFUSED:
-        return PairOutcome(PairCheck.WRONG_KEY, boot_id, own_refusals=1)
     if answer is not KeyCheck.ACCEPTED:
+        refused = answer is KeyCheck.REFUSED
+        result = PairCheck.WRONG_KEY if refused else PairCheck.UNREACHABLE
+        return PairOutcome(result, boot_id, own_refusals=int(refused))
+    refused_unsigned = await async_unsigned_refused(hass, device)
+    if refused_unsigned is None:
         return PairOutcome(PairCheck.UNREACHABLE, boot_id)
-    refused = await async_unsigned_refused(hass, device)
-    if refused is None:
-        return PairOutcome(PairCheck.UNREACHABLE, boot_id)
-    if not refused:  # it obeyed a request without a key: not paired, whatever it says
+    if not refused_unsigned:  # it obeyed a request without a key: not paired, whatever it says
         return PairOutcome(PairCheck.STILL_OPEN, boot_id)
     return PairOutcome(PairCheck.PAIRED, boot_id, own_refusals=1)
 
