@@ -10,6 +10,7 @@ import base64
 from typing import Any
 
 import pytest
+from async_upnp_client.client_factory import UpnpFactory
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_ON
@@ -20,6 +21,7 @@ from homeassistant.setup import async_setup_component
 from custom_components.upnp_guard.audit.const import AUDIT_UNIQUE_ID, CheckId
 from custom_components.upnp_guard.audit.pair_agent import async_unsigned_refused
 from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.transport import device_requester
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
@@ -72,7 +74,7 @@ async def test_open_agent_fix_flow_pairs_it(
     issues = ir.async_get(hass)
     assert issues.async_get_issue(DOMAIN, issue_id) is not None
     # An open agent obeys an unsigned request: the check that tells.
-    described = coordinator.runner._described[finding.udn][1]
+    described = await UpnpFactory(device_requester(hass)).async_create_device(agent.description_url)
     assert await async_unsigned_refused(hass, described) is False
 
     manager = repairs_flow_manager(hass)

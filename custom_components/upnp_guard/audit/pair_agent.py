@@ -30,9 +30,9 @@ from async_upnp_client.exceptions import UpnpError
 from homeassistant.core import HomeAssistant
 
 from ..agent_auth import UNAUTHORIZED, AgentKey
-from ..appliance.const import SECURITY_MODE_PAIRED
+from ..appliance.const import AGENT_DEVICE_TYPE, SECURITY_MODE_PAIRED
 from ..appliance.pairing import KeyCheck, async_agent_info, async_check_key
-from ..const import CONF_KEY, DOMAIN
+from ..const import CONF_DEVICE_TYPE, CONF_KEY, DOMAIN
 from ..transport import device_requester
 
 _ERRORS = (UpnpError, ClientError, OSError, TimeoutError)
@@ -117,12 +117,13 @@ async def async_verify_paired(
 async def async_store_key(hass: HomeAssistant, udn: str, text: str) -> bool:
     """The key into the agent's config entry (as the config flow's pair and reauth steps
     store it: CONF_KEY, the text as entered, stripped), then reload it; False: Home
-    Assistant has no entry for this agent."""
+    Assistant has no agent entry with this UDN."""
     entry = next(
         (
             e
             for e in hass.config_entries.async_entries(DOMAIN)
             if (e.unique_id or "").lower() == udn.lower()
+            and e.data.get(CONF_DEVICE_TYPE) == AGENT_DEVICE_TYPE
         ),
         None,
     )
