@@ -26,6 +26,8 @@ from tests.integration.test_agent_lan import discover_and_add, in_thread, state_
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
 
+from .conftest import start_device
+
 pytestmark = pytest.mark.lan
 
 OPEN_CONFIG: dict[str, Any] = {
@@ -131,3 +133,49 @@ async def test_open_agent_fix_flow_pairs_it(
     )
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, signed")
     assert (await in_thread(agent.pins))["5"] == 1
+
+
+LIAR_UDN = "uuid:00000000-0000-4000-8000-0000000f0001"
+
+
+async def test_agent_that_says_paired_but_obeys_anyone_is_not_taken(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """A device with our agent's type whose GetInfo says paired but that obeys unsigned
+    requests (and ignores signatures, so any key "passes" the signed read): the unsigned
+    check tells, the form says still open, the issue stays."""
+    liar = lan.add_host("liar")
+    device = start_device(liar, "agent_open", LIAR_UDN)
+    assert await async_setup_component(hass, "repairs", {})
+    assert await async_setup_component(hass, "ssdp", {})
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    (offer,) = [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
+    ]
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    coordinator = result["result"].runtime_data.coordinator
+    for _ in range(5):
+        found = [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
+        if found:
+            break
+        await coordinator.async_refresh()
+    (finding,) = found
+    assert finding.address == liar.ip
+    issue_id = f"audit_{finding.key}"
+
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["step_id"] == "pair"
+    await in_thread(device.stop)
+    device = await in_thread(start_device, liar, "agent_liar", LIAR_UDN)
+    result = await manager.async_configure(result["flow_id"], {"key": KEY_TEXT})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "agent_still_open"}
+    # It said paired to the open read and "accepted" the signed one: only the unsigned
+    # request showed it obeys anyone.
+    assert device.output().count("ACTION GetInfo paired") >= 2
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
