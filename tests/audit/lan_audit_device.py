@@ -11,6 +11,9 @@ Kinds:
 - `light`: a plain BinaryLight with a current stack: nothing to report;
 - `chatty`: a BinaryLight that answers every M-SEARCH with 20 times the replies UDA asks
   for (the library's own replies, repeated): an SSDP amplifier.
+- `agent_open`, `agent_liar`: a device that looks like our agent (its device type, an
+  AgentInfo service whose GetInfo says `open`, or `paired`) but is this library's stack:
+  it obeys anyone, signed or not. The liar says paired and is not.
 
 Prints `ready <description URL>` once it serves and `ACTION <name> <args>` for every
 action it runs. SIGTERM sends ssdp:byebye and exits.
@@ -99,6 +102,42 @@ class LanHostConfigService(UpnpServerService):
         return {}
 
 
+class AgentInfoService(UpnpServerService):
+    SERVICE_DEFINITION = ServiceInfo(
+        service_id="urn:upnp-guard-org:serviceId:AgentInfo",
+        service_type="urn:upnp-guard-org:service:AgentInfo:1",
+        control_url="/upnp/control/AgentInfo",
+        event_sub_url="/upnp/event/AgentInfo",
+        scpd_url="/AgentInfo.xml",
+        xml=ET.Element("server_service"),
+    )
+    STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
+        "FirmwareVersion": create_state_var("string", default="0.1.0"),
+        "BootId": create_state_var("ui4", default="1"),
+        "SecurityMode": create_state_var(
+            "string", default="paired" if KIND == "agent_liar" else "open"
+        ),
+        "AuthFailures": create_state_var("ui4", default="0"),
+    }
+
+    @callable_action(
+        name="GetInfo",
+        in_args={},
+        out_args={
+            "FirmwareVersion": "FirmwareVersion",
+            "BootId": "BootId",
+            "SecurityMode": "SecurityMode",
+            "AuthFailures": "AuthFailures",
+        },
+    )
+    async def get_info(self) -> dict[str, UpnpStateVariable]:
+        log(f"ACTION GetInfo {self.state_variable('SecurityMode').value}")
+        return {
+            name: self.state_variable(name)
+            for name in ("FirmwareVersion", "BootId", "SecurityMode", "AuthFailures")
+        }
+
+
 def device_info(device_type: str, name: str, model: str) -> DeviceInfo:
     return DeviceInfo(
         device_type=device_type,
@@ -141,6 +180,15 @@ class LanDevice(UpnpServerDevice):
         super().__init__(requester, base_uri, boot_id, config_id)
 
 
+class FakeAgent(UpnpServerDevice):
+    DEVICE_DEFINITION = device_info("urn:upnp-guard-org:device:Agent:1", "Fake agent", "Agent")
+    EMBEDDED_DEVICES = []  # noqa: RUF012
+    SERVICES = [AgentInfoService, SwitchPowerService]  # noqa: RUF012
+
+    def __init__(self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int):
+        super().__init__(requester, base_uri, boot_id, config_id)
+
+
 async def main() -> None:
     if KIND == "chatty":
         uda_replies = upnp_server.SsdpSearchResponder._build_responses
@@ -151,7 +199,9 @@ async def main() -> None:
         upnp_server.SsdpSearchResponder._build_responses = amplified  # type: ignore[method-assign]
     if KIND in SERVERS:
         upnp_server.HEADER_SERVER = SERVERS[KIND]
-    device_class = LanDevice if KIND == "lanhost" else Light
+    device_class = {"lanhost": LanDevice, "agent_open": FakeAgent, "agent_liar": FakeAgent}.get(
+        KIND, Light
+    )
     server = UpnpServer(device_class, (IP, 0), http_port=HTTP_PORT, boot_id=1)
     await server.async_start()
     stop = asyncio.Event()

@@ -161,6 +161,7 @@ class AgentReading:
     mode: str | None
     version: Version | None  # None: no firmware version, or not one
     auth_failures: int  # refused as unauthenticated since its boot (0: not reported)
+    boot_id: int = 0  # its BootId (0: not reported)
 
 
 async def async_agent_info(described: UpnpDevice) -> AgentReading | None:
@@ -174,10 +175,12 @@ async def async_agent_info(described: UpnpDevice) -> AgentReading | None:
     with contextlib.suppress(UpnpError, ClientError, OSError, TimeoutError):
         result = await info.action("GetInfo").async_call()
         failures = result.get("AuthFailures")
+        boot_id = result.get("BootId")
         return AgentReading(
             mode=lan_text.clean(result.get("SecurityMode"), 16),
             version=parse_version(lan_text.clean(result.get("FirmwareVersion"), 32)),
             auth_failures=failures if isinstance(failures, int) and failures > 0 else 0,
+            boot_id=boot_id if isinstance(boot_id, int) and boot_id > 0 else 0,
         )
     return None
 

@@ -90,6 +90,7 @@ class CheckId(StrEnum):
     ROUTER_SECURE_MODE_OFF = "UG-ROUTER-003"
     CALLSTRANGER = "UG-GENA-001"
     SSDP_AMPLIFICATION = "UG-SSDP-001"
+    SSDP_OFF_SUBNET = "UG-SSDP-002"
 
 
 # The newest agent firmware this integration knows (firmware/upnpguard FIRMWARE_VERSION of
@@ -122,6 +123,16 @@ MAX_PROBE_REPLY_BYTES: Final = 1024 * 1024
 # replies or the bytes UDA needs is flagged.
 UDA_REPLY_BYTES: Final = 512
 AMPLIFICATION_SLACK: Final = 2
+# Off-subnet search (UG-SSDP-002): one unicast M-SEARCH for upnp:rootdevice (MX as
+# below) from Home Assistant's address on *another* LAN network than the device's, replies
+# from the device read for this long on that socket (counted like the amplification
+# probe's, up to MAX_PROBE_REPLY_BYTES).
+OFF_SUBNET_MX: Final = 1
+OFF_SUBNET_WAIT_S: Final = 2.0
+# Why a probe could not be tried on a device (the report's `not_testable`).
+NOT_TESTABLE_NO_OTHER_NETWORK: Final = "no_address_outside_device_network"
+NOT_TESTABLE_NO_SECOND_ADDRESS: Final = "no_second_lan_address"
+NOT_TESTABLE_SEND_FAILED: Final = "search_not_sent"
 # Secure-mode probe: a port mapping of a high TCP port to another LAN address, with a
 # short lease (gone by itself if the removal failed), removed at once and verified gone.
 PROBE_PORT_RANGE: Final = (61000, 61999)

@@ -3,6 +3,8 @@ device acts on, so each is bounded, stays on the LAN and is undone.
 
 - `async_probe_amplification`: one unicast ssdp:all M-SEARCH to the device; the bytes and
   replies it sends back against what UDA needs for its devices and services (UG-SSDP-001).
+- `async_probe_off_subnet`: one unicast upnp:rootdevice M-SEARCH from Home Assistant's
+  address on another LAN network than the device's; an answer is UG-SSDP-002.
 - `async_probe_secure_mode`: AddPortMapping of a high port to *another* LAN address; a
   router in secure mode refuses (UPnP IGD: a host maps only to itself). Accepted, the
   mapping is deleted at once and its absence verified (UG-ROUTER-003).
@@ -15,7 +17,7 @@ import contextlib
 import random
 import socket
 from dataclasses import dataclass
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
 from aiohttp import ClientError
@@ -23,12 +25,14 @@ from async_upnp_client.client import UpnpDevice, UpnpService
 from async_upnp_client.exceptions import UpnpActionError, UpnpError
 
 from ..lan_text import get_logger
-from ..transport import is_lan_host
+from ..transport import ip_literal, is_lan_host
 from .checks import WAN_CONNECTIONS
 from .const import (
     AMPLIFICATION_SLACK,
     AMPLIFICATION_WAIT_S,
     MAX_PROBE_REPLY_BYTES,
+    OFF_SUBNET_MX,
+    OFF_SUBNET_WAIT_S,
     PROBE_DESCRIPTION,
     PROBE_LEASE_S,
     PROBE_PORT_RANGE,
@@ -88,11 +92,33 @@ class _Collector(asyncio.DatagramProtocol):
             self.replies += 1
 
 
+async def _unicast_search(
+    source_ip: str, device_ip: str, request: bytes, wait_s: float
+) -> _Collector:
+    """Send `request` once from `source_ip` to the device's port 1900; what the device sent
+    back to that socket within `wait_s` (bounded count)."""
+    loop = asyncio.get_running_loop()
+    transport, collector = await loop.create_datagram_endpoint(
+        lambda: _Collector(device_ip), local_addr=(source_ip, 0), family=socket.AF_INET
+    )
+    try:
+        transport.sendto(request, (device_ip, 1900))
+        await asyncio.sleep(wait_s)
+    finally:
+        transport.close()
+    return collector
+
+
+def _probeable(address: str) -> bool:
+    """Only an IPv4 LAN address (RFC 1918, link-local) of a device is ever probed."""
+    return is_lan_host(address) and ":" not in address
+
+
 async def async_probe_amplification(
     local_ip: str, device: InventoryDevice, wait_s: float = AMPLIFICATION_WAIT_S
 ) -> AmplificationResult | None:
     """Send one unicast ssdp:all from `local_ip` to the device; None if not on the LAN."""
-    if not is_lan_host(device.address) or ":" in device.address:
+    if not _probeable(device.address):
         return None
     request = (
         "M-SEARCH * HTTP/1.1\r\n"
@@ -100,18 +126,64 @@ async def async_probe_amplification(
         'MAN: "ssdp:discover"\r\n'
         "ST: ssdp:all\r\n\r\n"
     ).encode()
-    loop = asyncio.get_running_loop()
-    transport, collector = await loop.create_datagram_endpoint(
-        lambda: _Collector(device.address), local_addr=(local_ip, 0), family=socket.AF_INET
-    )
-    try:
-        transport.sendto(request, (device.address, 1900))
-        await asyncio.sleep(wait_s)
-    finally:
-        transport.close()
+    collector = await _unicast_search(local_ip, device.address, request, wait_s)
     return AmplificationResult(
         len(request), collector.bytes, collector.replies, expected_replies(device)
     )
+
+
+def outside_source(interfaces: list[IPv4Interface], device_ip: str) -> IPv4Interface | None:
+    """Home Assistant's LAN address on another network than the device's (UG-SSDP-002),
+    None if it has none. Link-local addresses do not count: 169.254/16 is on the device's
+    own link by definition (UDA's Auto-IP), a reply to one says nothing about other
+    networks."""
+    address = ip_literal(device_ip)
+    if not isinstance(address, IPv4Address):
+        return None
+    return next(
+        (
+            i
+            for i in interfaces
+            if address not in i.network and not i.ip.is_link_local and is_lan_host(str(i.ip))
+        ),
+        None,
+    )
+
+
+@dataclass(slots=True)
+class OffSubnetResult:
+    """What one search from another network brought back."""
+
+    source: str  # our address it was sent from
+    replies: int
+    reply_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "replies": self.replies, "reply_bytes": self.reply_bytes}
+
+
+async def async_probe_off_subnet(
+    outside: IPv4Interface, device: InventoryDevice, wait_s: float = OFF_SUBNET_WAIT_S
+) -> OffSubnetResult | None:
+    """Send one unicast upnp:rootdevice M-SEARCH from `outside` (our address on another
+    network) to the device: UDA 1.1 expects searches from the device's own network, and a
+    device that answers this one answers searches from outside its subnet. None: not
+    probed (not a LAN IPv4 address, or `outside` on the device's network)."""
+    if not _probeable(device.address) or outside_source([outside], device.address) is None:
+        return None
+    request = (
+        "M-SEARCH * HTTP/1.1\r\n"
+        f"HOST: {device.address}:1900\r\n"
+        'MAN: "ssdp:discover"\r\n'
+        f"MX: {OFF_SUBNET_MX}\r\n"
+        "ST: upnp:rootdevice\r\n\r\n"
+    ).encode()
+    try:
+        collector = await _unicast_search(str(outside.ip), device.address, request, wait_s)
+    except OSError as err:  # the address went away, or no route: not tried
+        _LOGGER.debug("Audit: no search from %s to %s: %s", outside.ip, device.address, err)
+        return None
+    return OffSubnetResult(str(outside.ip), collector.replies, collector.bytes)
 
 
 def _wan_service(described: UpnpDevice) -> UpnpService | None:

@@ -69,7 +69,12 @@ class FindingPublisher:
                 translation_placeholders={
                     key: markdown(value) for key, value in finding.placeholders.items()
                 },
-                data={"entry_id": self.entry_id, "key": finding.key, "udn": finding.udn},
+                data={
+                    "entry_id": self.entry_id,
+                    "key": finding.key,
+                    "udn": finding.udn,
+                    "check_id": finding.check_id.value,
+                },
             )
         self.issues = set(current)
         for finding in findings:

@@ -1,6 +1,8 @@
-"""Fix flow of a device finding: open the device's own page, fix it there (update the
-firmware, turn UPnP or the risky service off), then confirm: the audit runs again, with a
-fresh description of the device, and the issue goes only if the finding did."""
+"""Fix flows of device findings. Most: open the device's own page, fix it there (update
+the firmware, turn UPnP or the risky service off), then confirm: the audit runs again,
+with a fresh description of the device, and the issue goes only if the finding did.
+UG-AGENT-001 (an agent in open mode): re-provision it with a key and enter the key, which
+is checked with the agent and stored in its entry (pair_agent.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,13 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
+from ..agent_auth import AgentKey, InvalidKey, parse_key
+from ..const import CONF_KEY
 from ..transport import is_lan_host, url_host
+from .const import CheckId
 from .coordinator import AuditCoordinator
 from .inventory import InventoryDevice
+from .pair_agent import PairCheck, PairOutcome, async_store_key, async_verify_paired
 
 # A link we write into markdown: no character that could end or extend it.
 _SAFE_URL = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~%/?=&+-]*)?")
@@ -39,7 +45,7 @@ def device_page(device: InventoryDevice | None) -> str:
     return f"[{host}]({url})"
 
 
-def _coordinator(hass: HomeAssistant, entry_id: str) -> AuditCoordinator | None:
+def coordinator_of(hass: HomeAssistant, entry_id: str) -> AuditCoordinator | None:
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.state is not ConfigEntryState.LOADED:
         return None
@@ -61,7 +67,7 @@ class FindingRepairFlow(RepairsFlow):
     async def async_step_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
+        coordinator = coordinator_of(self.hass, self._entry_id)
         if coordinator is None:
             return self.async_abort(reason="audit_not_loaded")
         if user_input is None:
@@ -79,9 +85,54 @@ class FindingRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class PairAgentRepairFlow(FindingRepairFlow):
+    """Re-provision the agent with a key, enter it; checked, stored, audited again."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        return await self.async_step_pair()
+
+    async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        coordinator = coordinator_of(self.hass, self._entry_id)
+        if coordinator is None:
+            return self.async_abort(reason="audit_not_loaded")
+        runner = coordinator.runner
+        device = runner.inventory.get(self._udn)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            text = str(user_input.get(CONF_KEY, ""))
+            try:
+                key = AgentKey(parse_key(text))
+            except InvalidKey:
+                errors["base"] = "invalid_key"
+            else:
+                outcome = (
+                    await async_verify_paired(self.hass, device.location, self._udn, key)
+                    if device is not None
+                    else PairOutcome(PairCheck.UNREACHABLE)
+                )
+                runner.note_own_refusals(self._udn, outcome.boot_id, outcome.own_refusals)
+                if outcome.result is PairCheck.PAIRED:
+                    await async_store_key(self.hass, self._udn, text)
+                    runner.forget_description(self._udn)
+                    await coordinator.async_refresh()
+                    if any(f.key == self._key for f in coordinator.data.findings):
+                        return self.async_abort(reason="audit_still_present")
+                    return self.async_create_entry(data={})
+                errors["base"] = outcome.result.value
+        return self.async_show_form(
+            step_id="pair",
+            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            description_placeholders={"page": device_page(device)},
+            errors=errors,
+        )
+
+
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
 ) -> RepairsFlow:
     """The fix flow of an audit finding's issue."""
     data = data or {}
-    return FindingRepairFlow(str(data["entry_id"]), str(data["key"]), str(data["udn"]))
+    args = (str(data["entry_id"]), str(data["key"]), str(data["udn"]))
+    if data.get("check_id") == CheckId.AGENT_OPEN_MODE.value:
+        return PairAgentRepairFlow(*args)
+    return FindingRepairFlow(*args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from homeassistant.core import HomeAssistant
 from ..lan_text import get_logger
 from ..transport import device_requester
 from .checks import (
+    AgentReading,
     async_agent_info,
     check_agent,
     check_unauthenticated_actions,
@@ -53,6 +54,8 @@ class AuditReport:
     dropped_devices: int = 0
     dropped_findings: int = 0
     unreachable: list[str] = field(default_factory=list)  # addresses not described
+    # Probes that could not be tried on a device: {"check_id", "address", "reason"}.
+    not_testable: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -70,6 +73,7 @@ class AuditReport:
             "dropped_devices": self.dropped_devices,
             "dropped_findings": self.dropped_findings,
             "unreachable": list(self.unreachable),
+            "not_testable": [dict(item) for item in self.not_testable],
         }
 
 
@@ -95,6 +99,23 @@ class AuditRunner:
         # Descriptions read, by UDN: (location, device); re-read when the location changes.
         self._described: dict[str, tuple[str, UpnpDevice]] = {}
         self.probes = ProbeRunner(hass)
+        # Refusals our own checks caused on an agent (pair_agent.py), by UDN: (boot id,
+        # count); they are not someone else's attempts (UG-AGENT-003).
+        self._own_refusals: dict[str, tuple[int, int]] = {}
+
+    def note_own_refusals(self, udn: str, boot_id: int, count: int) -> None:
+        """The agent (at `boot_id`) refused `count` requests of ours (a key check)."""
+        if count <= 0 or not boot_id:
+            return
+        seen_boot, seen = self._own_refusals.get(udn, (boot_id, 0))
+        self._own_refusals[udn] = (boot_id, (seen if seen_boot == boot_id else 0) + count)
+
+    def _discount_own(self, udn: str, reading: AgentReading | None) -> AgentReading | None:
+        """The agent's reading without the refusals we caused since its boot."""
+        boot_id, own = self._own_refusals.get(udn, (0, 0))
+        if reading is None or not own or reading.boot_id != boot_id:
+            return reading
+        return replace(reading, auth_failures=max(0, reading.auth_failures - own))
 
     def forget_description(self, udn: str) -> None:
         """Read the device's description again, and probe it again if probes are on, at
@@ -137,6 +158,7 @@ class AuditRunner:
             await self.async_collect(search=search)
             findings: list[Finding] = []
             unreachable: list[str] = []
+            not_testable: list[dict[str, str]] = []
             devices = sorted(self.inventory, key=lambda d: d.last_seen, reverse=True)
             for index, device in enumerate(devices):
                 described = (
@@ -148,9 +170,15 @@ class AuditRunner:
                     unreachable.append(device.address)
                     continue
                 findings += check_unauthenticated_actions(device, described)
-                findings += check_agent(device, await async_agent_info(described))
+                reading = self._discount_own(device.udn, await async_agent_info(described))
+                findings += check_agent(device, reading)
                 avoid = {d.address for d in devices}
                 findings += await self.probes.async_probe(device, described, avoid)
+                if self.probes.enabled:
+                    not_testable += [
+                        {"check_id": check.value, "address": device.address, "reason": reason}
+                        for check, reason in self.probes.not_testable(device.udn).items()
+                    ]
             for source in self._extra:
                 findings += list(source(self.hass))
             ordered = sort_findings(list({f.key: f for f in findings}.values()))
@@ -162,5 +190,8 @@ class AuditRunner:
                 dropped_devices=self.inventory.dropped,
                 dropped_findings=max(0, len(ordered) - MAX_FINDINGS),
                 unreachable=sorted(set(unreachable)),
+                not_testable=sorted(
+                    not_testable, key=lambda item: (item["check_id"], item["address"])
+                ),
             )
             return self.report

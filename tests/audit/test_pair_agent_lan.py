@@ -1,0 +1,181 @@
+"""UG-AGENT-001's fix flow in real Home Assistant with the real agent: the board, added
+in open mode, is re-provisioned with a key (as upnp-guard-provision writes it) and
+restarted; the key entered in the repair flow is checked with the agent (paired, a signed
+read accepted, an unsigned request refused), stored in the agent's entry, and the finding
+is gone. Not a key, an agent still open, a wrong key: a form error, nothing changed."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from async_upnp_client.client_factory import UpnpFactory
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+
+from custom_components.upnp_guard.audit.const import AUDIT_UNIQUE_ID, CheckId
+from custom_components.upnp_guard.audit.pair_agent import async_unsigned_refused
+from custom_components.upnp_guard.const import DOMAIN
+from custom_components.upnp_guard.transport import device_requester
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.lan import Host, Lan
+from tests.lan.agent import start_agent
+
+from .conftest import start_device
+
+pytestmark = pytest.mark.lan
+
+OPEN_CONFIG: dict[str, Any] = {
+    "friendly_name": "Shed agent",
+    "security_mode": "open",
+    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
+}
+# Re-provisioned: "security_mode" removed from the board config (paired is the default).
+PAIRED_CONFIG = {k: v for k, v in OPEN_CONFIG.items() if k != "security_mode"}
+KEY = bytes(range(40, 72))
+KEY_TEXT = base64.b64encode(KEY).decode()
+WRONG_TEXT = base64.b64encode(bytes(range(1, 33))).decode()
+
+
+async def test_open_agent_fix_flow_pairs_it(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    state_dir = lan.workdir / "shed-board"
+    state_dir.mkdir()
+    agent = start_agent(lan, "shed", OPEN_CONFIG, state_dir=state_dir)
+    assert await async_setup_component(hass, "repairs", {})
+    agent_entry = await discover_and_add(hass, agent)
+    (offer,) = [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
+    ]
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    audit_entry = result["result"]
+    await hass.async_block_till_done()
+    coordinator = audit_entry.runtime_data.coordinator
+
+    def open_finding() -> Any:
+        return next(
+            (f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE), None
+        )
+
+    for _ in range(5):  # each run is one search: a lost datagram is another run
+        if open_finding() is not None:
+            break
+        await coordinator.async_refresh()
+    finding = open_finding()
+    assert finding is not None
+    assert finding.address == agent.ip
+    issue_id = f"audit_{finding.key}"
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+    # An open agent obeys an unsigned request: the check that tells.
+    described = await UpnpFactory(device_requester(hass)).async_create_device(agent.description_url)
+    assert await async_unsigned_refused(hass, described) is False
+
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["type"] == "form"
+    assert result["step_id"] == "pair"
+    flow_id = result["flow_id"]
+
+    # Not a key; a key while the board is still open: form errors, nothing stored.
+    result = await manager.async_configure(flow_id, {"key": "not a key"})
+    assert result["errors"] == {"base": "invalid_key"}
+    result = await manager.async_configure(flow_id, {"key": KEY_TEXT})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "agent_still_open"}
+    assert "key" not in agent_entry.data
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
+    # Re-provisioned with the key (config without open mode, /state/key) and restarted.
+    await in_thread(agent.stop)
+    agent = await in_thread(
+        start_agent, lan, "shed", PAIRED_CONFIG, host=agent.host, state_dir=state_dir, key=KEY
+    )
+    result = await manager.async_configure(flow_id, {"key": WRONG_TEXT})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "wrong_key"}
+    assert "key" not in agent_entry.data
+    assert issues.async_get_issue(DOMAIN, issue_id) is not None
+
+    result = await manager.async_configure(flow_id, {"key": f" {KEY_TEXT}\n"})
+    assert result["type"] == "create_entry"
+    assert agent_entry.data["key"] == KEY_TEXT
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    assert not [f for f in coordinator.data.findings if f.check_id.value.startswith("UG-AGENT")], (
+        coordinator.data.findings
+    )
+    # The agent counted our wrong key and our unsigned request; they are not someone
+    # else's attempts (no UG-AGENT-003).
+    refused = (await in_thread(agent.stats))["auth_refused"]
+    assert refused.get("missing", 0) >= 1
+    assert refused.get("bad_mac", 0) >= 1
+
+    # The agent's entry is paired now: loaded with the key, no reauth waiting, and its
+    # signed command switches the relay.
+    await wait_for(lambda: agent_entry.state is ConfigEntryState.LOADED, "agent entry loaded")
+    assert not [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if f["context"].get("source") == "reauth"
+    ]
+    await wait_for(lambda: state_of(hass, "switch.relay") is not None, "relay entity")
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, signed")
+    assert (await in_thread(agent.pins))["5"] == 1
+
+
+LIAR_UDN = "uuid:00000000-0000-4000-8000-0000000f0001"
+
+
+async def test_agent_that_says_paired_but_obeys_anyone_is_not_taken(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """A device with our agent's type whose GetInfo says paired but that obeys unsigned
+    requests (and ignores signatures, so any key "passes" the signed read): the unsigned
+    check tells, the form says still open, the issue stays."""
+    liar = lan.add_host("liar")
+    device = start_device(liar, "agent_open", LIAR_UDN)
+    assert await async_setup_component(hass, "repairs", {})
+    assert await async_setup_component(hass, "ssdp", {})
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    (offer,) = [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
+    ]
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    coordinator = result["result"].runtime_data.coordinator
+    for _ in range(5):
+        found = [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
+        if found:
+            break
+        await coordinator.async_refresh()
+    (finding,) = found
+    assert finding.address == liar.ip
+    issue_id = f"audit_{finding.key}"
+
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+    assert result["step_id"] == "pair"
+    await in_thread(device.stop)
+    device = await in_thread(start_device, liar, "agent_liar", LIAR_UDN)
+    result = await manager.async_configure(result["flow_id"], {"key": KEY_TEXT})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "agent_still_open"}
+    # It said paired to the open read and "accepted" the signed one: only the unsigned
+    # request showed it obeys anyone.
+    assert device.output().count("ACTION GetInfo paired") >= 2
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
