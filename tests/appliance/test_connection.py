@@ -528,9 +528,9 @@ async def test_new_description_after_reboot_reloads_entry(
 async def test_service_urls_change_with_the_description(
     hass: HomeAssistant, aioclient_mock: object, light_device: FakeUpnpDevice
 ) -> None:
-    from custom_components.upnp_guard.appliance.connection import service_urls  # noqa: PLC0415
     from custom_components.upnp_guard.appliance.description import (  # noqa: PLC0415
         async_load_appliance,
+        service_urls,
     )
 
     lan = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url=LAN_BASE_URL)

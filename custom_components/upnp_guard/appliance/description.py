@@ -11,13 +11,29 @@ from __future__ import annotations
 from typing import override
 from xml.etree import ElementTree as ET
 
-from async_upnp_client.client import UpnpDevice
+from async_upnp_client.client import UpnpDevice, UpnpService
 from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.const import NS
 from homeassistant.core import HomeAssistant
 
 from ..paired import paired_requester
-from .const import SUPPORTED_SERVICE_TYPES
+from .const import (
+    AGENT_INFO,
+    BINARY_INPUT,
+    DIMMING,
+    HUMIDITY_SENSOR,
+    SUPPORTED_SERVICE_TYPES,
+    SWITCH_POWER,
+    TEMPERATURE_SENSOR,
+)
+
+SUBSCRIBE_PRIORITY: tuple[str, ...] = (
+    BINARY_INPUT,
+    SWITCH_POWER,
+    DIMMING,
+    TEMPERATURE_SENSOR,
+    HUMIDITY_SENSOR,
+)
 
 
 class UdnKeyedFactory(UpnpFactory):
@@ -56,3 +72,35 @@ async def async_load_appliance(hass: HomeAssistant, location: str) -> UpnpDevice
 def is_supported(device: UpnpDevice) -> bool:
     """Whether any device in the tree offers a service appliance entries understand."""
     return any(service.service_type in SUPPORTED_SERVICE_TYPES for service in device.all_services)
+
+
+def evented_services(device: UpnpDevice) -> list[UpnpService]:
+    """Services to subscribe to, most valuable first.
+
+    Devices cap their subscriptions (our agent: 4 per service, 32 in all, for its memory)
+    and answer 503 beyond; the services left over are polled. Momentary inputs come
+    first because a poll can count presses but never see them as they happen.
+    AgentInfo is not subscribed: its evented BootId repeats SSDP's BOOTID.UPNP.ORG, and
+    GetInfo is read again on every reconnect.
+    """
+    services = [
+        service
+        for service in device.all_services
+        if service.service_type != AGENT_INFO
+        and any(variable.send_events for variable in service.state_variables.values())
+    ]
+
+    def priority(service: UpnpService) -> int:
+        if service.service_type in SUBSCRIBE_PRIORITY:
+            return SUBSCRIBE_PRIORITY.index(service.service_type)
+        return len(SUBSCRIBE_PRIORITY)
+
+    return sorted(services, key=priority)  # stable: description order within a type
+
+
+def service_urls(device: UpnpDevice) -> set[tuple[str, str, str]]:
+    """Where the device's services are reached: changes mean a new description."""
+    return {
+        (service.service_type, service.control_url, service.event_sub_url)
+        for service in device.all_services
+    }
