@@ -1,9 +1,16 @@
-"""Loading an appliance's description, keeping every embedded device.
+"""Loading an appliance's description, keeping every embedded device, and what it says.
 
 async-upnp-client keys `UpnpDevice.embedded_devices` by deviceType, so a root device
 with two embedded BinaryLight:1 devices (an agent with two relays) keeps only the last
 one. UDA 1.1 identifies devices by UDN, not by type: this factory builds the embedded
 devices itself and keys them by UDN. Everything else is the library's parsing.
+
+The library has no public hook for this: UdnKeyedFactory overrides the private
+`UpnpFactory._async_create_device(device_el, description_url)`, which the public
+`async_create_device` calls once for the root device and the library's version calls for
+each embedded one. That override is the only use of the library's internals here, kept
+to one method; tests/appliance/test_description.py fails if a release renames it,
+changes its signature or stops building devices through it.
 """
 
 from __future__ import annotations
