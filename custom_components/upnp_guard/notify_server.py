@@ -1,10 +1,11 @@
 """One GENA notify server: which NOTIFYs reach a subscription, for every entry kind.
 
 The server (one per local address, notify.py) is a `UpnpNotifyServer` of our own in
-front of async-upnp-client's public `UpnpEventHandler.handle_notify`, because the library's server would take any NOTIFY
-from anyone: it reads the whole body (up to aiohttp's 1 MiB) before looking at it and
-keeps a NOTIFY for an unknown SID in a backlog that is never purged, so any LAN host
-could fill Home Assistant's memory. Here, before the body is read:
+front of async-upnp-client's public `UpnpEventHandler.handle_notify`, because the
+library's server would take any NOTIFY from anyone: it reads the whole body (up to
+aiohttp's 1 MiB) before looking at it and keeps a NOTIFY for an unknown SID in a backlog
+that is never purged, so any LAN host could fill Home Assistant's memory. Here, before
+the body is read:
 
 - the SID must be one of our subscriptions, and the NOTIFY must come from the address of
   the device that holds it (the host of its event URL; for a host name the user typed,
