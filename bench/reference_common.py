@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.firmware import e2e
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
 
@@ -88,18 +88,18 @@ def start_servers(
     return servers
 
 
+@dataclass(frozen=True)
+class _Address:
+    ip: str
+    port: int
+
+
 def exchange(client: Host, ip: str, port: int, data: bytes) -> bytes:
     """One request on a fresh connection (every server here closes after a response, or
-    is asked to), read until the server closes."""
-    with client.entered(), socket.create_connection((ip, port), IO_TIMEOUT_S) as sock:
-        sock.sendall(data)
-        chunks = []
-        try:
-            while chunk := sock.recv(4096):
-                chunks.append(chunk)
-        except ConnectionResetError:
-            pass
-        return b"".join(chunks)
+    is asked to), read until the server closes: the firmware tests' exchange
+    (tests/firmware/e2e.py), which reads only the `ip` and `port` of the agent it is
+    given, aimed at any server's address."""
+    return e2e.exchange(client, _Address(ip, port), data, timeout=IO_TIMEOUT_S)
 
 
 def status(response: bytes) -> int:

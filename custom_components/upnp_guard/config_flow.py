@@ -2,8 +2,9 @@
 
 Appliances: `ssdp` (confirm), `user` (pick a discovered device or enter a description
 URL), `pair` (our agent in paired mode: its key, checked with a signed read before the
-entry exists; appliance/pairing.py), `reauth` (a paired agent refuses the stored key: ask
-for it again; other devices: re-check that the device answers), `reconfigure` (a new
+entry exists; appliance/pairing_flow.py), `reauth` (a paired agent refuses the stored
+key: ask for it again, appliance/pairing_flow.py; other devices: re-check that the device
+answers), `reconfigure` (a new
 description URL for the same UDN), and ignore (HA's default step: the unique id is set
 before any form). A paired agent's options flow rotates its key (appliance/rotation.py).
 Router (IGD) discoveries and URLs go to the router steps (router/config_flow.py).
@@ -39,11 +40,10 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
-from .agent_auth import AgentKey, InvalidKey, parse_key
-from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS, SECURITY_MODE_PAIRED
+from .appliance.const import AGENT_DEVICE_TYPE, DISCOVERABLE_SEARCH_TARGETS
 from .appliance.description import async_load_appliance, is_supported
 from .appliance.options_flow import AgentOptionsFlow
-from .appliance.pairing import KeyCheck, async_agent_info, async_check_key
+from .appliance.pairing_flow import AgentKeyFlowMixin
 from .audit.config_flow import AuditFlowMixin, AuditOptionsFlow
 from .const import (
     CONF_DEVICE_TYPE,
@@ -81,7 +81,9 @@ def describe_error(err: Exception) -> str:
     return "cannot_connect"
 
 
-class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DOMAIN):
+class UpnpGuardConfigFlow(
+    AgentKeyFlowMixin, AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DOMAIN
+):
     """Add a UPnP device by discovery or by its description URL."""
 
     VERSION = ENTRY_VERSION
@@ -95,8 +97,6 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         self._typed_host: str | None = None
         # Discovered, not yet configured devices offered by the user step: UDN -> info.
         self._discoveries: dict[str, SsdpServiceInfo] = {}
-        # A paired agent waiting for its key: (device, location, boot id read openly).
-        self._pairing: tuple[UpnpDevice, str, int] | None = None
 
     @staticmethod
     @callback
@@ -203,7 +203,9 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
                     # deliberate way (it checks the UDN against the entry's).
                     await self.async_set_unique_id(device.udn, raise_on_progress=False)
                     self._abort_if_unique_id_configured()
-                    return await self._async_create_or_pair(device, location)
+                    return await self._async_create_or_pair(
+                        device, self._entry_data(device, location)
+                    )
                 assert error is not None
                 errors["base"] = error
         return self.async_show_form(step_id="user", data_schema=self._user_schema(), errors=errors)
@@ -233,47 +235,7 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
             # The announcement's UDN is not the one served there: such an entry would
             # never load (setup checks the UDN).
             return self.async_abort(reason="wrong_device")
-        return await self._async_create_or_pair(device, self._location)
-
-    async def _async_create_or_pair(self, device: UpnpDevice, location: str) -> ConfigFlowResult:
-        """Create the entry, or ask for the key first if the device is a paired agent."""
-        info = await async_agent_info(device)
-        if info is not None and info[0] == SECURITY_MODE_PAIRED:
-            self._pairing = (device, location, info[1])
-            self.context["title_placeholders"] = {"name": device.friendly_name}
-            return await self.async_step_pair()
-        return self.async_create_entry(
-            title=device.friendly_name, data=self._entry_data(device, location)
-        )
-
-    async def _async_key_error(self, location: str, text: str, boot_id: int) -> str | None:
-        """The form error for a key the user entered, or None if the agent accepts it."""
-        try:
-            key = AgentKey(parse_key(text))
-        except InvalidKey:
-            return "invalid_key"
-        answer = await async_check_key(self.hass, location, key, boot_id)
-        return None if answer is KeyCheck.ACCEPTED else answer.value
-
-    async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Our agent obeys only its key: ask for it and check it with a signed read."""
-        assert self._pairing is not None
-        device, location, boot_id = self._pairing
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            text = str(user_input.get(CONF_KEY, ""))
-            error = await self._async_key_error(location, text, boot_id)
-            if error is None:
-                data = self._entry_data(device, location)
-                data[CONF_KEY] = text.strip()
-                return self.async_create_entry(title=device.friendly_name, data=data)
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="pair",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
-            description_placeholders={"name": device.friendly_name},
-            errors=errors,
-        )
+        return await self._async_create_or_pair(device, self._entry_data(device, self._location))
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The device asks for credentials again: a paired agent refuses the stored key."""
@@ -281,27 +243,6 @@ class UpnpGuardConfigFlow(AuditFlowMixin, RouterFlowMixin, ConfigFlow, domain=DO
         if CONF_KEY in entry_data or entry_data.get(CONF_DEVICE_TYPE) == AGENT_DEVICE_TYPE:
             return await self.async_step_reauth_key()
         return await self.async_step_reauth_confirm()
-
-    async def async_step_reauth_key(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the agent's key again, check it with a signed read, reload the entry."""
-        entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            text = str(user_input.get(CONF_KEY, ""))
-            error = await self._async_key_error(entry.data[CONF_LOCATION], text, 0)
-            if error is None:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_KEY: text.strip()}
-                )
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="reauth_key",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
-            description_placeholders={"name": entry.title},
-            errors=errors,
-        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None

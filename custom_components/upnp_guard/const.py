@@ -91,7 +91,7 @@ CONF_TYPED_HOST: Final = "typed_host"
 # docs/protocol.md "Authentication (paired mode)").
 CONF_KEY: Final = "key"
 
-# GENA subscriptions, both kinds (appliance/connection.py, router/events.py).
+# GENA subscriptions, both kinds (gena.py; appliance/subscriptions.py, router/events.py).
 # The lifetime we ask for. Our agent clamps TIMEOUT to 300..1800 s (GENA_TIMEOUT_MIN_S and
 # GENA_TIMEOUT_MAX_S in firmware/upnpguard/limits.py);
 # 1800 s is also what UDA suggests as a sane upper bound.

@@ -1,5 +1,5 @@
 """The GENA subscriptions one entry holds on its device, for both entry kinds
-(appliance/connection.py, router/events.py): subscribe, renew, unsubscribe, forget, and the
+(appliance/subscriptions.py, router/events.py): subscribe, renew, unsubscribe, forget, and the
 one renewal rule. What to do when they fail (poll, go unavailable, subscribe afresh) stays
 with the kind.
 

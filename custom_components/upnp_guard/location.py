@@ -69,7 +69,7 @@ from .const import (
     is_router_entry,
 )
 from .lan_text import get_logger, markdown
-from .notify import same_address
+from .notify_server import same_address
 from .transport import device_requester, url_host
 
 _LOGGER = get_logger(__name__)

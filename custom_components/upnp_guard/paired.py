@@ -7,7 +7,7 @@ The notify servers' event handler is shared by every device reached through one 
 address, so its requests go through a `RoutingRequester`: a SUBSCRIBE, renewal or
 UNSUBSCRIBE to a paired agent is signed with that agent's key, any other request goes
 out as before. NOTIFYs for a paired agent's subscriptions must pass its `EventVerifier`
-(notify.py); the refusals are counted here per reason, with the times of the recent ones
+(notify_server.py); the refusals are counted here per reason, with the times of the recent ones
 so a burst of forged events can raise a repair issue.
 """
 

@@ -81,7 +81,7 @@ class ResponseTooLarge(UpnpCommunicationError):
 class TransportCounters:
     """What the requester refused since Home Assistant started (diagnostics), and the
     SSDP announcements of configured devices that came from another address
-    (location.py, appliance/connection.py)."""
+    (location.py, appliance/presence.py)."""
 
     refused_locations: int = 0
     redirects_not_followed: int = 0

@@ -81,8 +81,7 @@ async def test_byebye_unavailable_alive_resubscribes(
     old = light_device.state(light_device.spec.udn, SWITCH_POWER).sid
     assert connection.event_handler.service_for_sid(old) is None
 
-    for state in light_device.services.values():
-        state.sid = None  # the device restarted and forgot its subscribers
+    forget_subscribers(light_device)
     await ssdp_hub.announce(announcement(light_device), SsdpChange.ALIVE)
     await light_device.initial_events(hass)
     assert light_device.subscribe_count == subscribed + 2
@@ -113,8 +112,7 @@ async def test_new_bootid_reconnects(
     await ssdp_hub.announce(announcement(light_device, boot_id=2), SsdpChange.ALIVE)
     assert light_device.subscribe_count == before
     # A BOOTID we were not told about: the device rebooted and lost our subscriptions.
-    for state in light_device.services.values():
-        state.sid = None
+    forget_subscribers(light_device)
     await ssdp_hub.announce(announcement(light_device, boot_id=9), SsdpChange.ALIVE)
     assert light_device.subscribe_count == before + 2
     assert connection.boot_id == 9
@@ -143,12 +141,17 @@ async def test_renewal_and_failed_renewal_backoff(
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
     # Retries back off: the first after the initial delay, the next after twice that.
     light_device.offline = False
-    for state in light_device.services.values():
-        state.sid = None
+    forget_subscribers(light_device)
     await advance(hass, 2 * SUBSCRIPTION_TIMEOUT_S + RECONNECT_BACKOFF_INITIAL_S + 1)
     await light_device.initial_events(hass)
     assert hass.states.get(LIGHT).state == STATE_OFF
     assert len(connection.subscriptions) == 2
+
+
+def forget_subscribers(device: FakeUpnpDevice) -> None:
+    """The device restarts and forgets its subscribers (our SIDs) without a word."""
+    for state in device.services.values():
+        state.sid = None
 
 
 def requests(device: FakeUpnpDevice, method: str, since: int = 0) -> list[tuple[Any, ...]]:
@@ -222,8 +225,7 @@ async def test_liveness_probe_resubscribes_a_device_that_forgot_us(
     """A reboot no SSDP told us about: the probe's renewal gets 412 -> resubscribed."""
     connection = init_light.runtime_data
     old_sids = set(connection.subscriptions)
-    for state in light_device.services.values():
-        state.sid = None
+    forget_subscribers(light_device)
     await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
     await light_device.initial_events(hass)
     assert connection.reconnect_count == 1
@@ -263,8 +265,7 @@ async def test_liveness_probe_does_not_loop_on_a_device_that_never_renews(
     assert hass.states.get(LIGHT).state == STATE_OFF
     await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)  # a 200: refusals forgiven
     reconnects = connection.reconnect_count
-    for state in light_device.services.values():
-        state.sid = None
+    forget_subscribers(light_device)
     await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
     assert connection.reconnect_count == reconnects + 1
 
@@ -323,8 +324,7 @@ async def test_reconnect_failure_backs_off_and_recovers(
     await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 1)  # first retry fails
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
     light_device.offline = False
-    for state in light_device.services.values():
-        state.sid = None
+    forget_subscribers(light_device)
     # The second retry waits twice as long.
     await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 2)
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
@@ -528,9 +528,9 @@ async def test_new_description_after_reboot_reloads_entry(
 async def test_service_urls_change_with_the_description(
     hass: HomeAssistant, aioclient_mock: object, light_device: FakeUpnpDevice
 ) -> None:
-    from custom_components.upnp_guard.appliance.connection import service_urls  # noqa: PLC0415
     from custom_components.upnp_guard.appliance.description import (  # noqa: PLC0415
         async_load_appliance,
+        service_urls,
     )
 
     lan = FakeUpnpDevice(light_device.mocker, light_device.spec, base_url=LAN_BASE_URL)

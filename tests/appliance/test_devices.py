@@ -36,6 +36,15 @@ async def remove_device(
     return response
 
 
+def root_device(
+    registry: dr.DeviceRegistry, device: FakeUpnpDevice, entry: MockConfigEntry
+) -> dr.DeviceEntry:
+    """The registry's device for the root of `device`, as `entry` registered it."""
+    root = registry.async_get_device_by_identifier((DOMAIN, device.spec.udn), entry.entry_id)
+    assert root is not None
+    return root
+
+
 @pytest.mark.usefixtures("ssdp_hub", "socket_enabled", "enable_custom_integrations")
 async def test_setup_removes_embedded_devices_gone_from_the_description(
     hass: HomeAssistant,
@@ -84,10 +93,7 @@ async def test_user_may_delete_only_stale_devices(
     device_registry: dr.DeviceRegistry,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    root = device_registry.async_get_device_by_identifier(
-        (DOMAIN, agent_device.spec.udn), init_agent.entry_id
-    )
-    assert root is not None
+    root = root_device(device_registry, agent_device, init_agent)
     refused = await remove_device(hass, hass_ws_client, root.id)
     assert not refused["success"]
     assert device_registry.async_get(root.id) is not None
@@ -112,10 +118,7 @@ async def test_devices_of_an_unloaded_entry_may_be_deleted(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """Unloaded, nothing is known to be live; setting the entry up again recreates them."""
-    root = device_registry.async_get_device_by_identifier(
-        (DOMAIN, agent_device.spec.udn), init_agent.entry_id
-    )
-    assert root is not None
+    root = root_device(device_registry, agent_device, init_agent)
     assert await hass.config_entries.async_unload(init_agent.entry_id)
     accepted = await remove_device(hass, hass_ws_client, root.id)
     assert accepted["success"], accepted

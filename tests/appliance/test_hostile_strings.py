@@ -14,7 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from markdown_it import MarkdownIt
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.upnp_guard.appliance.connection import open_mode_issue_id
+from custom_components.upnp_guard.appliance.agent_info import open_mode_issue_id
 from custom_components.upnp_guard.appliance.const import AGENT_INFO, MAX_GENERIC_SENSORS
 from custom_components.upnp_guard.const import DOMAIN, MAX_LAN_TEXT
 

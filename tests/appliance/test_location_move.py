@@ -25,7 +25,7 @@ from custom_components.upnp_guard.location import (
     default_gateways,
     description_udn,
 )
-from custom_components.upnp_guard.notify import same_address
+from custom_components.upnp_guard.notify_server import same_address
 from custom_components.upnp_guard.transport import device_requester, url_host
 
 from .conftest import LAN_BASE_URL, FakeUpnpDevice, agent

@@ -1,4 +1,5 @@
-"""GENA NOTIFYs (notify.py): only our SIDs, from the device's address, with capped bodies.
+"""GENA NOTIFYs (notify.py, notify_server.py, notify_guard.py): only our SIDs, from the
+device's address, with capped bodies.
 
 The integration's real notify server listens on 127.0.0.1 (the fake light's address);
 NOTIFYs are sent over real HTTP, from 127.0.0.1 (the device) or 127.0.0.2 (another host).
@@ -22,7 +23,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMockResponse,
 )
 
-from custom_components.upnp_guard import notify
+from custom_components.upnp_guard import notify_guard, notify_server
 from custom_components.upnp_guard.const import (
     MAX_NOTIFY_BYTES,
     MAX_RESOLVED_ADDRESSES,
@@ -31,10 +32,10 @@ from custom_components.upnp_guard.const import (
     NOTIFY_CONNECTIONS_MAX,
     NOTIFY_CONNECTIONS_PER_PEER,
 )
-from custom_components.upnp_guard.notify import (
+from custom_components.upnp_guard.notify import notify_server_pool
+from custom_components.upnp_guard.notify_server import (
     GuardedNotifyServer,
     async_resolve,
-    notify_server_pool,
     same_address,
 )
 
@@ -251,7 +252,7 @@ async def test_connections_in_all_are_capped(
     hass: HomeAssistant, light_device: FakeUpnpDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many hosts (here one host lifted over its share) cannot exhaust the server."""
-    monkeypatch.setattr(notify, "NOTIFY_CONNECTIONS_PER_PEER", NOTIFY_CONNECTIONS_MAX + 1)
+    monkeypatch.setattr(notify_guard, "NOTIFY_CONNECTIONS_PER_PEER", NOTIFY_CONNECTIONS_MAX + 1)
     server = server_of(hass)
     held = [
         await open_trickle(server.callback_url, OTHER_ADDRESS)
@@ -276,7 +277,7 @@ async def test_connections_in_all_are_capped(
 async def test_a_trickling_connection_is_cut_at_its_deadline(
     hass: HomeAssistant, light_device: FakeUpnpDevice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(notify, "NOTIFY_CONNECTION_MAX_S", 0.5)
+    monkeypatch.setattr(notify_guard, "NOTIFY_CONNECTION_MAX_S", 0.5)
     server = server_of(hass)
     reader, writer = await open_trickle(server.callback_url, OTHER_ADDRESS)
     for _ in range(5):  # a byte now and then keeps aiohttp waiting for the headers
@@ -354,7 +355,7 @@ async def test_backlog_ages(
 ) -> None:
     """An early NOTIFY older than NOTIFY_BACKLOG_MAX_AGE_S is gone when its SID comes."""
     now = [1000.0]
-    monkeypatch.setattr(notify, "monotonic", lambda: now[0])
+    monkeypatch.setattr(notify_server, "monotonic", lambda: now[0])
     original = light_device._gena
     replies: list[int] = []
 

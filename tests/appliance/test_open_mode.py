@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.upnp_guard.appliance.connection import open_mode_issue_id
+from custom_components.upnp_guard.appliance.agent_info import open_mode_issue_id
 from custom_components.upnp_guard.appliance.const import AGENT_INFO
 from custom_components.upnp_guard.const import DOMAIN
 

@@ -186,11 +186,7 @@ async def test_only_paired_agents_offer_rotation(
     assert entry.supports_options
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "rotate_key"}
-    )
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    result = await rotate(hass, entry.entry_id)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "agent_not_loaded"
     assert agent_device.paired is not None
@@ -201,11 +197,7 @@ async def test_one_rotation_at_a_time(hass: HomeAssistant, agent_device: FakeUpn
     entry = await setup_paired(hass, agent_device)
     agent = entry.runtime_data.paired
     agent.rotating = True  # another options flow is in the middle of one
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "rotate_key"}
-    )
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    result = await rotate(hass, entry.entry_id)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "rotation_in_progress"
     assert "SetKey" not in [call for call, _args in agent_device.calls]

@@ -22,7 +22,7 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.upnp_guard.appliance.connection import open_mode_issue_id
+from custom_components.upnp_guard.appliance.agent_info import open_mode_issue_id
 from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
     LIVENESS_PROBE_INTERVAL_S,

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -23,7 +24,7 @@ from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
-from tests.lan.agent import boot_id, pairing_key_lines, start_agent
+from tests.lan.agent import Agent, boot_id, pairing_key_lines, start_agent
 
 from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
 
@@ -78,13 +79,70 @@ async def _forged_notify(attacker: Host, url: str, sid: str) -> int:
         return await send()
 
 
+class ShedBoard:
+    """The relay board of these tests: its state directory lives across its restarts."""
+
+    def __init__(self, lan: Lan) -> None:
+        self.lan = lan
+        self.state_dir = lan.workdir / "shed-board"
+        self.state_dir.mkdir()
+        self.agent: Agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=self.state_dir)
+
+    @property
+    def key_text(self) -> str:
+        """The key the board printed on its first boot, as the user types it."""
+        return base64.b64encode(self.agent.pairing_key).decode()
+
+    async def stop(self, hass: HomeAssistant, what: str) -> None:
+        """Power the board off; its entity goes unavailable (byebye)."""
+        await in_thread(self.agent.stop)
+        await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, what)
+
+    async def start(self, key: bytes | None = None) -> Agent:
+        """Power it on again on the same host, optionally provisioned with another key."""
+        self.agent = await in_thread(
+            start_agent,
+            self.lan,
+            "shed",
+            RELAY_CONFIG,
+            host=self.agent.host,
+            state_dir=self.state_dir,
+            key=key,
+        )
+        return self.agent
+
+    async def reboot(self, hass: HomeAssistant, entry: ConfigEntry, what: str) -> Agent:
+        """Off and on again; the entry has reloaded for the new boot."""
+        connection = entry.runtime_data
+        await self.stop(hass, f"byebye before {what}")
+        agent = await self.start()
+        await wait_for(lambda: rebuilt(entry, connection), f"reloaded after {what}")
+        await hass.async_block_till_done()
+        return agent
+
+
+async def _paired_entry(hass: HomeAssistant, key_text: str) -> ConfigEntry:
+    """The agent added through its discovery flow with `key_text`; its relay has a state."""
+    result = await _pair_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key_text})
+    assert result["type"] == "create_entry"
+    entry: ConfigEntry = result["result"]
+    await hass.async_block_till_done()
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    return entry
+
+
+async def _unload(hass: HomeAssistant, entry: ConfigEntry, board: ShedBoard) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(board.agent.stop)
+
+
 async def test_pairing_signed_control_refused_attacks_and_reboot(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    state_dir = lan.workdir / "shed-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
-    key = base64.b64encode(agent.pairing_key).decode()  # the board's one console line
+    board = ShedBoard(lan)
+    agent = board.agent
     attacker = lan.add_host("attacker")
 
     result = await _pair_flow(hass)
@@ -93,7 +151,9 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     assert result["errors"] == {"base": "wrong_key"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": "nope"})
     assert result["errors"] == {"base": "invalid_key"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"key": board.key_text}
+    )
     assert result["type"] == "create_entry"
     entry = result["result"]
     await hass.async_block_till_done()
@@ -102,9 +162,7 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
 
     # Home Assistant's signed control works; the event comes back and verifies.
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
+    await _switch(hass, "turn_on")
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on by event")
     assert (await in_thread(agent.pins))["5"] == 1
 
@@ -126,30 +184,18 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     callback = notify_server_pool(hass).server_for(ha_host.ip)
     assert callback is not None
     assert await _forged_notify(attacker, callback.callback_url, sid) == 412
-    await hass.services.async_call(
-        "switch", "turn_off", {"entity_id": "switch.relay"}, blocking=True
-    )
+    await _switch(hass, "turn_off")
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay off by event")
     assert await _forged_notify(attacker, callback.callback_url, sid) == 412
     assert state_of(hass, "switch.relay") == STATE_OFF
 
     # The board reboots (new BOOTID): the entry follows and stays paired.
-    await in_thread(agent.stop)
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the reboot")
-    await hass.async_block_till_done()
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
+    agent = await board.reboot(hass, entry, "the reboot")
+    await _switch(hass, "turn_on")
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await _unload(hass, entry, board)
 
 
 async def _rotate(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
@@ -171,30 +217,21 @@ async def _switch(hass: HomeAssistant, service: str) -> None:
 async def test_key_rotation_from_the_options_flow(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    state_dir = lan.workdir / "shed-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
-    old_key = agent.pairing_key
-    old_text = base64.b64encode(old_key).decode()
+    board = ShedBoard(lan)
+    state_dir = board.state_dir
+    old_key = board.agent.pairing_key
+    old_text = board.key_text
     attacker = lan.add_host("attacker")
-    result = await _pair_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": old_text})
-    assert result["type"] == "create_entry"
-    entry = result["result"]
-    await hass.async_block_till_done()
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    entry = await _paired_entry(hass, old_text)
 
     # A rotation that fails (the board is stopped): a clear error, the old key kept.
     connection = entry.runtime_data
-    await in_thread(agent.stop)
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
+    await board.stop(hass, "byebye")
     result = await _rotate(hass, entry.entry_id)
     assert result["type"] == "form"
     assert result["errors"] == {"base": "cannot_connect"}
     assert entry.data["key"] == old_text
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
-    )
+    agent = await board.start()
     await wait_for(lambda: rebuilt(entry, connection), "reloaded after the restart")
     await hass.async_block_till_done()
     await _switch(hass, "turn_on")
@@ -235,13 +272,7 @@ async def test_key_rotation_from_the_options_flow(
     assert (await in_thread(agent.stats))["auth_refused"].get("bad_mac") == 1
 
     # The board restarted still holds the new key: the entry reloads with it and works.
-    await in_thread(agent.stop)
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye 2")
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the second restart")
-    await hass.async_block_till_done()
+    agent = await board.reboot(hass, entry, "the second restart")
     assert entry.data["key"] == new_text
     await _switch(hass, "turn_on")
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on after restart")
@@ -250,9 +281,7 @@ async def test_key_rotation_from_the_options_flow(
     assert status(await in_thread(with_old_key)) == 401
     assert (await in_thread(agent.pins))["5"] == 1
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await _unload(hass, entry, board)
 
 
 async def test_reauth_after_the_board_got_another_key(
@@ -261,24 +290,14 @@ async def test_reauth_after_the_board_got_another_key(
     """The board is re-provisioned with another key (reflashed, or its key file replaced):
     Home Assistant's signed requests are refused, the entry asks for the key again
     (reauth), a wrong one is refused there too, the right one brings the entry back."""
-    state_dir = lan.workdir / "shed-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
-    old_text = base64.b64encode(agent.pairing_key).decode()
-    result = await _pair_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": old_text})
-    assert result["type"] == "create_entry"
-    entry = result["result"]
-    await hass.async_block_till_done()
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    board = ShedBoard(lan)
+    old_text = board.key_text
+    entry = await _paired_entry(hass, old_text)
 
     new_key = bytes(range(100, 132))
     new_text = base64.b64encode(new_key).decode()
-    await in_thread(agent.stop)
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir, key=new_key
-    )
+    await board.stop(hass, "byebye")
+    agent = await board.start(key=new_key)
 
     def reauth() -> dict[str, Any] | None:
         for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
@@ -307,6 +326,4 @@ async def test_reauth_after_the_board_got_another_key(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await _unload(hass, entry, board)

@@ -17,12 +17,8 @@ from ..notify import notify_server_pool
 from ..paired import PairedAgent, paired_agents
 from ..runtime import async_check_identity, is_described, trust_typed_host
 from ..transport import TRANSPORT_ERRORS
-from .connection import (
-    ApplianceConfigEntry,
-    ApplianceConnection,
-    async_local_ip_for,
-    open_mode_issue_id,
-)
+from .agent_info import open_mode_issue_id
+from .connection import ApplianceConfigEntry, ApplianceConnection, async_local_ip_for
 from .const import AGENT_DEVICE_TYPE, SECURITY_MODE_PAIRED
 from .description import async_load_appliance
 from .entity import device_info

@@ -36,6 +36,13 @@ def _b64(data):
     return binascii.b2a_base64(data).decode().strip()
 
 
+def signed_manifest(version="0.2.0"):
+    """The manifest of FILES for `version`, its digest and KEY's authenticator over both."""
+    manifest = manifest_bytes(version)
+    digest = _sha(manifest)
+    return manifest, digest, ota_receive.update_auth(KEY, version, digest)
+
+
 def manifest_bytes(version="0.2.0", files=FILES, entries=None):
     """The canonical manifest (sorted keys, no spaces), built by hand: MicroPython's
     json.dumps has no sort_keys."""
@@ -62,6 +69,12 @@ class Board:
 
     def close(self):
         ota_receive._remove_tree(self.root)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
 
     def listing(self, path=""):
         """Every file under the root with its bytes (the "nothing changed" check)."""
@@ -99,8 +112,7 @@ def send(updater, version="0.2.0", files=FILES, manifest=None, key=KEY, force=Fa
 
 
 def test_an_update_lands_in_the_other_slot_and_boot_json_names_it():
-    board = Board({"slot": "a"})
-    try:
+    with Board({"slot": "a"}) as board:
         updater = ota.Updater(board.root, "0.1.0")
         assert (updater.running, updater.staging, updater.trial) == ("a", "b", False)
         send(updater)
@@ -115,20 +127,15 @@ def test_an_update_lands_in_the_other_slot_and_boot_json_names_it():
         for path, data in FILES:
             assert files["/ug/b/" + path] == data
         assert files["/ug/b/manifest.json"] == manifest_bytes()
-    finally:
-        board.close()
 
 
 def test_without_boot_json_the_update_goes_to_slot_a_with_no_previous():
-    board = Board()
-    try:
+    with Board() as board:
         updater = ota.Updater(board.root, "0.1.0")
         send(updater)
         boot = board.boot()
         assert boot["slot"] == "a"
         assert boot["previous"] is None
-    finally:
-        board.close()
 
 
 def refused(code, board, fn, *args):
@@ -153,8 +160,7 @@ def running_board():
 
 
 def test_wrong_key_is_710_before_anything_is_written():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
         other = auth.Key(bytes(32))
         digest = _sha(manifest_bytes())
@@ -169,17 +175,12 @@ def test_wrong_key_is_710_before_anything_is_written():
         # The right key: accepted (the authenticator's hex case does not matter).
         right = ota_receive.update_auth(KEY, "0.2.0", digest)
         updater.begin("0.2.0", digest, right.upper(), False, KEY)
-    finally:
-        board.close()
 
 
 def test_a_tampered_manifest_is_714_and_a_tampered_file_715():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
-        manifest = manifest_bytes()
-        digest = _sha(manifest)
-        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
+        manifest, digest, mac = signed_manifest()
         # Manifest bytes that are not the signed digest (one byte changed).
         updater.begin("0.2.0", digest, mac, False, KEY)
         updater.write("manifest.json", 0, _b64(manifest.replace(b"0.2.0", b"0.2.1")))
@@ -201,13 +202,10 @@ def test_a_tampered_manifest_is_714_and_a_tampered_file_715():
         refused(715, board, updater.commit)
         assert err.detail == "Update file mismatch"
         assert board.boot() == {"slot": "a", "last_result": "ok 0.1.0"}
-    finally:
-        board.close()
 
 
 def test_the_manifest_must_name_the_signed_version_and_sane_paths():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
         cases = (
             manifest_bytes("0.3.0"),  # not the version signed
@@ -226,17 +224,12 @@ def test_the_manifest_must_name_the_signed_version_and_sane_paths():
             )
             updater.write("manifest.json", 0, _b64(manifest))
             refused(714, board, updater.commit)
-    finally:
-        board.close()
 
 
 def test_write_is_bounded_and_in_sequence():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
-        manifest = manifest_bytes()
-        digest = _sha(manifest)
-        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
+        manifest, digest, mac = signed_manifest()
 
         def begun():
             updater.begin("0.2.0", digest, mac, False, KEY)
@@ -275,44 +268,35 @@ def test_write_is_bounded_and_in_sequence():
         # After all that, a clean run still works.
         send(updater)
         assert board.boot()["slot"] == "b"
-    finally:
-        board.close()
 
 
 def test_downgrade_and_same_version_are_711_unless_forced():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.10.0")  # integer tuples: 0.10.0 > 0.9.0
         for version in ("0.9.0", "0.10.0"):
-            manifest = manifest_bytes(version)
-            digest = _sha(manifest)
-            mac = ota_receive.update_auth(KEY, version, digest)
+            _manifest, digest, mac = signed_manifest(version)
             refused(711, board, updater.begin, version, digest, mac, False, KEY)
         send(updater, "0.9.0", force=True)
         assert board.boot()["version"] == "0.9.0"
         assert ota_receive.parse_version("0.10.0") > ota_receive.parse_version("0.9.0")
         for text in ("1.2", "1.2.3.4", "a.b.c", "1..2", "-1.0.0", "1234567.0.0", None):
             assert ota_receive.parse_version(text) is None, text
-    finally:
-        board.close()
 
 
 def test_open_mode_refuses_updates_unless_the_board_allows_them():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
         digest = _sha(manifest_bytes())
         refused(606, board, updater.begin, "0.2.0", digest, "", False, None)
         allowed = ota.Updater(board.root, "0.1.0", allow_open=True)
         send(allowed, key=None)
         assert board.boot()["slot"] == "b"
-    finally:
-        board.close()
 
 
 def test_a_trial_boot_is_confirmed_once():
-    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
-    try:
+    with Board(
+        {"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"}
+    ) as board:
         updater = ota.Updater(board.root, "0.2.0")
         assert updater.trial
         assert updater.running == "b"
@@ -322,8 +306,6 @@ def test_a_trial_boot_is_confirmed_once():
         assert board.boot()["previous"] == "a"
         assert not updater.confirm()  # nothing left to confirm
         assert not ota.Updater(board.root, "0.2.0").trial
-    finally:
-        board.close()
 
 
 # -- through the core's pipeline -------------------------------------------------------------
@@ -332,15 +314,12 @@ def _args(version, digest, mac, force="0"):
 
 
 def test_paired_update_actions_need_ug_auth_and_commit_reboots_after_the_answer():
-    board = running_board()
-    try:
+    with running_board() as board:
         reboots = []
         updater = ota.Updater(board.root, "0.1.0")
         agent = _make_agent(PAIRED, key=SECRET, updater=updater, reboot=lambda: reboots.append(1))
         info = agent.info
-        manifest = manifest_bytes()
-        digest = _sha(manifest)
-        mac = ota_receive.update_auth(KEY, "0.2.0", digest)
+        manifest, digest, mac = signed_manifest()
         # Unsigned: 401 before the body is parsed, nothing happens.
         assert call(agent, info, "BeginUpdate", _args("0.2.0", digest, mac)).status == 401
         assert updater.receiving is None
@@ -359,13 +338,10 @@ def test_paired_update_actions_need_ug_auth_and_commit_reboots_after_the_answer(
         response.after(True)
         assert reboots == [1]
         assert board.boot()["slot"] == "b"
-    finally:
-        board.close()
 
 
 def test_faults_reach_the_control_point_with_their_code():
-    board = running_board()
-    try:
+    with running_board() as board:
         updater = ota.Updater(board.root, "0.1.0")
         agent = _make_agent(PAIRED, key=SECRET, updater=updater)
         digest = _sha(manifest_bytes())
@@ -379,13 +355,10 @@ def test_faults_reach_the_control_point_with_their_code():
         long = [("NewPath", "a"), ("NewOffset", "0"), ("NewData", "A" * (ota_receive.DATA_MAX + 4))]
         response = signed_call(agent, agent.info, "WriteUpdate", long, Signer(counter=5000))
         assert fault_code(response) == 605
-    finally:
-        board.close()
 
 
 def test_open_mode_agent_refuses_and_getinfo_reports_the_result():
-    board = running_board()
-    try:
+    with running_board() as board:
         agent = _make_agent(CONFIG, updater=ota.Updater(board.root, "0.1.0"))
         digest = _sha(manifest_bytes())
         response = call(agent, agent.info, "BeginUpdate", _args("0.2.0", digest, ""))
@@ -396,13 +369,12 @@ def test_open_mode_agent_refuses_and_getinfo_reports_the_result():
         bare = _make_agent(CONFIG)
         response = call(bare, bare.info, "CommitUpdate")
         assert fault_code(response) == 602
-    finally:
-        board.close()
 
 
 def test_a_trial_version_is_confirmed_by_the_first_authenticated_request():
-    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
-    try:
+    with Board(
+        {"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"}
+    ) as board:
         updater = ota.Updater(board.root, "0.2.0")
         agent = _make_agent(PAIRED, key=SECRET, updater=updater)
         # An open read does not confirm it (anyone may send one) ...
@@ -412,26 +384,24 @@ def test_a_trial_version_is_confirmed_by_the_first_authenticated_request():
         response = signed_call(agent, agent.info, "GetInfo", (), Signer())
         assert "<UpdateResult>ok 0.2.0</UpdateResult>" in body_text(response)
         assert board.boot()["trial"] is False
-    finally:
-        board.close()
 
 
 def test_an_update_during_a_trial_confirms_it_before_emptying_the_previous_slot():
     # Open mode with updates allowed: the answered BeginUpdate itself is what reaches the
     # agent first; slot a (where a rollback would go) must not be emptied under a trial.
-    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
-    try:
+    with Board(
+        {"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"}
+    ) as board:
         digest = _sha(manifest_bytes("0.3.0"))
         updater = ota.Updater(board.root, "0.2.0", allow_open=True)
         assert updater.staging == "a"
         updater.begin("0.3.0", digest, "", False, None)
         assert board.boot()["trial"] is False
         assert board.boot()["last_result"] == "ok 0.2.0"
-    finally:
-        board.close()
     # Through the core: GetInfo reports the confirmation BeginUpdate made.
-    board = Board({"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"})
-    try:
+    with Board(
+        {"slot": "b", "previous": "a", "trial": True, "tries": 1, "version": "0.2.0"}
+    ) as board:
         config = dict(CONFIG)
         config["allow_open_updates"] = True
         agent = _make_agent(config, updater=ota.Updater(board.root, "0.2.0", allow_open=True))
@@ -439,8 +409,6 @@ def test_an_update_during_a_trial_confirms_it_before_emptying_the_previous_slot(
         assert response.status == 200, body_text(response)
         text = body_text(call(agent, agent.info, "GetInfo"))
         assert "<UpdateResult>ok 0.2.0</UpdateResult>" in text
-    finally:
-        board.close()
 
 
 def test_limits_agree_with_the_scpd():
