@@ -50,21 +50,24 @@ def _boot():
     try:
         with open(path) as f:
             boot = json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, MemoryError):  # MemoryError: never a file the updater wrote
         return None
     if not isinstance(boot, dict) or boot.get("slot") not in ("a", "b"):
         return None
     if boot.get("trial"):
-        if boot.get("tries", 0) >= 1:
+        tries = boot.get("tries", 0)
+        if not isinstance(tries, int) or tries >= 1:  # a count that is not one: tried
             # A trial that did not confirm itself: back to the slot that ran before.
             print("[E] update", boot.get("version"), "not confirmed: rolling back")
+            previous = boot.get("previous")
             boot = {
-                "slot": boot.get("previous"),
+                # Never back into the slot on trial (a boot.json the updater did not write).
+                "slot": previous if previous != boot.get("slot") else None,
                 "trial": False,
                 "last_result": "rolled_back " + str(boot.get("version"))[:20],
             }
         else:
-            boot["tries"] = boot.get("tries", 0) + 1
+            boot["tries"] = tries + 1
         _write(path, boot)
     slot = boot.get("slot")
     if slot in ("a", "b") and not _intact(_root + "/ug/" + slot):
@@ -111,20 +114,28 @@ def _intact(base):
             files = json.load(f)["files"]
         listed = [entry["path"] for entry in files]
         present = list(walk(""))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, MemoryError, RuntimeError):
+        # MemoryError: a manifest or a tree too big (or too deep) for the heap, which a
+        # bundle never is; RuntimeError: a directory tree deeper than the stack.
         print("[E] bundle in", base, "damaged: no readable manifest")
         return False
     unlisted = [path for path in present if path not in listed]
     if not present or unlisted:
         print("[E] bundle in", base, "damaged: files not in its manifest", str(unlisted)[:80])
         return False
+    chunk = bytearray(256)  # a file is hashed a chunk at a time: the heap cost is flat
+    view = memoryview(chunk)
     for entry in files:
         try:
             digest = hashlib.sha256()
             with open(base + "/" + entry["path"], "rb") as f:
-                digest.update(f.read())
+                while True:
+                    n = f.readinto(chunk)
+                    if not n:
+                        break
+                    digest.update(view[:n])
             intact = hexlify(digest.digest()).decode() == entry["sha256"]
-        except (OSError, KeyError, TypeError):
+        except (OSError, KeyError, TypeError, MemoryError):
             intact = False
         if not intact:
             print("[E] bundle in", base, "damaged:", str(entry)[:80])

@@ -170,3 +170,88 @@ def test_a_damaged_slot_is_not_run(
     pc = lan.add_host("pc")
     assert f"<modelNumber>{runs}</modelNumber>" in description(pc, agent)
     agent.stop()
+
+
+def _grow_by_a_megabyte(module: Path) -> None:
+    # Read whole, a file this size does not fit the heap: the check hashes it in chunks.
+    with module.open("ab") as f:
+        f.write(b"\0" * 1024 * 1024)
+
+
+def _a_manifest_too_big_for_the_heap(module: Path) -> None:
+    manifest = module.parents[1] / "manifest.json"
+    loaded = json.loads(manifest.read_text())
+    loaded["pad"] = "x" * 512 * 1024
+    manifest.write_text(json.dumps(loaded))
+
+
+def _a_manifest_nested_deep(module: Path) -> None:
+    (module.parents[1] / "manifest.json").write_text(
+        '{"files": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_grow_by_a_megabyte, _a_manifest_too_big_for_the_heap, _a_manifest_nested_deep],
+    ids=["huge-file", "huge-manifest", "deep-manifest"],
+)
+def test_a_slot_too_big_to_check_is_damaged_not_a_crash(
+    lan: Lan, lan_sockets: None, bundle_777: Path, damage: Callable[[Path], None]
+) -> None:
+    """A slot whose check would not fit a 64 KB heap (a file grown on flash, a manifest
+    far bigger or deeper than any the build writes): the loader counts it damaged and
+    runs the agent without a slot, instead of stopping on a MemoryError before any agent
+    runs (on a board: main.py ends at the REPL; on the unix port: a restart loop)."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=bundle_777)  # slot a
+    damage(board.root / "ug" / "a" / "upnpguard" / "log.mpy")
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert f"[E] bundle in {board.root}/ug/a damaged" in output
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    assert board.boot() == {"slot": None, "trial": False, "last_result": "damaged a"}
+    agent.stop()
+
+
+@pytest.mark.parametrize(
+    "boot",
+    [
+        {"slot": "a", "trial": True, "tries": 1, "previous": "a"},
+        {"slot": "a", "trial": True, "tries": "1"},
+        {"slot": "a", "trial": True, "tries": None, "previous": "a"},
+    ],
+    ids=["previous-is-itself", "tries-a-string", "tries-null"],
+)
+def test_a_trial_boot_json_the_updater_did_not_write(
+    lan: Lan, lan_sockets: None, bundle_777: Path, boot: dict[str, object]
+) -> None:
+    """/ug/boot.json names a trial whose `previous` is the trial slot itself, or whose
+    `tries` is not a number: the loader rolls back to the agent without a slot (never back
+    into the unconfirmed slot, now marked as no trial, which would reset forever if it
+    crashes; never a TypeError before any agent runs)."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=bundle_777)  # slot a
+    (board.root / "ug" / "boot.json").write_text(json.dumps(boot))
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert "not confirmed: rolling back" in output
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    assert board.boot()["slot"] is None
+    agent.stop()
+
+
+def test_a_boot_json_too_big_for_the_heap_names_no_slot(
+    lan: Lan, lan_sockets: None, bundle_777: Path
+) -> None:
+    """A /ug/boot.json far bigger than the updater writes (flash damage): the loader and the
+    agent's updater both read it as none (the agent without a slot runs and serves)."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=bundle_777)  # slot a
+    (board.root / "ug" / "boot.json").write_text(json.dumps({"slot": "a", "pad": "x" * 300_000}))
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    pc = lan.add_host("pc")
+    assert f"<modelNumber>{FIRMWARE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()
