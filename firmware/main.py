@@ -44,8 +44,12 @@ def _reset():
     sys.exit(1)  # the unix port's reset (hal/unix.py); the test harness restarts it
 
 
+_trial = False  # whether the slot _boot returns runs on trial
+
+
 def _boot():
     """The slot to run (None: frozen or source modules), after the trial bookkeeping."""
+    global _trial
     path = _root + "/ug/boot.json"
     try:
         with open(path) as f:
@@ -70,6 +74,7 @@ def _boot():
             boot["tries"] = tries + 1
         _write(path, boot)
     slot = boot.get("slot")
+    _trial = boot.get("trial") is True
     if slot in ("a", "b") and not _intact(_root + "/ug/" + slot):
         # Verified when it was written, changed on flash since: run the slot that ran
         # before it if that one is whole, else the agent the board has without a slot
@@ -81,6 +86,7 @@ def _boot():
         print("[E] slot", slot, "damaged: running", previous or "the agent without a slot")
         _write(path, {"slot": previous, "trial": False, "last_result": "damaged " + slot})
         slot = previous
+        _trial = False
     return slot if slot in ("a", "b") else None
 
 
@@ -190,11 +196,12 @@ else:
 
 import gc  # noqa: E402
 
-try:
-    # Compiling a module from source needs a few KB of transient heap; importing the agent
-    # one module at a time with a collection in between keeps that peak low on a small
-    # heap (frozen modules are not compiled at all and this costs nothing).
-    for _name in (
+
+def _start():
+    """The agent's main(), its modules imported one at a time: compiling a module from
+    source needs a few KB of transient heap, and a collection in between keeps that peak
+    low on a small heap (frozen modules are not compiled at all and this costs nothing)."""
+    for name in (
         "upnpguard.compat",
         "upnpguard.limits",
         "upnpguard.log",
@@ -217,11 +224,32 @@ try:
         "hal",
         "upnpguard.agent",
     ):
-        __import__(_name)
+        __import__(name)
         gc.collect()
     from upnpguard.agent import main
-except Exception as _err:  # a broken bundle: reset, and the next boot rolls back
+
+    return main
+
+
+try:
+    main = _start()
+except Exception as _err:
     print("[E] agent does not start:", type(_err).__name__, _err)
-    _reset()
+    if _trial or (_slot is None and not _rom):
+        _reset()  # a trial: the next boot rolls back; no slot, no ROMFS: nothing else to run
+    # A whole bundle that does not load (its .mpy made for another MicroPython, after the
+    # board's was flashed again): resetting would do the same forever, so the agent
+    # without a slot (frozen) runs instead, on every boot until an update replaces it.
+    print("[E] running the agent without a slot")
+    sys.path.pop(0)
+    for _name in list(sys.modules):
+        if _name.split(".")[0] in ("upnpguard", "hal", "asyncio"):
+            del sys.modules[_name]
+    gc.collect()
+    try:
+        main = _start()
+    except Exception as _err:
+        print("[E] agent does not start:", type(_err).__name__, _err)
+        _reset()
 
 main()

@@ -7,6 +7,7 @@ mounts at /rom (firmware/main.py --romfs), its bytecode run in place."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -22,7 +23,18 @@ from upnp_guard_fleet.romfs import build_romfs
 from tests.firmware.e2e import description, exchange, soap, status
 from tests.fleet.build_fixtures import lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
-from tests.lan.agent import BUILDS, DEFAULT_CONFIG, Board, start_agent, start_board
+from tests.lan.agent import (
+    AGENT_HTTP_PORT,
+    BUILDS,
+    DEFAULT_BUILD,
+    DEFAULT_CONFIG,
+    SLOT_HEAP,
+    Board,
+    SupervisedAgent,
+    binary_for,
+    start_agent,
+    start_board,
+)
 
 pytestmark = pytest.mark.lan
 
@@ -254,4 +266,75 @@ def test_a_boot_json_too_big_for_the_heap_names_no_slot(
     assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
     pc = lan.add_host("pc")
     assert f"<modelNumber>{FIRMWARE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()
+
+
+def _made_for_another_micropython(bundle: Path) -> Path:
+    """A copy of `bundle` whose log.mpy has another .mpy version in its header, its
+    manifest listing the new SHA-256 (whole, as after the board's MicroPython was flashed
+    again with a version that cannot load it)."""
+    copy = bundle.parent / "other-mpy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(bundle, copy)
+    module = copy / "upnpguard" / "log.mpy"
+    data = bytearray(module.read_bytes())
+    data[1] ^= 0x7F  # the .mpy version byte
+    module.write_bytes(bytes(data))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == "upnpguard/log.mpy":
+            entry["sha256"] = hashlib.sha256(data).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+@pytest.mark.parametrize("where", ["slot", "romfs"])
+def test_a_whole_bundle_that_does_not_load_is_no_reset_loop(
+    lan: Lan, lan_sockets: None, bundle_777: Path, where: str
+) -> None:
+    """A confirmed slot, or the ROMFS, whole but with a module this MicroPython refuses:
+    resetting would fail the same way forever, so the loader runs the frozen agent in the
+    same boot (a slot on trial still resets and rolls back: test_ota_agent_lan)."""
+    other = _made_for_another_micropython(bundle_777)
+    board = Board(lan.workdir / "board")
+    if where == "slot":
+        board.provision(DEFAULT_CONFIG, bundle=other)  # slot a, confirmed
+    else:
+        board.provision(DEFAULT_CONFIG)
+        with contextlib.redirect_stdout(io.StringIO()):
+            (board.root / "romfs.img").write_bytes(bytes(make_romfs(str(other), mpy_cross=False)))
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert "[E] agent does not start: ValueError" in output
+    assert "[E] running the agent without a slot" in output
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    assert agent.resets == 0
+    pc = lan.add_host("pc")
+    assert f"<modelNumber>{FIRMWARE_VERSION}</modelNumber>" in description(pc, agent)
+    agent.stop()
+
+
+def test_a_trial_that_does_not_load_resets_and_rolls_back(
+    lan: Lan, lan_sockets: None, bundle_777: Path
+) -> None:
+    """The same bundle on trial: no fallback in that boot (the updater would read the
+    trial as running and could confirm it), a reset, and the next boot rolls back."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=_made_for_another_micropython(bundle_777))
+    (board.root / "ug" / "boot.json").write_text(json.dumps({"slot": "a", "trial": True}))
+    host = lan.add_host("agent")
+    argv = [binary_for(DEFAULT_BUILD), "-X", f"heapsize={SLOT_HEAP}", str(board.root / "main.py")]
+    argv += ["--root", str(board.root), "--ip", f"{host.ip}/{host.network.prefixlen}"]
+    agent = SupervisedAgent(
+        host, board, argv=argv, config=DEFAULT_CONFIG, port=AGENT_HTTP_PORT, key=None,
+        cwd=str(lan.workdir),
+    )  # fmt: skip  # start_board waits for the first start, which resets here
+    agent.wait_ready(1)
+    output = agent.output_all()
+    assert "[E] agent does not start: ValueError" in output
+    assert "[E] running the agent without a slot" not in output
+    assert "not confirmed: rolling back" in output
+    assert agent.resets == 1
+    assert board.boot()["slot"] is None
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in agent.process.output()
     agent.stop()
