@@ -251,5 +251,6 @@ except Exception as _err:
     except Exception as _err:
         print("[E] agent does not start:", type(_err).__name__, _err)
         _reset()
+del _start
 
 main()

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -336,5 +337,26 @@ def test_a_trial_that_does_not_load_resets_and_rolls_back(
     assert "not confirmed: rolling back" in output
     assert agent.resets == 1
     assert board.boot()["slot"] is None
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in agent.process.output()
+    agent.stop()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "empty", "device"])
+def test_a_romfs_image_that_is_no_file_is_no_romfs(lan: Lan, lan_sockets: None, kind: str) -> None:
+    """romfs.img (the unix port's stand-in for the ROMFS partition, ugrom.c) is a FIFO, a
+    directory, empty or a device: no ROMFS, the frozen agent runs (a FIFO used to block
+    the loader until something wrote to it)."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG)
+    image = board.root / "romfs.img"
+    if kind == "fifo":
+        os.mkfifo(image)
+    elif kind == "directory":
+        image.mkdir()
+    elif kind == "empty":
+        image.write_bytes(b"")
+    else:
+        image.symlink_to("/dev/zero")
+    agent = start_board(lan, board, heap=BUILDS["romfs-32"].heap)
     assert f"UPnP Guard {FIRMWARE_VERSION} on" in agent.process.output()
     agent.stop()
