@@ -194,7 +194,10 @@ def _run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="ug-provision-") as tmp:
         staged = Path(tmp) / "fs"
         staged.mkdir()
-        stage(args.bundle, config, key, args.main, staged, romfs=args.romfs)
+        try:
+            stage(args.bundle, config, key, args.main, staged, romfs=args.romfs)
+        except BundleError as err:  # --romfs: an image larger than the partition
+            raise ProvisionError(f"{args.bundle}: {err}") from None
         if args.flash is not None:
             for command in flash_commands(args.flash, args.chip, args.device):
                 subprocess.run(command, check=True)  # noqa: S603 - fixed tool, our arguments
