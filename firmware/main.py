@@ -119,15 +119,20 @@ def _intact(base):
         with open(base + "/manifest.json") as f:
             files = json.load(f)["files"]
         listed = [entry["path"] for entry in files]
-        present = list(walk(""))
+        present = 0
+        unlisted = None
+        for path in walk(""):  # to the first file not listed (never a list of the tree)
+            if path not in listed:
+                unlisted = path
+                break
+            present += 1
     except (OSError, ValueError, KeyError, TypeError, MemoryError, RuntimeError):
         # MemoryError: a manifest or a tree too big (or too deep) for the heap, which a
         # bundle never is; RuntimeError: a directory tree deeper than the stack.
         print("[E] bundle in", base, "damaged: no readable manifest")
         return False
-    unlisted = [path for path in present if path not in listed]
-    if not present or unlisted:
-        print("[E] bundle in", base, "damaged: files not in its manifest", str(unlisted)[:80])
+    if unlisted is not None or not present:
+        print("[E] bundle in", base, "damaged: a file not in its manifest:", str(unlisted)[:80])
         return False
     chunk = bytearray(256)  # a file is hashed a chunk at a time: the heap cost is flat
     view = memoryview(chunk)
