@@ -335,6 +335,12 @@ def test_romfs_mpremote_command_deploys_the_image_and_drops_old_slots(
     state = SimpleNamespace(transport=DirTransport(board))
     segments = _segments(mpremote_command("/dev/ttyUSB0", staged))
     assert segments[1] == ["romfs", "deploy", str(staged / "romfs.img")]  # the image first
+    # Stopped before the image is written (or while): the old slot is still named and
+    # whole, so the board still runs the agent it had.
+    before = _tree(board)
+    code = segments[0][1].replace("R = ''", f"R = {str(board)!r}")
+    subprocess.run(["micropython", "-c", code], check=True, timeout=60)
+    assert _tree(board) == before
     assert segments[-1][-1] == ":/main.py"  # the loader last
     for segment in segments:
         if segment[0] == "exec":
