@@ -44,29 +44,37 @@ def _reset():
     sys.exit(1)  # the unix port's reset (hal/unix.py); the test harness restarts it
 
 
+_trial = False  # whether the slot _boot returns runs on trial
+
+
 def _boot():
     """The slot to run (None: frozen or source modules), after the trial bookkeeping."""
+    global _trial
     path = _root + "/ug/boot.json"
     try:
         with open(path) as f:
             boot = json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, MemoryError):  # MemoryError: never a file the updater wrote
         return None
     if not isinstance(boot, dict) or boot.get("slot") not in ("a", "b"):
         return None
     if boot.get("trial"):
-        if boot.get("tries", 0) >= 1:
+        tries = boot.get("tries", 0)
+        if not isinstance(tries, int) or tries >= 1:  # a count that is not one: tried
             # A trial that did not confirm itself: back to the slot that ran before.
             print("[E] update", boot.get("version"), "not confirmed: rolling back")
+            previous = boot.get("previous")
             boot = {
-                "slot": boot.get("previous"),
+                # Never back into the slot on trial (a boot.json the updater did not write).
+                "slot": previous if previous != boot.get("slot") else None,
                 "trial": False,
                 "last_result": "rolled_back " + str(boot.get("version"))[:20],
             }
         else:
-            boot["tries"] = boot.get("tries", 0) + 1
+            boot["tries"] = tries + 1
         _write(path, boot)
     slot = boot.get("slot")
+    _trial = boot.get("trial") is True
     if slot in ("a", "b") and not _intact(_root + "/ug/" + slot):
         # Verified when it was written, changed on flash since: run the slot that ran
         # before it if that one is whole, else the agent the board has without a slot
@@ -78,6 +86,7 @@ def _boot():
         print("[E] slot", slot, "damaged: running", previous or "the agent without a slot")
         _write(path, {"slot": previous, "trial": False, "last_result": "damaged " + slot})
         slot = previous
+        _trial = False
     return slot if slot in ("a", "b") else None
 
 
@@ -110,21 +119,34 @@ def _intact(base):
         with open(base + "/manifest.json") as f:
             files = json.load(f)["files"]
         listed = [entry["path"] for entry in files]
-        present = list(walk(""))
-    except (OSError, ValueError, KeyError, TypeError):
+        present = 0
+        unlisted = None
+        for path in walk(""):  # to the first file not listed (never a list of the tree)
+            if path not in listed:
+                unlisted = path
+                break
+            present += 1
+    except (OSError, ValueError, KeyError, TypeError, MemoryError, RuntimeError):
+        # MemoryError: a manifest or a tree too big (or too deep) for the heap, which a
+        # bundle never is; RuntimeError: a directory tree deeper than the stack.
         print("[E] bundle in", base, "damaged: no readable manifest")
         return False
-    unlisted = [path for path in present if path not in listed]
-    if not present or unlisted:
-        print("[E] bundle in", base, "damaged: files not in its manifest", str(unlisted)[:80])
+    if unlisted is not None or not present:
+        print("[E] bundle in", base, "damaged: a file not in its manifest:", str(unlisted)[:80])
         return False
+    chunk = bytearray(256)  # a file is hashed a chunk at a time: the heap cost is flat
+    view = memoryview(chunk)
     for entry in files:
         try:
             digest = hashlib.sha256()
             with open(base + "/" + entry["path"], "rb") as f:
-                digest.update(f.read())
+                while True:
+                    n = f.readinto(chunk)
+                    if not n:
+                        break
+                    digest.update(view[:n])
             intact = hexlify(digest.digest()).decode() == entry["sha256"]
-        except (OSError, KeyError, TypeError):
+        except (OSError, KeyError, TypeError, MemoryError):
             intact = False
         if not intact:
             print("[E] bundle in", base, "damaged:", str(entry)[:80])
@@ -179,11 +201,12 @@ else:
 
 import gc  # noqa: E402
 
-try:
-    # Compiling a module from source needs a few KB of transient heap; importing the agent
-    # one module at a time with a collection in between keeps that peak low on a small
-    # heap (frozen modules are not compiled at all and this costs nothing).
-    for _name in (
+
+def _start():
+    """The agent's main(), its modules imported one at a time: compiling a module from
+    source needs a few KB of transient heap, and a collection in between keeps that peak
+    low on a small heap (frozen modules are not compiled at all and this costs nothing)."""
+    for name in (
         "upnpguard.compat",
         "upnpguard.limits",
         "upnpguard.log",
@@ -206,11 +229,33 @@ try:
         "hal",
         "upnpguard.agent",
     ):
-        __import__(_name)
+        __import__(name)
         gc.collect()
     from upnpguard.agent import main
-except Exception as _err:  # a broken bundle: reset, and the next boot rolls back
+
+    return main
+
+
+try:
+    main = _start()
+except Exception as _err:
     print("[E] agent does not start:", type(_err).__name__, _err)
-    _reset()
+    if _trial or (_slot is None and not _rom):
+        _reset()  # a trial: the next boot rolls back; no slot, no ROMFS: nothing else to run
+    # A whole bundle that does not load (its .mpy made for another MicroPython, after the
+    # board's was flashed again): resetting would do the same forever, so the agent
+    # without a slot (frozen) runs instead, on every boot until an update replaces it.
+    print("[E] running the agent without a slot")
+    sys.path.pop(0)
+    for _name in list(sys.modules):
+        if _name.split(".")[0] in ("upnpguard", "hal", "asyncio"):
+            del sys.modules[_name]
+    gc.collect()
+    try:
+        main = _start()
+    except Exception as _err:
+        print("[E] agent does not start:", type(_err).__name__, _err)
+        _reset()
+del _start
 
 main()

@@ -35,7 +35,7 @@ def read_boot(root):
     try:
         with open(root + "/ug/boot.json") as f:
             boot = json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, MemoryError):  # as the loader: a file far too big is none
         return {}
     return boot if isinstance(boot, dict) else {}
 

@@ -96,23 +96,25 @@ def mpremote_command(port: str, staged: Path) -> list[str]:
     """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
     (or the ROMFS image, when staged with one) first, then boot.json, config, key and last
     the loader (an interrupted copy leaves no /main.py that points at a half-written
-    slot)."""
+    slot; with a ROMFS image, the old slots are removed only once the image is written, so
+    a board stopped half-way still runs the agent it had)."""
     # Runs on the board first: the slot emptied (a board provisioned again keeps no stale
     # module that could shadow the bundle's) and the directories made, so `cp -r .../a
     # :/ug` copies into /ug/a. R is the root (tests run this under the unix port).
-    prepare = (
+    helper = (
         "import os\nR = ''\n"
         "def rm(p):\n"
         " try:\n  mode = os.stat(p)[0]\n except OSError:\n  return\n"
         " if mode & 0x4000:\n  for n in os.listdir(p):\n   rm(p + '/' + n)\n  os.rmdir(p)\n"
         " else:\n  os.remove(p)\n"
-        "rm(R + '/ug/a')\n"
-        "for d in ('/ug', '/ug/a', '/state'):\n try:\n  os.mkdir(R + d)\n except OSError:\n  pass\n"
     )
+    mkdirs = "for d in {}:\n try:\n  os.mkdir(R + d)\n except OSError:\n  pass\n"
+    prepare = helper + "rm(R + '/ug/a')\n" + mkdirs.format("('/ug', '/ug/a', '/state')")
     if (staged / "romfs.img").is_file():
         # No slot: the loader runs /rom only while no /ug/boot.json names one.
-        prepare += "rm(R + '/ug/boot.json')\nrm(R + '/ug/b')\n"
-        bundle = ["romfs", "deploy", str(staged / "romfs.img")]
+        prepare = helper + mkdirs.format("('/state',)")
+        drop_slots = helper + "rm(R + '/ug/boot.json')\nrm(R + '/ug/a')\nrm(R + '/ug/b')\n"
+        bundle = ["romfs", "deploy", str(staged / "romfs.img"), "+", "exec", drop_slots]
     else:
         bundle = [
             "fs", "cp", "-r", str(staged / "ug" / "a"), ":/ug",
@@ -194,7 +196,10 @@ def _run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="ug-provision-") as tmp:
         staged = Path(tmp) / "fs"
         staged.mkdir()
-        stage(args.bundle, config, key, args.main, staged, romfs=args.romfs)
+        try:
+            stage(args.bundle, config, key, args.main, staged, romfs=args.romfs)
+        except BundleError as err:  # --romfs: an image larger than the partition
+            raise ProvisionError(f"{args.bundle}: {err}") from None
         if args.flash is not None:
             for command in flash_commands(args.flash, args.chip, args.device):
                 subprocess.run(command, check=True)  # noqa: S603 - fixed tool, our arguments

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from mpremote import commands  # type: ignore[import-untyped]
-from upnp_guard_fleet import boardconfig
+from upnp_guard_fleet import boardconfig, romfs
 from upnp_guard_fleet.boardconfig import BoardConfigError, firmware_check, validate
 from upnp_guard_fleet.bundle import load_manifest
 from upnp_guard_fleet.provision import flash_commands, main, mpremote_command, stage
@@ -335,6 +335,12 @@ def test_romfs_mpremote_command_deploys_the_image_and_drops_old_slots(
     state = SimpleNamespace(transport=DirTransport(board))
     segments = _segments(mpremote_command("/dev/ttyUSB0", staged))
     assert segments[1] == ["romfs", "deploy", str(staged / "romfs.img")]  # the image first
+    # Stopped before the image is written (or while): the old slot is still named and
+    # whole, so the board still runs the agent it had.
+    before = _tree(board)
+    code = segments[0][1].replace("R = ''", f"R = {str(board)!r}")
+    subprocess.run(["micropython", "-c", code], check=True, timeout=60)
+    assert _tree(board) == before
     assert segments[-1][-1] == ":/main.py"  # the loader last
     for segment in segments:
         if segment[0] == "exec":
@@ -348,3 +354,21 @@ def test_romfs_mpremote_command_deploys_the_image_and_drops_old_slots(
     written = _tree(expected)
     del written["romfs.img"]  # the partition, not a file
     assert _tree(board) == written
+
+
+def test_romfs_image_too_large_is_refused_before_anything_is_written(
+    built_bundle: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--romfs with an image larger than the partition: a one-line refusal (exit 1, no
+    traceback) and nothing written to the board."""
+    monkeypatch.setattr(romfs, "ROMFS_PARTITION_BYTES", 4096)
+    target = tmp_path / "flash"
+    config = _config(tmp_path, _example())
+    assert _provision(built_bundle, config, target, "--key", KEY_TEXT, "--romfs") == 1
+    err = capsys.readouterr().err
+    assert "4096-byte partition" in err
+    assert "Traceback" not in err
+    assert not target.exists() or not any(target.iterdir())

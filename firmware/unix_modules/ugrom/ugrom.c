@@ -3,7 +3,10 @@
 // file (mpremote romfs build, upnp-guard-build --romfs) and returns a memoryview of it.
 // The mapping lives outside the garbage-collected heap, so `vfs.VfsRom` over it executes
 // .mpy bytecode in place, exactly as from a board's memory-mapped flash; it is never
-// unmapped (a partition is not either). Built into the unix port by scripts/build-firmware
+// unmapped (a partition is not either). Only a regular file of 1 byte to 16 MB is mapped
+// (a directory, a device, a FIFO: ValueError, which the loader reads as no ROMFS). A file
+// truncated while mapped raises SIGBUS on the next read of a page past its end: the
+// process dies (a board's partition cannot shrink; this is only the test stand-in). Built into the unix port by scripts/build-firmware
 // (USER_C_MODULES); never part of a board's image (ESP32 firmware maps its partition
 // itself: vfs.rom_ioctl).
 #include <errno.h>
@@ -22,7 +25,9 @@
 
 static mp_obj_t ugrom_segment(mp_obj_t path_in) {
     const char *path = mp_obj_str_get_str(path_in);
-    int fd = open(path, O_RDONLY);
+    // O_NONBLOCK: a FIFO at the path would otherwise block the loader until a writer
+    // comes; it is refused below like any file that is not a regular one.
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
         mp_raise_OSError(errno);
     }
@@ -32,7 +37,7 @@ static mp_obj_t ugrom_segment(mp_obj_t path_in) {
         close(fd);
         mp_raise_OSError(err);
     }
-    if (st.st_size <= 0 || st.st_size > UGROM_MAX_BYTES) {
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > UGROM_MAX_BYTES) {
         close(fd);
         mp_raise_ValueError(MP_ERROR_TEXT("ROMFS image size"));
     }
