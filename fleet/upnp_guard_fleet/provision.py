@@ -6,7 +6,8 @@
 
 Checks everything first (bundle manifest and hashes, board config, key), then writes the
 board's file system as fleet-contract.md lays it out: /ug/a/ (the bundle), /ug/boot.json
-{"slot": "a"}, /main.py (the loader), /config.json (with the WiFi credentials), /state/key.
+{"slot": "a"}, /main.py and /ugboot.py (the loader), /config.json (with the WiFi
+credentials), /state/key.
 The files are staged in a temporary directory and copied with mpremote (--device) or into
 a directory standing in for the board's flash (--target-dir, what the tests use). It
 prints the pairing key once, in the line the agent prints on a first boot. --flash writes
@@ -77,6 +78,7 @@ def stage(  # noqa: PLR0917 - the parts of a board, each needed
     else:
         shutil.copytree(bundle, into / "ug" / "a")
         (into / "ug" / "boot.json").write_text(json.dumps({"slot": "a"}))
+    shutil.copyfile(main.with_name("ugboot.py"), into / "ugboot.py")
     shutil.copyfile(main, into / "main.py")
     (into / "config.json").write_text(json.dumps(config, indent=1))
     (into / "state").mkdir()
@@ -95,9 +97,9 @@ def flash_commands(image: Path, chip: str, port: str) -> list[list[str]]:
 def mpremote_command(port: str, staged: Path) -> list[str]:
     """One mpremote (PyPI) call that copies the staged tree onto the board: the slot
     (or the ROMFS image, when staged with one) first, then boot.json, config, key and last
-    the loader (an interrupted copy leaves no /main.py that points at a half-written
-    slot; with a ROMFS image, the old slots are removed only once the image is written, so
-    a board stopped half-way still runs the agent it had)."""
+    the loader, main.py after ugboot.py (an interrupted copy leaves no /main.py that
+    points at a half-written slot; with a ROMFS image, the old slots are removed only once
+    the image is written, so a board stopped half-way still runs the agent it had)."""
     # Runs on the board first: the slot emptied (a board provisioned again keeps no stale
     # module that could shadow the bundle's) and the directories made, so `cp -r .../a
     # :/ug` copies into /ug/a. R is the root (tests run this under the unix port).
@@ -126,6 +128,7 @@ def mpremote_command(port: str, staged: Path) -> list[str]:
         "+", *bundle,
         "+", "fs", "cp", str(staged / "config.json"), ":/config.json",
         "+", "fs", "cp", str(staged / "state" / "key"), ":/state/key",
+        "+", "fs", "cp", str(staged / "ugboot.py"), ":/ugboot.py",
         "+", "fs", "cp", str(staged / "main.py"), ":/main.py",
     ]  # fmt: skip
 
@@ -182,8 +185,8 @@ def _run(args: argparse.Namespace) -> None:
         load_manifest(args.bundle)
     except BundleError as err:
         raise ProvisionError(f"{args.bundle}: not a valid bundle: {err}") from None
-    if not args.main.is_file():
-        raise ProvisionError(f"{args.main}: no loader (firmware/main.py) there")
+    if not args.main.is_file() or not args.main.with_name("ugboot.py").is_file():
+        raise ProvisionError(f"{args.main}: no loader (firmware/main.py and ugboot.py) there")
     config = _load_config(args)
     key = parse_key(args.key) if args.key is not None else os.urandom(KEY_BYTES)
     if args.flash is not None:

@@ -60,10 +60,12 @@ def test_layout_of_a_provisioned_board(
         for p in built_bundle.rglob("*")
         if p.is_file()
     )
-    assert files == sorted([*bundle_files, "ug/boot.json", "main.py", "config.json", "state/key"])
+    expected = [*bundle_files, "ug/boot.json", "main.py", "ugboot.py", "config.json", "state/key"]
+    assert files == sorted(expected)
     assert load_manifest(target / "ug" / "a") == load_manifest(built_bundle)
     assert json.loads((target / "ug" / "boot.json").read_text()) == {"slot": "a"}
     assert (target / "main.py").read_bytes() == (REPO / "firmware" / "main.py").read_bytes()
+    assert (target / "ugboot.py").read_bytes() == (REPO / "firmware" / "ugboot.py").read_bytes()
     written = json.loads((target / "config.json").read_text())
     assert written == {**_example(), "wifi": {"ssid": "Home", "password": "correct horse"}}
     assert (target / "state" / "key").read_text() == KEY_TEXT
@@ -209,13 +211,14 @@ def test_flash_and_copy_commands(tmp_path: Path) -> None:
     assert flash_commands(Path("x.bin"), "esp32c3", "COM3")[1][-2] == "0x0"
     segments = _segments(mpremote_command("/dev/ttyUSB0", tmp_path))
     assert segments[0][0] == "exec"
-    assert [segment[:2] for segment in segments[1:]] == [["fs", "cp"]] * 5
-    # The slot first, the loader last.
+    assert [segment[:2] for segment in segments[1:]] == [["fs", "cp"]] * 6
+    # The slot first, the loader last (main.py, which imports ugboot.py, after it).
     assert [segment[-1] for segment in segments[1:]] == [
         ":/ug",
         ":/ug/boot.json",
         ":/config.json",
         ":/state/key",
+        ":/ugboot.py",
         ":/main.py",
     ]
 
@@ -309,7 +312,7 @@ def test_romfs_layout_has_an_image_and_no_slot(
     config = _config(tmp_path, _example())
     assert _provision(built_bundle, config, target, "--key", KEY_TEXT, "--romfs") == 0
     files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
-    assert files == ["config.json", "main.py", "romfs.img", "state/key"]
+    assert files == ["config.json", "main.py", "romfs.img", "state/key", "ugboot.py"]
     image = (target / "romfs.img").read_bytes()
     assert image.startswith(b"\xd2\xcd\x31")
     assert (built_bundle / "upnpguard" / "core.mpy").read_bytes() in image

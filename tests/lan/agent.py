@@ -348,6 +348,7 @@ class Board:
         """What the provisioning command writes: the loader, the config, the key and
         (optionally) a bundle in slot a named by /ug/boot.json."""
         self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIRMWARE_DIR / "ugboot.py", self.root / "ugboot.py")
         shutil.copy(FIRMWARE_DIR / "main.py", self.root / "main.py")
         (self.root / "config.json").write_text(json.dumps(config))
         (self.root / "state").mkdir(exist_ok=True)
@@ -363,11 +364,12 @@ class Board:
         return loaded
 
     def flash(self) -> dict[str, str]:
-        """SHA-256 of every file an update may touch (/ug and /main.py), by path."""
+        """SHA-256 of every file an update may touch (/ug, /main.py, /ugboot.py), by path."""
         out = {}
         for path in sorted(self.root.rglob("*")):
             relative = path.relative_to(self.root)
-            if path.is_file() and (relative.parts[0] == "ug" or str(relative) == "main.py"):
+            loader = str(relative) in ("main.py", "ugboot.py")
+            if path.is_file() and (relative.parts[0] == "ug" or loader):
                 out[str(relative)] = sha256(path.read_bytes()).hexdigest()
         return out
 
