@@ -8,6 +8,7 @@ Tests that use Home Assistant on the simulated LAN must request `ha_host` before
 from __future__ import annotations
 
 from collections.abc import Generator
+from unittest.mock import patch
 
 import pytest
 
@@ -32,3 +33,13 @@ def no_deprecated_home_assistant_api(caplog: pytest.LogCaptureFixture) -> Genera
         if DEPRECATION_REPORT in record.getMessage()
     ]
     assert not reports, reports
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Snapshot every entity, also those disabled by default (as core's fixture does)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=lambda: property(lambda _self: True),
+    ):
+        yield

@@ -139,13 +139,3 @@ async def init_agent(
     entry = await setup_device(hass, agent_device)
     yield entry
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.fixture
-def entity_registry_enabled_by_default() -> Generator[None]:
-    """Snapshot every entity, also those disabled by default (as core's fixture does)."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=lambda: property(lambda _self: True),
-    ):
-        yield

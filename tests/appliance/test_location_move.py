@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import pytest_socket
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_SSDP, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -27,6 +27,7 @@ from custom_components.upnp_guard.location import (
 )
 from custom_components.upnp_guard.notify_server import same_address
 from custom_components.upnp_guard.transport import device_requester, url_host
+from tests.fakes.ssdp import announce_configured, ssdp_announcement
 
 from .conftest import LAN_BASE_URL, FakeUpnpDevice, agent
 
@@ -34,23 +35,10 @@ AGENT_TYPE = "urn:upnp-guard-org:device:Agent:1"
 
 
 def announcement(udn: str, location: str, source: str) -> SsdpServiceInfo:
-    return SsdpServiceInfo(
-        ssdp_usn=f"{udn}::upnp:rootdevice",
-        ssdp_st="upnp:rootdevice",
-        ssdp_location=location,
-        ssdp_udn=udn,
-        ssdp_headers={"_host": source},
-        upnp={"deviceType": AGENT_TYPE, "UDN": udn, "friendlyName": "Garage agent"},
-    )
+    return ssdp_announcement(udn, location, source, AGENT_TYPE, "Garage agent", "upnp:rootdevice")
 
 
-async def announce(hass: HomeAssistant, info: SsdpServiceInfo) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=info
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    await hass.async_block_till_done()
+announce = announce_configured
 
 
 def registered(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:

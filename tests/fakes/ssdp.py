@@ -6,7 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_SSDP
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+
+from custom_components.upnp_guard.const import DOMAIN
 
 
 @dataclass
@@ -30,3 +35,29 @@ class SsdpHub:
         for cb, match in list(self.callbacks):
             if match.get("_udn") in (None, info.ssdp_udn):
                 await cb(info, change)
+
+
+def ssdp_announcement(  # noqa: PLR0917 - the fields of one announcement
+    udn: str, location: str, source: str, device_type: str, friendly_name: str, st: str
+) -> SsdpServiceInfo:
+    """What Home Assistant's SSDP scanner hands a config flow: an announcement from `source`
+    (the packet's sender) for `udn` at `location`."""
+    return SsdpServiceInfo(
+        ssdp_usn=f"{udn}::{st}",
+        ssdp_st=st,
+        ssdp_location=location,
+        ssdp_udn=udn,
+        ssdp_headers={"_host": source},
+        upnp={"deviceType": device_type, "UDN": udn, "friendlyName": friendly_name},
+    )
+
+
+async def announce_configured(hass: HomeAssistant, info: SsdpServiceInfo) -> None:
+    """Feed an announcement of a configured device to the config flow, which must abort
+    `already_configured` (what it does with the location is the test's business)."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=info
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    await hass.async_block_till_done()

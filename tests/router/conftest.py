@@ -8,7 +8,7 @@ needed) and the fake IGD of tests/fakes/igd.py behind aioclient_mock (`fake_igd`
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator
 from typing import Any
 from unittest.mock import patch
 
@@ -165,13 +165,3 @@ async def init_fake_router(
     entry = await async_setup_fake_router(hass, fake_igd)
     yield entry
     await hass.config_entries.async_unload(entry.entry_id)
-
-
-@pytest.fixture
-def entity_registry_enabled_by_default() -> Generator[None]:
-    """Snapshot every entity, also those disabled by default (as core's fixture does)."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=lambda: property(lambda _self: True),
-    ):
-        yield

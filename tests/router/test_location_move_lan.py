@@ -18,7 +18,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_SSDP, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -31,6 +31,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MOVE_CHECK_INTERVAL_S
 from custom_components.upnp_guard.location import MoveRefusal
+from tests.fakes.ssdp import announce_configured, ssdp_announcement
 from tests.lan import Host, Router
 
 from .conftest import async_setup_router, router_udn
@@ -78,23 +79,10 @@ def drop_ssdp_from(ha_host: Host, router: Router) -> None:
 
 
 def announcement(location: str, udn: str, source: str) -> SsdpServiceInfo:
-    return SsdpServiceInfo(
-        ssdp_usn=f"{udn}::{IGD2}",
-        ssdp_st=IGD2,
-        ssdp_location=location,
-        ssdp_udn=udn,
-        ssdp_headers={"_host": source},
-        upnp={"deviceType": IGD2, "UDN": udn, "friendlyName": "Home router"},
-    )
+    return ssdp_announcement(udn, location, source, IGD2, "Home router", IGD2)
 
 
-async def announce(hass: HomeAssistant, info: SsdpServiceInfo) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_SSDP}, data=info
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    await hass.async_block_till_done()
+announce = announce_configured
 
 
 async def test_attacker_announcing_the_router_at_its_own_host_raises_a_repair(
