@@ -7,12 +7,15 @@ is gone. Not a key, an agent still open, a wrong key: a form error, nothing chan
 from __future__ import annotations
 
 import base64
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from async_upnp_client.client_factory import UpnpFactory
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -24,7 +27,7 @@ from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.transport import device_requester
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.lan import Host, Lan
-from tests.lan.agent import start_agent
+from tests.lan.agent import Agent, start_agent
 
 from .conftest import start_device
 
@@ -42,9 +45,18 @@ KEY_TEXT = base64.b64encode(KEY).decode()
 WRONG_TEXT = base64.b64encode(bytes(range(1, 33))).decode()
 
 
-async def test_open_agent_fix_flow_pairs_it(
-    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
-) -> None:
+@dataclass
+class OpenAgent:
+    """An open agent added to Home Assistant, audited: its finding's repair issue is up."""
+
+    agent: Agent
+    state_dir: Path
+    entry: ConfigEntry
+    coordinator: Any
+    issue_id: str
+
+
+async def _open_agent_with_finding(hass: HomeAssistant, lan: Lan) -> OpenAgent:
     state_dir = lan.workdir / "shed-board"
     state_dir.mkdir()
     agent = start_agent(lan, "shed", OPEN_CONFIG, state_dir=state_dir)
@@ -75,16 +87,30 @@ async def test_open_agent_fix_flow_pairs_it(
     issue_id = f"audit_{finding.key}"
     issues = ir.async_get(hass)
     assert issues.async_get_issue(DOMAIN, issue_id) is not None
-    # An open agent obeys an unsigned request: the check that tells.
-    described = await UpnpFactory(device_requester(hass)).async_create_device(agent.description_url)
-    assert await async_unsigned_refused(hass, described) is False
+    return OpenAgent(agent, state_dir, agent_entry, coordinator, issue_id)
 
+
+async def _pair_flow(hass: HomeAssistant, issue_id: str) -> tuple[Any, str]:
     manager = repairs_flow_manager(hass)
     assert manager is not None
     result = await manager.async_init(DOMAIN, data={"issue_id": issue_id})
     assert result["type"] == "form"
     assert result["step_id"] == "pair"
-    flow_id = result["flow_id"]
+    return manager, result["flow_id"]
+
+
+async def test_open_agent_fix_flow_pairs_it(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    shed = await _open_agent_with_finding(hass, lan)
+    agent, state_dir, agent_entry = shed.agent, shed.state_dir, shed.entry
+    coordinator, issue_id = shed.coordinator, shed.issue_id
+    issues = ir.async_get(hass)
+    # An open agent obeys an unsigned request: the check that tells.
+    described = await UpnpFactory(device_requester(hass)).async_create_device(agent.description_url)
+    assert await async_unsigned_refused(hass, described) is False
+
+    manager, flow_id = await _pair_flow(hass, issue_id)
 
     # Not a key; a key while the board is still open: form errors, nothing stored.
     result = await manager.async_configure(flow_id, {"key": "not a key"})
@@ -133,6 +159,53 @@ async def test_open_agent_fix_flow_pairs_it(
     )
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, signed")
     assert (await in_thread(agent.pins))["5"] == 1
+
+
+ATTACKER_KEY_TEXT = base64.b64encode(bytes(range(100, 132))).decode()
+
+
+async def test_the_key_is_checked_where_the_agents_entry_points(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Any LAN host can announce the agent's UDN. A copy of the agent (its identity, so
+    the same UDN) paired with the attacker's key, announced from another host, and the
+    user talked into entering that key: the check runs at the agent entry's location,
+    where the real agent is still open; nothing is stored, the real agent keeps working."""
+    shed = await _open_agent_with_finding(hass, lan)
+    copy_dir = lan.workdir / "impostor-board"
+    shutil.copytree(shed.state_dir, copy_dir)
+    (copy_dir / "key").unlink(missing_ok=True)
+    impostor = await in_thread(
+        start_agent,
+        lan,
+        "impostor",
+        PAIRED_CONFIG,
+        state_dir=copy_dir,
+        key=base64.b64decode(ATTACKER_KEY_TEXT),
+    )
+    assert impostor.ip != shed.agent.ip
+    described = await UpnpFactory(device_requester(hass)).async_create_device(
+        impostor.description_url
+    )
+    assert described.udn == shed.entry.unique_id  # the same identity
+    # What the impostor's announcements do to the audit's inventory: the UDN's latest
+    # location is the impostor's.
+    seen = shed.coordinator.runner.inventory.get(shed.entry.unique_id)
+    assert seen is not None
+    seen.location = impostor.description_url
+
+    manager, flow_id = await _pair_flow(hass, shed.issue_id)
+    result = await manager.async_configure(flow_id, {"key": ATTACKER_KEY_TEXT})
+    assert result["type"] == "form"
+    assert result["errors"] == {"base": "agent_still_open"}  # the real agent, checked
+    assert "key" not in shed.entry.data
+    assert ir.async_get(hass).async_get_issue(DOMAIN, shed.issue_id) is not None
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on")
+    assert (await in_thread(shed.agent.pins))["5"] == 1
+    assert (await in_thread(impostor.pins))["5"] == 0
 
 
 LIAR_UDN = "uuid:00000000-0000-4000-8000-0000000f0001"

@@ -11,8 +11,11 @@ only once the agent proves it is paired with exactly that key:
 3. an unsigned state-changing request is refused with 401 (or 429): an UNSUBSCRIBE of a
    SID that does not exist, which changes nothing even on an agent that obeys it.
 
-Then the key goes into the agent's config entry (when Home Assistant has one, found by
-its UDN), the entry reloads (which also ends a reauth flow waiting for the key), and the
+When Home Assistant has a config entry for the agent (found by its UDN), the check runs
+at the entry's own location, never at the address the audit last saw the UDN announced
+from: any LAN host can announce the agent's UDN, and a copy of the agent paired with the
+attacker's key must not get that key stored into the real agent's entry. The key then
+goes into that entry, the entry reloads (which also ends a reauth flow waiting for the key), and the
 audit runs again. The refusals we caused (a wrong key, step 3) are noted so that the
 agent's AuthFailures count does not raise UG-AGENT-003 for them (runner.py).
 """
@@ -27,12 +30,13 @@ from async_upnp_client.client import UpnpDevice
 from async_upnp_client.client_factory import UpnpFactory
 from async_upnp_client.const import HttpRequest
 from async_upnp_client.exceptions import UpnpError
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
 from ..agent_auth import UNAUTHORIZED, AgentKey
 from ..appliance.const import AGENT_DEVICE_TYPE, SECURITY_MODE_PAIRED
 from ..appliance.pairing import KeyCheck, async_agent_info, async_check_key
-from ..const import CONF_DEVICE_TYPE, CONF_KEY, DOMAIN
+from ..const import CONF_DEVICE_TYPE, CONF_KEY, CONF_LOCATION, DOMAIN
 from ..transport import device_requester
 
 _ERRORS = (UpnpError, ClientError, OSError, TimeoutError)
@@ -114,11 +118,10 @@ async def async_verify_paired(
     return PairOutcome(PairCheck.PAIRED, boot_id, own_refusals=1)
 
 
-async def async_store_key(hass: HomeAssistant, udn: str, text: str) -> bool:
-    """The key into the agent's config entry (as the config flow's pair and reauth steps
-    store it: CONF_KEY, the text as entered, stripped), then reload it; False: Home
-    Assistant has no agent entry with this UDN."""
-    entry = next(
+def agent_entry(hass: HomeAssistant, udn: str) -> ConfigEntry | None:
+    """Home Assistant's config entry of the agent with `udn` (an agent entry, never a
+    router's or an appliance's), if there is one."""
+    return next(
         (
             e
             for e in hass.config_entries.async_entries(DOMAIN)
@@ -127,8 +130,18 @@ async def async_store_key(hass: HomeAssistant, udn: str, text: str) -> bool:
         ),
         None,
     )
-    if entry is None:
-        return False
+
+
+def check_location(entry: ConfigEntry | None, seen_at: str | None) -> str | None:
+    """Where to check the key: the entry's location when there is an entry (the key is
+    stored there), else where the audit saw the agent."""
+    if entry is not None:
+        return str(entry.data.get(CONF_LOCATION) or "") or None
+    return seen_at
+
+
+async def async_store_key(hass: HomeAssistant, entry: ConfigEntry, text: str) -> None:
+    """The key into the agent's config entry (as the config flow's pair and reauth steps
+    store it: CONF_KEY, the text as entered, stripped), then reload it."""
     hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_KEY: text.strip()})
     await hass.config_entries.async_reload(entry.entry_id)
-    return True

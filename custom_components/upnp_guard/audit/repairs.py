@@ -21,7 +21,14 @@ from ..transport import is_lan_host, url_host
 from .const import CheckId
 from .coordinator import AuditCoordinator
 from .inventory import InventoryDevice
-from .pair_agent import PairCheck, PairOutcome, async_store_key, async_verify_paired
+from .pair_agent import (
+    PairCheck,
+    PairOutcome,
+    agent_entry,
+    async_store_key,
+    async_verify_paired,
+    check_location,
+)
 
 # A link we write into markdown: no character that could end or extend it.
 _SAFE_URL = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~%/?=&+-]*)?")
@@ -105,14 +112,17 @@ class PairAgentRepairFlow(FindingRepairFlow):
             except InvalidKey:
                 errors["base"] = "invalid_key"
             else:
+                entry = agent_entry(self.hass, self._udn)
+                location = check_location(entry, device.location if device else None)
                 outcome = (
-                    await async_verify_paired(self.hass, device.location, self._udn, key)
-                    if device is not None
+                    await async_verify_paired(self.hass, location, self._udn, key)
+                    if location is not None
                     else PairOutcome(PairCheck.UNREACHABLE)
                 )
                 runner.note_own_refusals(self._udn, outcome.boot_id, outcome.own_refusals)
                 if outcome.result is PairCheck.PAIRED:
-                    await async_store_key(self.hass, self._udn, text)
+                    if entry is not None:
+                        await async_store_key(self.hass, entry, text)
                     runner.forget_description(self._udn)
                     await coordinator.async_refresh()
                     if any(f.key == self._key for f in coordinator.data.findings):
