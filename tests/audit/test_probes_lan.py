@@ -3,11 +3,15 @@ are found; the secure router and a UDA-sized device are not; nothing is left beh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
 from custom_components.upnp_guard.audit.const import PROBE_DESCRIPTION, CheckId
+from custom_components.upnp_guard.audit.inventory import InventoryDevice
+from custom_components.upnp_guard.audit.probes import async_probe_amplification
 from custom_components.upnp_guard.audit.runner import AuditRunner
 from custom_components.upnp_guard.audit.stacks import load_stack_file, shipped_stack_file
 from tests.lan import Host, Lan, Router
@@ -19,6 +23,7 @@ pytestmark = pytest.mark.lan
 
 CHATTY_UDN = "uuid:00000000-0000-4000-8000-0000000c0001"
 LIGHT_UDN = "uuid:00000000-0000-4000-8000-0000000c0002"
+NOW = datetime.now(UTC)
 
 
 async def test_probes_find_amplifier_and_open_router_and_undo(
@@ -68,3 +73,20 @@ async def test_probes_find_amplifier_and_open_router_and_undo(
     report = await opened.async_run()
     assert opened.probes.probed == before
     assert CheckId.ROUTER_SECURE_MODE_OFF in {f.check_id for f in report.findings}
+
+
+async def test_amplification_probe_from_an_address_gone_is_not_a_crash(
+    ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Home Assistant's address went away mid-run (the search cannot be sent from it):
+    the probe answers None, no exception ends the audit run; the next probe from a real
+    address measures."""
+    light = lan.add_host("light")
+    start_device(light, "light", LIGHT_UDN)
+    device = InventoryDevice(LIGHT_UDN, light.ip, f"http://{light.ip}:8000/d.xml", first_seen=NOW)
+    gone = str(ha_host.network.network_address + 250)  # in the LAN, not Home Assistant's
+    assert gone not in {ha_host.ip, light.ip}
+    assert await async_probe_amplification(gone, device, wait_s=0.5) is None
+    measured = await async_probe_amplification(ha_host.ip, device, wait_s=2)
+    assert measured is not None
+    assert measured.replies > 0

@@ -117,7 +117,8 @@ def _probeable(address: str) -> bool:
 async def async_probe_amplification(
     local_ip: str, device: InventoryDevice, wait_s: float = AMPLIFICATION_WAIT_S
 ) -> AmplificationResult | None:
-    """Send one unicast ssdp:all from `local_ip` to the device; None if not on the LAN."""
+    """Send one unicast ssdp:all from `local_ip` to the device; None if not on the LAN, or
+    when the search could not be sent (the run goes on with the other devices)."""
     if not _probeable(device.address):
         return None
     request = (
@@ -126,7 +127,11 @@ async def async_probe_amplification(
         'MAN: "ssdp:discover"\r\n'
         "ST: ssdp:all\r\n\r\n"
     ).encode()
-    collector = await _unicast_search(local_ip, device.address, request, wait_s)
+    try:
+        collector = await _unicast_search(local_ip, device.address, request, wait_s)
+    except OSError as err:  # our address went away mid-run, or no route: not measured
+        _LOGGER.debug("Audit: no search from %s to %s: %s", local_ip, device.address, err)
+        return None
     return AmplificationResult(
         len(request), collector.bytes, collector.replies, expected_replies(device)
     )
