@@ -50,6 +50,14 @@ def _reset():
 _trial = False  # whether the slot _boot returns runs on trial
 
 
+def _stop():
+    """Nothing else to run: stop at the REPL instead of resetting, which would fail the
+    same way on every boot (the heap and the files at boot do not change); there mpremote
+    reaches the board to provision it again."""
+    print("[E] nothing to run: stopped; provision the board again")
+    raise SystemExit(2)
+
+
 def _boot():
     """The slot to run (None: frozen or source modules), after the trial bookkeeping."""
     global _trial
@@ -75,7 +83,11 @@ def _boot():
             }
         else:
             boot["tries"] = tries + 1
-        _write(path, boot)
+        if not _write(path, boot) and boot.get("trial"):
+            # Its boots cannot be counted: a trial that crashed would be tried forever.
+            print("[E] update", boot.get("version"), "not tried: boot.json is not writable")
+            previous = boot.get("previous")
+            boot = {"slot": previous if previous != boot.get("slot") else None}
     slot = boot.get("slot")
     _trial = boot.get("trial") is True
     if slot in ("a", "b") and not _intact(_root + "/ug/" + slot):
@@ -94,11 +106,18 @@ def _boot():
 
 
 def _write(path, boot):
-    with open(path + ".tmp", "w") as f:
-        f.write(json.dumps(boot))
+    """Atomically (a temporary file renamed over it); False when the flash refuses the
+    write (full, worn, read-only)."""
     import os
 
-    os.rename(path + ".tmp", path)
+    try:
+        with open(path + ".tmp", "w") as f:
+            f.write(json.dumps(boot))
+        os.rename(path + ".tmp", path)
+    except OSError as err:
+        print("[E] cannot write", path, err)
+        return False
+    return True
 
 
 def _intact(base):
@@ -238,8 +257,10 @@ try:
     main = _start()
 except Exception as _err:
     print("[E] agent does not start:", type(_err).__name__, _err)
-    if _trial or (_slot is None and not _rom):
-        _reset()  # a trial: the next boot rolls back; no slot, no ROMFS: nothing else to run
+    if _trial:
+        _reset()  # the next boot rolls back
+    if _slot is None and not _rom:
+        _stop()  # the frozen or source agent itself: nothing else to run
     # A whole bundle that does not load (its .mpy made for another MicroPython, after the
     # board's was flashed again): resetting would do the same forever, so the agent
     # without a slot (frozen) runs instead, on every boot until an update replaces it.
@@ -253,4 +274,4 @@ except Exception as _err:
         main = _start()
     except Exception as _err:
         print("[E] agent does not start:", type(_err).__name__, _err)
-        _reset()
+        _stop()

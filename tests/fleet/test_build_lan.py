@@ -368,3 +368,49 @@ def test_a_romfs_image_that_is_no_file_is_no_romfs(lan: Lan, lan_sockets: None, 
     agent = start_board(lan, board, heap=BUILDS["romfs-32"].heap)
     assert f"UPnP Guard {FIRMWARE_VERSION} on" in agent.process.output()
     agent.stop()
+
+
+def test_a_trial_is_not_run_when_boot_json_cannot_be_written(
+    lan: Lan, lan_sockets: None, bundle_777: Path
+) -> None:
+    """The loader cannot count a trial's boots (the flash refuses the write; here the
+    temporary file's name is taken by a directory): it does not run the trial, which would
+    be tried forever if it crashed, but the slot that ran before (here none: frozen)."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG, bundle=bundle_777)  # slot a
+    trial = {"slot": "a", "previous": None, "trial": True, "tries": 0, "version": "7.7.7"}
+    (board.root / "ug" / "boot.json").write_text(json.dumps(trial))
+    (board.root / "ug" / "boot.json.tmp").mkdir()
+    agent = start_board(lan, board)
+    output = agent.process.output()
+    assert "[E] cannot write" in output
+    assert "[E] update 7.7.7 not tried: boot.json is not writable" in output
+    assert f"UPnP Guard {FIRMWARE_VERSION} on" in output
+    assert board.boot() == trial  # nothing written
+    agent.stop()
+
+
+def test_nothing_to_run_stops_instead_of_resetting_forever(lan: Lan, lan_sockets: None) -> None:
+    """No slot, no ROMFS, and the agent without a slot does not import (here Debian's
+    micropython, which has no frozen agent, on a board without the agent's files): the
+    loader stops (exit 2, at the REPL on a board, where mpremote reaches it) instead of
+    resetting into the same failure on every boot."""
+    board = Board(lan.workdir / "board")
+    board.provision(DEFAULT_CONFIG)
+    host = lan.add_host("agent")
+    process = host.start(
+        binary_for("source"),
+        "-X",
+        "heapsize=104wK",
+        str(board.root / "main.py"),
+        "--root",
+        str(board.root),
+        "--ip",
+        f"{host.ip}/{host.network.prefixlen}",
+        label="agent",
+        cwd=str(lan.workdir),
+    )
+    assert process.popen.wait(timeout=30) == 2
+    output = process.output()
+    assert "[E] agent does not start: ImportError" in output
+    assert "[E] nothing to run: stopped; provision the board again" in output
