@@ -138,3 +138,19 @@ class Dht:
     """The `dht` module."""
 
     DHT22 = DHT22
+
+
+def run_tests(namespace):
+    """Run every `test_*` function of a runner module (its globals()), in name order, and
+    print one line each and the totals: what the pytest side reads."""
+    passed = failed = 0
+    for name in sorted(namespace):
+        if name.startswith("test_"):
+            try:
+                namespace[name]()
+                print("ok", name)
+                passed += 1
+            except Exception as err:
+                print("FAIL", name, type(err).__name__, err)
+                failed += 1
+    print("passed", passed, "failed", failed)

@@ -151,18 +151,4 @@ def test_state_survives_a_restart_and_board_id_is_the_chip_id():
     check(esp32.parse_args(["--anything"]) == {"config": "config.json"}, "args")
 
 
-def main():
-    passed = failed = 0
-    for name in sorted(globals()):
-        if name.startswith("test_"):
-            try:
-                globals()[name]()
-                print("ok", name)
-                passed += 1
-            except Exception as err:
-                print("FAIL", name, type(err).__name__, err)
-                failed += 1
-    print("passed", passed, "failed", failed)
-
-
-main()
+fakes.run_tests(globals())

@@ -222,18 +222,4 @@ def test_a_notify_in_flight_is_cancelled_when_its_subscription_leaves():
         srv.close()
 
 
-def main():
-    passed = failed = 0
-    for name in sorted(globals()):
-        if name.startswith("test_"):
-            try:
-                globals()[name]()
-                print("ok", name)
-                passed += 1
-            except Exception as err:
-                print("FAIL", name, type(err).__name__, err)
-                failed += 1
-    print("passed", passed, "failed", failed)
-
-
-main()
+fakes.run_tests(globals())
