@@ -53,9 +53,13 @@ _trial = False  # whether the slot _boot returns runs on trial
 def _stop():
     """Nothing else to run: stop at the REPL instead of resetting, which would fail the
     same way on every boot (the heap and the files at boot do not change); there mpremote
-    reaches the board to provision it again."""
+    reaches the board to provision it again. Returns the `main` that main.py then calls:
+    one that does nothing, so main.py ends (on a board, SystemExit from main.py would be a
+    soft reset: ports/esp32/main.c); the unix port exits with status 2 instead."""
     print("[E] nothing to run: stopped; provision the board again")
-    raise SystemExit(2)
+    if sys.platform != "esp32":
+        sys.exit(2)
+    return lambda: None
 
 
 def _boot():
@@ -260,18 +264,20 @@ except Exception as _err:
     if _trial:
         _reset()  # the next boot rolls back
     if _slot is None and not _rom:
-        _stop()  # the frozen or source agent itself: nothing else to run
-    # A whole bundle that does not load (its .mpy made for another MicroPython, after the
-    # board's was flashed again): resetting would do the same forever, so the agent
-    # without a slot (frozen) runs instead, on every boot until an update replaces it.
-    print("[E] running the agent without a slot")
-    sys.path.pop(0)
-    for _name in list(sys.modules):
-        if _name.split(".")[0] in ("upnpguard", "hal", "asyncio"):
-            del sys.modules[_name]
-    gc.collect()
-    try:
-        main = _start()
-    except Exception as _err:
-        print("[E] agent does not start:", type(_err).__name__, _err)
-        _stop()
+        main = _stop()  # the frozen or source agent itself: nothing else to run
+    else:
+        # A whole bundle that does not load (its .mpy made for another MicroPython, after
+        # the board's was flashed again): resetting would do the same forever, so the
+        # agent without a slot (frozen) runs instead, on every boot until an update
+        # replaces it.
+        print("[E] running the agent without a slot")
+        sys.path.pop(0)
+        for _name in list(sys.modules):
+            if _name.split(".")[0] in ("upnpguard", "hal", "asyncio"):
+                del sys.modules[_name]
+        gc.collect()
+        try:
+            main = _start()
+        except Exception as _err:
+            print("[E] agent does not start:", type(_err).__name__, _err)
+            main = _stop()
