@@ -1,7 +1,7 @@
 # Over-the-air updates (docs/protocol.md "Updates", docs/firmware.md "Over-the-air
 # updates"): AgentInfo's BeginUpdate / WriteUpdate / CommitUpdate receive a bundle (the
 # fleet contract's manifest.json first, then its files) into the slot that does not run,
-# verify it and switch /ug/boot.json to it; firmware/main.py (the loader) tries it once and
+# verify it and switch /ug/boot.json to it; firmware/ugboot.py (the loader) tries it once and
 # rolls back unless the new agent confirms it (confirm(): an authenticated request from
 # Home Assistant within limits.UPDATE_CONFIRM_S).
 #
