@@ -19,19 +19,9 @@ import statistics
 import threading
 import time
 
-from bench.firmware_common import (
-    PAIRED_CONFIG,
-    Host,
-    Lan,
-    boot_id,
-    description,
-    exchange,
-    sign,
-    soap,
-    start_agent,
-    status,
-)
-from tests.lan.agent import BUILDS
+from tests.firmware.e2e import description, exchange, sign, soap, status
+from tests.lan import Host, Lan
+from tests.lan.agent import BUILDS, PAIRED_CONFIG, boot_id, start_agent
 
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 KEY = bytes(range(32))

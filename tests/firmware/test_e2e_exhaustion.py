@@ -23,11 +23,14 @@ from tests.firmware.e2e import (
     notify_server,
     request,
     search,
+    sid_of,
     soap,
     status,
+    subscribe,
+    threaded_server,
     url_of,
+    wait_for,
 )
-from tests.firmware.test_e2e_gena_soap import subscribe, wait_for
 from tests.lan import Host, Lan
 from tests.lan.agent import DEFAULT_CONFIG, Agent, boot_id, start_agent
 
@@ -45,14 +48,8 @@ def black_hole(host: Host, port: int = 8123) -> Iterator[dict[str, int]]:
     """A GENA callback that accepts NOTIFYs and never answers; counts the connections the
     agent holds open to it at once ("peak") and in all ("accepted")."""
     counts = {"accepted": 0, "open": 0, "peak": 0}
-    with host.entered():
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind((host.ip, port))
-        server.listen(64)
-    stop = threading.Event()
 
-    def serve() -> None:
+    def serve(server: socket.socket, stop: threading.Event) -> None:
         conns: list[socket.socket] = []
         while not stop.is_set():
             readable, _, _ = select.select([server, *conns], [], [], 0.05)
@@ -74,14 +71,8 @@ def black_hole(host: Host, port: int = 8123) -> Iterator[dict[str, int]]:
         for conn in conns:
             conn.close()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with threaded_server(host, port, serve, backlog=64):
         yield counts
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
 
 
 def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
@@ -96,7 +87,7 @@ def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
                 attacker, agent, subscribe(agent, path, f"<http://{attacker.ip}:8123/n>")
             )
             assert status(answer) == 200, answer[:120]
-            sid = re.search(rb"SID: (\S+)", answer).group(1).decode()
+            sid = sid_of(answer)
             gone = exchange(attacker, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sid}))
             assert status(gone) == 200
         time.sleep(0.5)

@@ -14,8 +14,14 @@ from collections import Counter
 import pytest
 
 from fuzz.mutate import mutate
-from tests.firmware.e2e import IO_TIMEOUT, assert_still_serves, description, request, soap
-from tests.firmware.test_e2e_gena_soap import subscribe
+from tests.firmware.e2e import (
+    IO_TIMEOUT,
+    assert_still_serves,
+    description,
+    request,
+    soap,
+    subscribe,
+)
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent
 

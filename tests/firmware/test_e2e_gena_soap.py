@@ -15,9 +15,12 @@ from tests.firmware.e2e import (
     exchange,
     notify_server,
     request,
+    sid_of,
     soap,
     status,
+    subscribe,
     url_of,
+    wait_for,
 )
 from tests.lan import Lan
 from tests.lan.agent import Agent, boot_id, start_agent
@@ -29,23 +32,6 @@ DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 MAX_SUBSCRIPTIONS_PER_SERVICE = 4
 EVENTED_SERVICES = 8  # of DEFAULT_CONFIG
 MAX_FAILURES = 3
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.05)
-
-
-def subscribe(agent: Agent, path: str, callback: str) -> bytes:
-    return request(
-        agent,
-        "SUBSCRIBE",
-        path,
-        {"NT": "upnp:event", "CALLBACK": callback, "TIMEOUT": "Second-300"},
-    )
 
 
 def test_callback_to_another_host_is_412(lan: Lan, agent: Agent) -> None:
@@ -105,7 +91,7 @@ def test_fifth_subscription_to_one_service_is_503(lan: Lan, agent: Agent) -> Non
         for host in hosts[:MAX_SUBSCRIPTIONS_PER_SERVICE]:
             response = exchange(host, agent, subscribe(agent, path, f"<http://{host.ip}:8123/n>"))
             assert status(response) == 200
-            sids.append(re.search(rb"SID: (\S+)", response).group(1).decode())
+            sids.append(sid_of(response))
         last = hosts[-1]
         refused = exchange(last, agent, subscribe(agent, path, f"<http://{last.ip}:8123/x>"))
         assert status(refused) == 503
@@ -137,7 +123,7 @@ def test_one_subscriber_subscribes_to_every_service(lan: Lan, agent: Agent) -> N
             assert status(response) == 200, (path, response[:100])
         # Every service sends its initial event (SEQ 0), each to its own SID.
         wait_for(lambda: len(events) == len(paths))
-    sids = {re.search(rb"SID: (\S+)", event).group(1) for event in events}
+    sids = {sid_of(event) for event in events}
     assert len(sids) == len(paths)
     assert all(b"SEQ: 0\r\n" in event for event in events)
     assert agent.stats()["subscriptions"] == len(paths)

@@ -22,6 +22,7 @@ from tests.firmware.e2e import (
     sign,
     soap,
     status,
+    upnp_client_search,
     url_of,
 )
 from tests.lan import UPNP_CLIENT, Lan
@@ -128,17 +129,7 @@ def test_signed_subscription_gets_signed_notify(lan: Lan) -> None:
 def test_stock_client_discovers_and_reads_but_cannot_control(lan: Lan) -> None:
     agent = start_agent(lan, "board", PAIRED_CONFIG, key=KEY)
     pc = lan.add_host("pc")
-    found = pc.run(
-        *UPNP_CLIENT,
-        "--timeout",
-        "6",
-        "search",
-        "--bind",
-        pc.ip,
-        "--search_target",
-        "urn:upnp-guard-org:device:Agent:1",
-        timeout=60,
-    )
+    found = upnp_client_search(pc)
     assert agent.description_url in found.stdout, found.stdout + found.stderr
     gssdp = pc.run(
         "gssdp-discover",
