@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.firmware.e2e import (
+    SWITCH_POWER,
     assert_still_serves,
     description,
     exchange,
@@ -36,7 +37,6 @@ from tests.lan.agent import DEFAULT_CONFIG, Agent, boot_id, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 PER_PEER = 2  # HTTP_MAX_CONNECTIONS_PER_PEER
 IDLE_S = 1.0  # HTTP_IDLE_MS
 NOTIFY_IN_FLIGHT = 4  # GENA_MAX_NOTIFY_IN_FLIGHT
@@ -184,7 +184,7 @@ def test_xml_attribute_flood_is_400(lan: Lan, agent: Agent) -> None:
     desc = description(pc, agent)
     # The 480 attributes in 3.8 KB (39.5 KB of heap when they were not capped).
     flood = " ".join(f'{chr(97 + i // 26)}{chr(97 + i % 26)}="1"' for i in range(480))
-    data = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    data = soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>")
     head, body = data.split(b"\r\n\r\n", 1)
     body = body.replace(b"<u:SetTarget ", b"<u:SetTarget " + flood.encode() + b" ")
     assert len(body) < 4096

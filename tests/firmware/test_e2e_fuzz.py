@@ -16,6 +16,7 @@ import pytest
 from fuzz.mutate import mutate
 from tests.firmware.e2e import (
     IO_TIMEOUT,
+    SWITCH_POWER,
     assert_still_serves,
     description,
     request,
@@ -28,7 +29,6 @@ from tests.lan.agent import Agent
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
 ROUNDS = 240
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DOCUMENTED = {200, 400, 404, 405, 408, 411, 412, 413, 431, 500, 503}
 
 
@@ -55,7 +55,7 @@ def test_mutated_requests_get_documented_answers_and_the_agent_keeps_serving(
     seeds = [
         request(agent, "GET", "/desc.xml"),
         request(agent, "GET", scpd),
-        soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>"),
+        soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"),
         subscribe(agent, event, f"<http://{pc.ip}:8123/n>"),
         request(agent, "UNSUBSCRIBE", event, {"SID": "uuid:0"}),
     ]

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.firmware.e2e import (
+    SWITCH_POWER,
     assert_still_serves,
     description,
     exchange,
@@ -27,7 +28,6 @@ from tests.lan.agent import Agent, boot_id, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 MAX_SUBSCRIPTIONS_PER_SERVICE = 4
 EVENTED_SERVICES = 8  # of DEFAULT_CONFIG
@@ -172,10 +172,12 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         assert status(response) == 500, response
         return int(re.search(rb"<errorCode>(\d+)</errorCode>", response).group(1))
 
-    assert fault(soap(agent, desc, SWITCH, "Explode")) == 401
-    assert fault(soap(agent, desc, SWITCH, "SetTarget", "<wrong>1</wrong>")) == 402
+    assert fault(soap(agent, desc, SWITCH_POWER, "Explode")) == 401
+    assert fault(soap(agent, desc, SWITCH_POWER, "SetTarget", "<wrong>1</wrong>")) == 402
     assert (
-        fault(soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>maybe</newTargetValue>"))
+        fault(
+            soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>maybe</newTargetValue>")
+        )
         == 600
     )
     assert (
@@ -191,9 +193,9 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         == 601
     )
     assert fault(soap(agent, desc, DIMMING, "StepUp")) == 602
-    doctype = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>").replace(
-        b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "1">]>'
-    )
+    doctype = soap(
+        agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"
+    ).replace(b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "1">]>')
     doctype = re.sub(
         rb"CONTENT-LENGTH: \d+",
         f"CONTENT-LENGTH: {len(doctype.split(b'\r\n\r\n', 1)[1])}".encode(),
@@ -202,7 +204,9 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
     assert status(exchange(pc, agent, doctype)) == 400
     assert agent.pins()["5"] == 0
     ok = exchange(
-        pc, agent, soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+        pc,
+        agent,
+        soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"),
     )
     assert status(ok) == 200
     assert b"SetTargetResponse" in ok
@@ -211,7 +215,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         agent, desc, DIMMING, "SetLoadLevelTarget", "<newLoadlevelTarget>40</newLoadlevelTarget>"
     )
     assert status(exchange(pc, agent, dim)) == 200
-    on = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    on = soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>")
     # Both SwitchPower services share a type; url_of picks the first (the relay), so
     # switch the lamp through its own control URL.
     lamp_path = re.findall(r"<controlURL>([^<]*/ctl/SwitchPower)</controlURL>", desc)[1]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.firmware.e2e import (
+    SWITCH_POWER,
     auth,
     description,
     exchange,
@@ -30,14 +31,13 @@ from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, pairing_key_lines, st
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
 KEY = bytes(range(32, 64))
 NEW_KEY = bytes(range(200, 232))
 
 
 def set_target(agent: Agent, desc: str, value: int) -> bytes:
-    return soap(agent, desc, SWITCH, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
+    return soap(agent, desc, SWITCH_POWER, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
 
 
 def header_of(response: bytes, name: str) -> str | None:
