@@ -124,6 +124,11 @@ def soap(agent: Agent, desc: str, service_type: str, action: str, args: str = ""
     )
 
 
+def set_target(agent: Agent, desc: str, value: int | str) -> bytes:
+    """SwitchPower SetTarget of the first switch in `desc` to `value` (0/1, or anything)."""
+    return soap(agent, desc, SWITCH_POWER, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
+
+
 def subscribe(agent: Agent, path: str, callback: str) -> bytes:
     """A GENA SUBSCRIBE (5 minutes) of `callback` (`<http://...>`) to the events at `path`."""
     return request(
@@ -171,8 +176,7 @@ def control_load(
                 if (round_ + index) % 2:
                     data = request(agent, "GET", "/desc.xml")
                 else:
-                    args = f"<newTargetValue>{round_ % 2}</newTargetValue>"
-                    data = sign_control(soap(agent, desc, SWITCH_POWER, "SetTarget", args))
+                    data = sign_control(set_target(agent, desc, round_ % 2))
                 code = status(exchange(clients[index], agent, data))
             except Exception as err:  # status() asserts on an empty answer
                 failures.append(f"client {index}: {err!r}")

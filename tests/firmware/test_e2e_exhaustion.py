@@ -16,7 +16,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.firmware.e2e import (
-    SWITCH_POWER,
     assert_still_serves,
     description,
     exchange,
@@ -24,8 +23,8 @@ from tests.firmware.e2e import (
     notify_server,
     request,
     search,
+    set_target,
     sid_of,
-    soap,
     status,
     subscribe,
     threaded_server,
@@ -184,7 +183,7 @@ def test_xml_attribute_flood_is_400(lan: Lan, agent: Agent) -> None:
     desc = description(pc, agent)
     # The 480 attributes in 3.8 KB (39.5 KB of heap when they were not capped).
     flood = " ".join(f'{chr(97 + i // 26)}{chr(97 + i % 26)}="1"' for i in range(480))
-    data = soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    data = set_target(agent, desc, 1)
     head, body = data.split(b"\r\n\r\n", 1)
     body = body.replace(b"<u:SetTarget ", b"<u:SetTarget " + flood.encode() + b" ")
     assert len(body) < 4096

@@ -16,11 +16,10 @@ import pytest
 from fuzz.mutate import mutate
 from tests.firmware.e2e import (
     IO_TIMEOUT,
-    SWITCH_POWER,
     assert_still_serves,
     description,
     request,
-    soap,
+    set_target,
     subscribe,
 )
 from tests.lan import Host, Lan
@@ -55,7 +54,7 @@ def test_mutated_requests_get_documented_answers_and_the_agent_keeps_serving(
     seeds = [
         request(agent, "GET", "/desc.xml"),
         request(agent, "GET", scpd),
-        soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"),
+        set_target(agent, desc, 1),
         subscribe(agent, event, f"<http://{pc.ip}:8123/n>"),
         request(agent, "UNSUBSCRIBE", event, {"SID": "uuid:0"}),
     ]

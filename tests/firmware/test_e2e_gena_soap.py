@@ -16,6 +16,7 @@ from tests.firmware.e2e import (
     exchange,
     notify_server,
     request,
+    set_target,
     sid_of,
     soap,
     status,
@@ -174,12 +175,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
 
     assert fault(soap(agent, desc, SWITCH_POWER, "Explode")) == 401
     assert fault(soap(agent, desc, SWITCH_POWER, "SetTarget", "<wrong>1</wrong>")) == 402
-    assert (
-        fault(
-            soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>maybe</newTargetValue>")
-        )
-        == 600
-    )
+    assert fault(set_target(agent, desc, "maybe")) == 600
     assert (
         fault(
             soap(
@@ -193,9 +189,9 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         == 601
     )
     assert fault(soap(agent, desc, DIMMING, "StepUp")) == 602
-    doctype = soap(
-        agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"
-    ).replace(b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "1">]>')
+    doctype = set_target(agent, desc, 1).replace(
+        b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "1">]>'
+    )
     doctype = re.sub(
         rb"CONTENT-LENGTH: \d+",
         f"CONTENT-LENGTH: {len(doctype.split(b'\r\n\r\n', 1)[1])}".encode(),
@@ -203,11 +199,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
     )
     assert status(exchange(pc, agent, doctype)) == 400
     assert agent.pins()["5"] == 0
-    ok = exchange(
-        pc,
-        agent,
-        soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>"),
-    )
+    ok = exchange(pc, agent, set_target(agent, desc, 1))
     assert status(ok) == 200
     assert b"SetTargetResponse" in ok
     assert agent.pins()["5"] == 1
@@ -215,7 +207,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         agent, desc, DIMMING, "SetLoadLevelTarget", "<newLoadlevelTarget>40</newLoadlevelTarget>"
     )
     assert status(exchange(pc, agent, dim)) == 200
-    on = soap(agent, desc, SWITCH_POWER, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    on = set_target(agent, desc, 1)
     # Both SwitchPower services share a type; url_of picks the first (the relay), so
     # switch the lamp through its own control URL.
     lamp_path = re.findall(r"<controlURL>([^<]*/ctl/SwitchPower)</controlURL>", desc)[1]

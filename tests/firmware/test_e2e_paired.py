@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.firmware.e2e import (
-    SWITCH_POWER,
     auth,
     description,
     exchange,
     notify_server,
     request,
+    set_target,
     sign,
     soap,
     status,
@@ -27,17 +27,13 @@ from tests.firmware.e2e import (
     url_of,
 )
 from tests.lan import UPNP_CLIENT, Lan
-from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, pairing_key_lines, start_agent
+from tests.lan.agent import PAIRED_CONFIG, boot_id, pairing_key_lines, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
 KEY = bytes(range(32, 64))
 NEW_KEY = bytes(range(200, 232))
-
-
-def set_target(agent: Agent, desc: str, value: int) -> bytes:
-    return soap(agent, desc, SWITCH_POWER, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
 
 
 def header_of(response: bytes, name: str) -> str | None:
