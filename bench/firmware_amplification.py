@@ -24,9 +24,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.firmware_common import Lan, start_agent
 from tests.firmware.e2e import msearch_datagram
-from tests.lan import SSDP_GROUP, SSDP_PORT, Host
+from tests.lan import SSDP_GROUP, SSDP_PORT, Host, Lan
+from tests.lan.agent import start_agent
 
 DRAIN_S = 3.0  # replies arrive within MX (1 s) plus the agent's reply tick
 BURST = 100

@@ -1,6 +1,8 @@
 """Peak heap of the agent with 4 subscribers (each to every service) and 4 concurrent
 HTTP clients, and the smallest `-X heapsize` that survives it (no MemoryError, no 503,
 every request answered), for each way of running the agent (tests/lan/agent.py BUILDS).
+The clients' load is tests/firmware/e2e.py `control_load` (the one test_e2e_memory.py
+runs): each alternates a description GET and a SetTarget toggling the relay.
 
     PYTHONPATH=/repo python bench/firmware_heap.py [--paired] [--each N] [BUILD:HEAP ...]
 
@@ -20,27 +22,22 @@ import itertools
 import re
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from upnp_guard_fleet.bundle import build_bundle
 
-from bench.firmware_common import (
-    PAIRED_CONFIG,
-    Lan,
-    boot_id,
+from tests.firmware.e2e import (
+    control_load,
     description,
     exchange,
     notify_server,
-    request,
     sign,
-    soap,
-    start_agent,
     status,
+    subscribe,
 )
-from tests.lan.agent import BUNDLE_BUILDS
+from tests.lan import Lan
+from tests.lan.agent import BUNDLE_BUILDS, PAIRED_CONFIG, boot_id, start_agent
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 ROUNDS = 15
 CLIENTS = 4
 SUBSCRIBERS = 4
@@ -106,44 +103,12 @@ def _run(build: str, heap: str, each: int | None, paired: bool) -> dict[str, obj
         try:
             for i in range(SUBSCRIBERS):
                 for path in paths:
-                    sub = request(
-                        agent,
-                        "SUBSCRIBE",
-                        path,
-                        {"NT": "upnp:event", "CALLBACK": f"<http://{hosts[i].ip}:{8200 + i}/>"},
-                    )
+                    sub = subscribe(agent, path, f"<http://{hosts[i].ip}:{8200 + i}/>")
                     if status(exchange(hosts[i], agent, signed(sub))) != 200:
                         failures.append("subscribe " + path)
-
-            def client(index: int) -> None:
-                for round_ in range(ROUNDS):
-                    try:
-                        if (round_ + index) % 2:
-                            data = request(agent, "GET", "/desc.xml")
-                        else:
-                            value = (round_ + index) % 2
-                            data = signed(
-                                soap(
-                                    agent,
-                                    desc,
-                                    SWITCH,
-                                    "SetTarget",
-                                    f"<newTargetValue>{value}</newTargetValue>",
-                                )
-                            )
-                        code = status(exchange(hosts[index], agent, data))
-                        if code != 200:
-                            failures.append(f"client {index}: {code}")
-                    except Exception as err:
-                        failures.append(f"client {index}: {err}")
-
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-            for thread in threads:
-                thread.start()
-            for _ in range(ROUNDS):
-                agent.press_button("doorbell")
-            for thread in threads:
-                thread.join(120)
+            failures += control_load(
+                agent, hosts[:CLIENTS], desc, rounds=ROUNDS, presses=ROUNDS, sign_control=signed
+            )
             stats = agent.stats()
         finally:
             for sink in sinks:

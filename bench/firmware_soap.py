@@ -19,21 +19,10 @@ import statistics
 import threading
 import time
 
-from bench.firmware_common import (
-    PAIRED_CONFIG,
-    Host,
-    Lan,
-    boot_id,
-    description,
-    exchange,
-    sign,
-    soap,
-    start_agent,
-    status,
-)
-from tests.lan.agent import BUILDS
+from tests.firmware.e2e import SWITCH_POWER, description, exchange, sign, soap, status
+from tests.lan import Host, Lan
+from tests.lan.agent import BUILDS, PAIRED_CONFIG, boot_id, start_agent
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 KEY = bytes(range(32))
 
 
@@ -47,7 +36,7 @@ def measure(build: str, heap: str, total: int, paired: bool) -> tuple[float, flo
             agent = start_agent(lan, build=build, heap=heap, log_level="warning")
         pc = lan.add_host("pc")
         desc = description(pc, agent)
-        plain = soap(agent, desc, SWITCH, "GetStatus")
+        plain = soap(agent, desc, SWITCH_POWER, "GetStatus")
         boot = boot_id(agent)
         counters = itertools.count(1)  # shared by the client threads (GIL: no repeats)
 

@@ -9,23 +9,26 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import pytest_socket
 
-from tests.lan import SSDP_GROUP, SSDP_PORT, Host, Lan
+from tests.lan import SSDP_GROUP, SSDP_PORT, UPNP_CLIENT, Host, Lan
 from tests.lan.agent import Agent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware"))
 from upnpguard import auth
 
 IO_TIMEOUT = 15.0
+AGENT_DEVICE = "urn:upnp-guard-org:device:Agent:1"
+SWITCH_POWER = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
 @pytest.fixture
@@ -121,6 +124,87 @@ def soap(agent: Agent, desc: str, service_type: str, action: str, args: str = ""
     )
 
 
+def set_target(agent: Agent, desc: str, value: int | str) -> bytes:
+    """SwitchPower SetTarget of the first switch in `desc` to `value` (0/1, or anything)."""
+    return soap(agent, desc, SWITCH_POWER, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
+
+
+def subscribe(agent: Agent, path: str, callback: str) -> bytes:
+    """A GENA SUBSCRIBE (5 minutes) of `callback` (`<http://...>`) to the events at `path`."""
+    return request(
+        agent,
+        "SUBSCRIBE",
+        path,
+        {"NT": "upnp:event", "CALLBACK": callback, "TIMEOUT": "Second-300"},
+    )
+
+
+def sid_of(response: bytes) -> str:
+    """The SID header of a SUBSCRIBE's answer or of a NOTIFY."""
+    match = re.search(rb"SID: (\S+)", response)
+    assert match, response[:300]
+    return match.group(1).decode()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+
+
+def control_load(
+    agent: Agent,
+    clients: Sequence[Host],
+    desc: str,
+    *,
+    rounds: int,
+    presses: int,
+    sign_control: Callable[[bytes], bytes] = lambda data: data,
+) -> list[str]:
+    """One control point per host of `clients` at once, `rounds` requests each alternating a
+    description GET and a SwitchPower SetTarget (passed through `sign_control`), while the
+    doorbell is pressed `presses` times. Returns what went wrong: every request answered
+    other than 200, or not at all (an empty answer, a refused or reset connection, or any
+    other error: a client thread never dies unreported)."""
+    failures: list[str] = []
+
+    def client(index: int) -> None:
+        for round_ in range(rounds):
+            try:
+                if (round_ + index) % 2:
+                    data = request(agent, "GET", "/desc.xml")
+                else:
+                    data = sign_control(set_target(agent, desc, round_ % 2))
+                code = status(exchange(clients[index], agent, data))
+            except Exception as err:  # status() asserts on an empty answer
+                failures.append(f"client {index}: {err!r}")
+                continue
+            if code != 200:
+                failures.append(f"client {index}: {code}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for _ in range(presses):
+        agent.press_button("doorbell")
+    for thread in threads:
+        thread.join(120)
+    return failures
+
+
+def upnp_client_search(
+    host: Host, target: str | None = AGENT_DEVICE
+) -> subprocess.CompletedProcess[str]:
+    """async-upnp-client's `search` from `host` for 6 s, for `target` (None: the tool's
+    default, every device)."""
+    searching = ["--search_target", target] if target else []
+    return host.run(
+        *UPNP_CLIENT, "--timeout", "6", "search", "--bind", host.ip, *searching, timeout=60
+    )
+
+
 def msearch_datagram(
     st: str,
     *,
@@ -165,18 +249,34 @@ def search(
 
 
 @contextmanager
-def notify_server(host: Host, port: int = 8123) -> Iterator[list[bytes]]:
-    """A minimal GENA event receiver on `host`; yields the list of NOTIFYs received."""
-    received: list[bytes] = []
+def threaded_server(
+    host: Host, port: int, serve: Callable[[socket.socket, threading.Event], None], backlog: int
+) -> Iterator[None]:
+    """A TCP server listening on `host`: `serve(server, stop)` runs in a thread until the
+    block ends; then `stop` is set, the thread joined and the socket closed."""
     with host.entered():
         server = socket.socket()
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind((host.ip, port))
-        server.listen(8)
-    server.settimeout(0.2)
+        server.listen(backlog)
     stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(server, stop), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
 
-    def serve() -> None:
+
+@contextmanager
+def notify_server(host: Host, port: int = 8123) -> Iterator[list[bytes]]:
+    """A minimal GENA event receiver on `host`; yields the list of NOTIFYs received."""
+    received: list[bytes] = []
+
+    def serve(server: socket.socket, stop: threading.Event) -> None:
+        server.settimeout(0.2)
         while not stop.is_set():
             try:
                 conn, _ = server.accept()
@@ -194,11 +294,5 @@ def notify_server(host: Host, port: int = 8123) -> Iterator[list[bytes]]:
                 received.append(head + b"\r\n\r\n" + body)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with threaded_server(host, port, serve, backlog=8):
         yield received
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()

@@ -23,17 +23,19 @@ from tests.firmware.e2e import (
     notify_server,
     request,
     search,
-    soap,
+    set_target,
+    sid_of,
     status,
+    subscribe,
+    threaded_server,
     url_of,
+    wait_for,
 )
-from tests.firmware.test_e2e_gena_soap import subscribe, wait_for
 from tests.lan import Host, Lan
 from tests.lan.agent import DEFAULT_CONFIG, Agent, boot_id, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 PER_PEER = 2  # HTTP_MAX_CONNECTIONS_PER_PEER
 IDLE_S = 1.0  # HTTP_IDLE_MS
 NOTIFY_IN_FLIGHT = 4  # GENA_MAX_NOTIFY_IN_FLIGHT
@@ -45,14 +47,8 @@ def black_hole(host: Host, port: int = 8123) -> Iterator[dict[str, int]]:
     """A GENA callback that accepts NOTIFYs and never answers; counts the connections the
     agent holds open to it at once ("peak") and in all ("accepted")."""
     counts = {"accepted": 0, "open": 0, "peak": 0}
-    with host.entered():
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind((host.ip, port))
-        server.listen(64)
-    stop = threading.Event()
 
-    def serve() -> None:
+    def serve(server: socket.socket, stop: threading.Event) -> None:
         conns: list[socket.socket] = []
         while not stop.is_set():
             readable, _, _ = select.select([server, *conns], [], [], 0.05)
@@ -74,14 +70,8 @@ def black_hole(host: Host, port: int = 8123) -> Iterator[dict[str, int]]:
         for conn in conns:
             conn.close()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with threaded_server(host, port, serve, backlog=64):
         yield counts
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
 
 
 def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
@@ -96,7 +86,7 @@ def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
                 attacker, agent, subscribe(agent, path, f"<http://{attacker.ip}:8123/n>")
             )
             assert status(answer) == 200, answer[:120]
-            sid = re.search(rb"SID: (\S+)", answer).group(1).decode()
+            sid = sid_of(answer)
             gone = exchange(attacker, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sid}))
             assert status(gone) == 200
         time.sleep(0.5)
@@ -193,7 +183,7 @@ def test_xml_attribute_flood_is_400(lan: Lan, agent: Agent) -> None:
     desc = description(pc, agent)
     # The issue's 480 attributes in 3.8 KB (39.5 KB of heap when they were not capped).
     flood = " ".join(f'{chr(97 + i // 26)}{chr(97 + i % 26)}="1"' for i in range(480))
-    data = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    data = set_target(agent, desc, 1)
     head, body = data.split(b"\r\n\r\n", 1)
     body = body.replace(b"<u:SetTarget ", b"<u:SetTarget " + flood.encode() + b" ")
     assert len(body) < 4096

@@ -14,15 +14,20 @@ from collections import Counter
 import pytest
 
 from fuzz.mutate import mutate
-from tests.firmware.e2e import IO_TIMEOUT, assert_still_serves, description, request, soap
-from tests.firmware.test_e2e_gena_soap import subscribe
+from tests.firmware.e2e import (
+    IO_TIMEOUT,
+    assert_still_serves,
+    description,
+    request,
+    set_target,
+    subscribe,
+)
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
 ROUNDS = 240
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DOCUMENTED = {200, 400, 404, 405, 408, 411, 412, 413, 431, 500, 503}
 
 
@@ -49,7 +54,7 @@ def test_mutated_requests_get_documented_answers_and_the_agent_keeps_serving(
     seeds = [
         request(agent, "GET", "/desc.xml"),
         request(agent, "GET", scpd),
-        soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>"),
+        set_target(agent, desc, 1),
         subscribe(agent, event, f"<http://{pc.ip}:8123/n>"),
         request(agent, "UNSUBSCRIBE", event, {"SID": "uuid:0"}),
     ]

@@ -10,42 +10,29 @@ from contextlib import ExitStack
 import pytest
 
 from tests.firmware.e2e import (
+    SWITCH_POWER,
     assert_still_serves,
     description,
     exchange,
     notify_server,
     request,
+    set_target,
+    sid_of,
     soap,
     status,
+    subscribe,
     url_of,
+    wait_for,
 )
 from tests.lan import Lan
 from tests.lan.agent import Agent, boot_id, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 MAX_SUBSCRIPTIONS_PER_SERVICE = 4
 EVENTED_SERVICES = 8  # of DEFAULT_CONFIG
 MAX_FAILURES = 3
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.05)
-
-
-def subscribe(agent: Agent, path: str, callback: str) -> bytes:
-    return request(
-        agent,
-        "SUBSCRIBE",
-        path,
-        {"NT": "upnp:event", "CALLBACK": callback, "TIMEOUT": "Second-300"},
-    )
 
 
 def test_callback_to_another_host_is_412(lan: Lan, agent: Agent) -> None:
@@ -105,7 +92,7 @@ def test_fifth_subscription_to_one_service_is_503(lan: Lan, agent: Agent) -> Non
         for host in hosts[:MAX_SUBSCRIPTIONS_PER_SERVICE]:
             response = exchange(host, agent, subscribe(agent, path, f"<http://{host.ip}:8123/n>"))
             assert status(response) == 200
-            sids.append(re.search(rb"SID: (\S+)", response).group(1).decode())
+            sids.append(sid_of(response))
         last = hosts[-1]
         refused = exchange(last, agent, subscribe(agent, path, f"<http://{last.ip}:8123/x>"))
         assert status(refused) == 503
@@ -137,7 +124,7 @@ def test_one_subscriber_subscribes_to_every_service(lan: Lan, agent: Agent) -> N
             assert status(response) == 200, (path, response[:100])
         # Every service sends its initial event (SEQ 0), each to its own SID.
         wait_for(lambda: len(events) == len(paths))
-    sids = {re.search(rb"SID: (\S+)", event).group(1) for event in events}
+    sids = {sid_of(event) for event in events}
     assert len(sids) == len(paths)
     assert all(b"SEQ: 0\r\n" in event for event in events)
     assert agent.stats()["subscriptions"] == len(paths)
@@ -186,12 +173,9 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         assert status(response) == 500, response
         return int(re.search(rb"<errorCode>(\d+)</errorCode>", response).group(1))
 
-    assert fault(soap(agent, desc, SWITCH, "Explode")) == 401
-    assert fault(soap(agent, desc, SWITCH, "SetTarget", "<wrong>1</wrong>")) == 402
-    assert (
-        fault(soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>maybe</newTargetValue>"))
-        == 600
-    )
+    assert fault(soap(agent, desc, SWITCH_POWER, "Explode")) == 401
+    assert fault(soap(agent, desc, SWITCH_POWER, "SetTarget", "<wrong>1</wrong>")) == 402
+    assert fault(set_target(agent, desc, "maybe")) == 600
     assert (
         fault(
             soap(
@@ -205,7 +189,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         == 601
     )
     assert fault(soap(agent, desc, DIMMING, "StepUp")) == 602
-    doctype = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>").replace(
+    doctype = set_target(agent, desc, 1).replace(
         b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "1">]>'
     )
     doctype = re.sub(
@@ -215,9 +199,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
     )
     assert status(exchange(pc, agent, doctype)) == 400
     assert agent.pins()["5"] == 0
-    ok = exchange(
-        pc, agent, soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
-    )
+    ok = exchange(pc, agent, set_target(agent, desc, 1))
     assert status(ok) == 200
     assert b"SetTargetResponse" in ok
     assert agent.pins()["5"] == 1
@@ -225,7 +207,7 @@ def test_soap_faults_and_switching(lan: Lan, agent: Agent) -> None:
         agent, desc, DIMMING, "SetLoadLevelTarget", "<newLoadlevelTarget>40</newLoadlevelTarget>"
     )
     assert status(exchange(pc, agent, dim)) == 200
-    on = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    on = set_target(agent, desc, 1)
     # Both SwitchPower services share a type; url_of picks the first (the relay), so
     # switch the lamp through its own control URL.
     lamp_path = re.findall(r"<controlURL>([^<]*/ctl/SwitchPower)</controlURL>", desc)[1]

@@ -12,6 +12,7 @@ import pytest
 from async_upnp_client.aiohttp import AiohttpRequester
 from async_upnp_client.client_factory import UpnpFactory
 
+from tests.firmware.e2e import upnp_client_search
 from tests.lan import UPNP_CLIENT, Lan
 from tests.lan.agent import Agent, start_agent
 
@@ -20,17 +21,7 @@ pytestmark = pytest.mark.lan
 
 def test_upnp_client_search_finds_agent(lan: Lan, agent: Agent) -> None:
     pc = lan.add_host("pc")
-    result = pc.run(
-        *UPNP_CLIENT,
-        "--timeout",
-        "6",
-        "search",
-        "--bind",
-        pc.ip,
-        "--search_target",
-        "urn:upnp-guard-org:device:Agent:1",
-        timeout=60,
-    )
+    result = upnp_client_search(pc)
     lines = [
         {key.lower(): value for key, value in json.loads(line).items()}
         for line in result.stdout.splitlines()

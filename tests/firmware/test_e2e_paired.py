@@ -19,24 +19,21 @@ from tests.firmware.e2e import (
     exchange,
     notify_server,
     request,
+    set_target,
     sign,
     soap,
     status,
+    upnp_client_search,
     url_of,
 )
 from tests.lan import UPNP_CLIENT, Lan
-from tests.lan.agent import PAIRED_CONFIG, Agent, boot_id, pairing_key_lines, start_agent
+from tests.lan.agent import PAIRED_CONFIG, boot_id, pairing_key_lines, start_agent
 
 pytestmark = [pytest.mark.lan, pytest.mark.usefixtures("lan_sockets")]
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
 KEY = bytes(range(32, 64))
 NEW_KEY = bytes(range(200, 232))
-
-
-def set_target(agent: Agent, desc: str, value: int) -> bytes:
-    return soap(agent, desc, SWITCH, "SetTarget", f"<newTargetValue>{value}</newTargetValue>")
 
 
 def header_of(response: bytes, name: str) -> str | None:
@@ -128,17 +125,7 @@ def test_signed_subscription_gets_signed_notify(lan: Lan) -> None:
 def test_stock_client_discovers_and_reads_but_cannot_control(lan: Lan) -> None:
     agent = start_agent(lan, "board", PAIRED_CONFIG, key=KEY)
     pc = lan.add_host("pc")
-    found = pc.run(
-        *UPNP_CLIENT,
-        "--timeout",
-        "6",
-        "search",
-        "--bind",
-        pc.ip,
-        "--search_target",
-        "urn:upnp-guard-org:device:Agent:1",
-        timeout=60,
-    )
+    found = upnp_client_search(pc)
     assert agent.description_url in found.stdout, found.stdout + found.stderr
     gssdp = pc.run(
         "gssdp-discover",

@@ -21,9 +21,10 @@ from tests.firmware.e2e import (
     request,
     search,
     status,
+    upnp_client_search,
     url_of,
 )
-from tests.lan import SSDP_GROUP, SSDP_PORT, UPNP_CLIENT, Lan
+from tests.lan import SSDP_GROUP, SSDP_PORT, Lan
 from tests.lan.agent import Agent, start_agent
 
 
@@ -314,7 +315,7 @@ def test_control_points_discover_everything_on_first_contact(lan: Lan, agent: Ag
             usns.add(re.search(rb"USN: (\S+)", reply).group(1))
     assert len(usns) == 21
     pc = lan.add_host("pc")
-    result = pc.run(*UPNP_CLIENT, "--timeout", "6", "search", "--bind", pc.ip, timeout=60)
+    result = upnp_client_search(pc, None)
     found = {
         json.loads(line)["USN"]
         for line in result.stdout.splitlines()

@@ -21,7 +21,7 @@ from upnp_guard_fleet.bundle import build_bundle, firmware_version
 from upnp_guard_fleet.provision import main as provision
 from upnp_guard_fleet.romfs import build_romfs
 
-from tests.firmware.e2e import description, exchange, soap, status
+from tests.firmware.e2e import SWITCH_POWER, description, exchange, set_target, soap, status
 from tests.fleet.build_fixtures import lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
 from tests.lan.agent import (
@@ -40,7 +40,6 @@ from tests.lan.agent import (
 pytestmark = pytest.mark.lan
 
 REPO = Path(__file__).resolve().parents[2]
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 # A version no source or frozen copy has: what the agent reports proves where it came from.
 BUNDLE_VERSION = "7.7.7"
 FIRMWARE_VERSION = firmware_version(REPO / "firmware")
@@ -60,12 +59,10 @@ def test_agent_runs_from_the_bundle(
     pc = lan.add_host("pc")
     desc = description(pc, agent)
     assert f"<modelNumber>{BUNDLE_VERSION}</modelNumber>" in desc
-    response = exchange(
-        pc, agent, soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
-    )
+    response = exchange(pc, agent, set_target(agent, desc, 1))
     assert status(response) == 200, response[:300]
     assert agent.pins()["5"] == 1
-    response = exchange(pc, agent, soap(agent, desc, SWITCH, "GetStatus"))
+    response = exchange(pc, agent, soap(agent, desc, SWITCH_POWER, "GetStatus"))
     assert b"<ResultStatus>1</ResultStatus>" in response
     # Imported from the bundle's .mpy files, nothing compiled from source.
     assert "Traceback" not in agent.process.output()

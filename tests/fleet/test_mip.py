@@ -26,7 +26,7 @@ from mpremote import mip  # type: ignore[import-untyped]
 from upnp_guard_fleet.bundle import BundleError, build_bundle, firmware_version, load_manifest
 from upnp_guard_fleet.mip import write_mip_package
 
-from tests.firmware.e2e import description, exchange, soap, status
+from tests.firmware.e2e import description, exchange, set_target, status
 from tests.fleet.build_fixtures import built_bundle, lan_sockets  # noqa: F401 - fixtures
 from tests.fleet.dirtransport import DirTransport
 from tests.lan import Lan
@@ -34,7 +34,6 @@ from tests.lan.agent import start_agent
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "firmware" / "package.json"
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
 def test_package_lists_every_module_and_the_version() -> None:
@@ -69,9 +68,7 @@ def test_mpremote_mip_installs_the_agent_which_then_runs(
     pc = lan.add_host("pc")
     desc = description(pc, agent)
     assert f"<modelNumber>{firmware_version(REPO / 'firmware')}</modelNumber>" in desc
-    response = exchange(
-        pc, agent, soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
-    )
+    response = exchange(pc, agent, set_target(agent, desc, 1))
     assert status(response) == 200
     assert agent.pins()["5"] == 1
     agent.stop()

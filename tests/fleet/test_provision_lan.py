@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from upnp_guard_fleet.provision import main
 
-from tests.firmware.e2e import description, exchange, sign, soap, status
+from tests.firmware.e2e import description, exchange, set_target, sign, status
 from tests.fleet.build_fixtures import built_bundle, lan_sockets  # noqa: F401 - fixtures
 from tests.lan import Lan
 from tests.lan.agent import boot_id, pairing_key_lines, start_agent
@@ -21,7 +21,6 @@ from tests.lan.agent import boot_id, pairing_key_lines, start_agent
 pytestmark = pytest.mark.lan
 
 REPO = Path(__file__).resolve().parents[2]
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
 def test_provisioned_board_runs_with_the_printed_key(
@@ -51,7 +50,7 @@ def test_provisioned_board_runs_with_the_printed_key(
     assert pairing_key_lines(agent.process.output()) == []  # it loaded the provisioned key
     pc = lan.add_host("pc")
     desc = description(pc, agent)
-    set_on = soap(agent, desc, SWITCH, "SetTarget", "<newTargetValue>1</newTargetValue>")
+    set_on = set_target(agent, desc, 1)
     boot = boot_id(agent)
     refused = exchange(pc, agent, sign(set_on, bytes(32), boot, 1))
     assert status(refused) != 200

@@ -269,12 +269,17 @@ def test_seq_wraps_to_one():
     assert sub.next_seq() == 1
 
 
-def test_failed_notify_drops_subscriber_after_repeated_failures():
+def _doorbell_subscriber():
+    """(agent, doorbell service, subscription): one subscriber, its initial event delivered."""
     agent = make_agent()
     svc = service(agent, "doorbell", "BinaryInput")
     _ok_subscribe(agent, svc)
-    sub = agent.gena.subscriptions[0]
     _events(agent)  # the initial event
+    return agent, svc, agent.gena.subscriptions[0]
+
+
+def test_failed_notify_drops_subscriber_after_repeated_failures():
+    agent, svc, sub = _doorbell_subscriber()
     for i in range(limits.GENA_MAX_FAILURES):
         agent.hal.inputs["doorbell"](i % 2 == 0)
         notifications = list(agent.notifications())
@@ -286,11 +291,7 @@ def test_failed_notify_drops_subscriber_after_repeated_failures():
 
 
 def test_one_success_resets_failures():
-    agent = make_agent()
-    svc = service(agent, "doorbell", "BinaryInput")
-    _ok_subscribe(agent, svc)
-    sub = agent.gena.subscriptions[0]
-    _events(agent)  # the initial event
+    agent, _, sub = _doorbell_subscriber()
     for i in range(limits.GENA_MAX_FAILURES * 2):
         agent.hal.inputs["doorbell"](i % 2 == 0)
         assert [n[0] for n in agent.notifications()] == [sub]
