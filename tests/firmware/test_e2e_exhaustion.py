@@ -110,6 +110,48 @@ def test_subscribe_unsubscribe_loop_cannot_exceed_notifies_in_flight(
     assert "MemoryError" not in agent.process.output()
 
 
+def test_notifies_beyond_the_cap_wait_and_unsubscribe_cancels_those_in_flight(
+    lan: Lan, agent: Agent
+) -> None:
+    """One host subscribes a never-answering callback to every evented service at once:
+    more initial NOTIFYs than GENA_MAX_NOTIFY_IN_FLIGHT. The agent holds exactly the cap
+    open (the others wait), and UNSUBSCRIBE closes those in flight at once."""
+    attacker = lan.add_host("attacker")
+    pc = lan.add_host("pc")
+    paths = re.findall(r"<eventSubURL>([^<]+)</eventSubURL>", description(attacker, agent))
+    assert len(paths) > NOTIFY_IN_FLIGHT, paths  # the load exceeds the cap
+    with black_hole(attacker) as counts:
+        sids = []
+        for path in paths:
+            answer = exchange(
+                attacker, agent, subscribe(agent, path, f"<http://{attacker.ip}:8123/n>")
+            )
+            assert status(answer) == 200, answer[:120]
+            sids.append((path, sid_of(answer)))
+        wait_for(lambda: counts["open"] == NOTIFY_IN_FLIGHT, timeout=10)
+        assert agent.stats()["notify_in_flight"] == NOTIFY_IN_FLIGHT
+        for path, sid in sids:
+            gone = exchange(attacker, agent, request(agent, "UNSUBSCRIBE", path, {"SID": sid}))
+            assert status(gone) == 200
+        wait_for(lambda: counts["open"] == 0, timeout=10)
+        assert counts["peak"] == NOTIFY_IN_FLIGHT, counts
+    stats = agent.stats()
+    assert stats["notify_in_flight_peak"] == NOTIFY_IN_FLIGHT
+    assert stats["notify_in_flight"] == 0
+    # The ones open at UNSUBSCRIBE were closed then, not after their timeouts.
+    assert stats["notify_cancelled"] >= 1
+    assert stats["subscriptions"] == 0
+    # Nothing lost for a normal subscriber.
+    with notify_server(pc) as events:
+        path = url_of(description(pc, agent), "eventSubURL", "BinaryInput")
+        ok = exchange(pc, agent, subscribe(agent, path, f"<http://{pc.ip}:8123/n>"))
+        assert status(ok) == 200
+        wait_for(lambda: len(events) == 1)
+        agent.press_button("doorbell")
+        wait_for(lambda: any(b"<PressCount>1</PressCount>" in event for event in events))
+    assert "MemoryError" not in agent.process.output()
+
+
 def test_one_host_cannot_hold_every_connection(lan: Lan, agent: Agent) -> None:
     attacker = lan.add_host("attacker")
     pc = lan.add_host("pc")
