@@ -16,6 +16,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from ..agent_auth import AgentKey, InvalidKey, parse_key
+from ..appliance.pairing_flow import KEY_SCHEMA
 from ..const import CONF_KEY
 from ..transport import is_lan_host, url_host
 from .const import CheckId
@@ -131,7 +132,7 @@ class PairAgentRepairFlow(FindingRepairFlow):
                 errors["base"] = outcome.result.value
         return self.async_show_form(
             step_id="pair",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            data_schema=KEY_SCHEMA,
             description_placeholders={"page": device_page(device)},
             errors=errors,
         )
