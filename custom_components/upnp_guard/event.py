@@ -1,22 +1,15 @@
-"""event platform: only appliance entries have events (appliance/event.py)."""
+"""event platform: only appliance entries have events (appliance/event.py).
+
+Router and audit entries do not forward this platform: the appliance's set-up is the
+platform's.
+"""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from .appliance.event import async_setup_entry
 
-from .appliance import event as appliance_event
-from .appliance.connection import ApplianceConfigEntry
+__all__ = ["async_setup_entry"]
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
 # device in the connection (ApplianceConnection.control_lock).
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ApplianceConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the appliance's events (router entries do not forward this platform)."""
-    await appliance_event.async_setup_entry(hass, entry, async_add_entities)

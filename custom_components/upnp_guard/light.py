@@ -1,22 +1,15 @@
-"""light platform: only appliance entries have lights (appliance/light.py)."""
+"""light platform: only appliance entries have lights (appliance/light.py).
+
+Router and audit entries do not forward this platform: the appliance's set-up is the
+platform's.
+"""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from .appliance.light import async_setup_entry
 
-from .appliance import light as appliance_light
-from .appliance.connection import ApplianceConfigEntry
+__all__ = ["async_setup_entry"]
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
 # device in the connection (ApplianceConnection.control_lock).
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ApplianceConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the appliance's lights (router entries do not forward this platform)."""
-    await appliance_light.async_setup_entry(hass, entry, async_add_entities)

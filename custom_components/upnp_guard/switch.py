@@ -1,22 +1,15 @@
-"""switch platform: only appliance entries have switchs (appliance/switch.py)."""
+"""switch platform: only appliance entries have switches (appliance/switch.py).
+
+Router and audit entries do not forward this platform: the appliance's set-up is the
+platform's.
+"""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from .appliance.switch import async_setup_entry
 
-from .appliance import switch as appliance_switch
-from .appliance.connection import ApplianceConfigEntry
+__all__ = ["async_setup_entry"]
 
 # No platform-wide limit: appliance state is pushed by GENA and appliance actions queue per
 # device in the connection (ApplianceConnection.control_lock).
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: ApplianceConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the appliance's switchs (router entries do not forward this platform)."""
-    await appliance_switch.async_setup_entry(hass, entry, async_add_entities)

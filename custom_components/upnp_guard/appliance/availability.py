@@ -20,12 +20,13 @@ from typing import Any
 
 from async_upnp_client.client import UpnpDevice
 from async_upnp_client.const import HttpRequest
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
 from ..const import DOMAIN, SUBSCRIPTION_TIMEOUT_S
 from ..gena import GenaSubscriptions
 from ..lan_text import get_logger
+from ..pending import Pending
 from ..transport import TRANSPORT_ERRORS
 from .const import (
     LIVENESS_PROBE_FAILURES,
@@ -45,16 +46,16 @@ class ReconnectBackoff:
         self.hass = hass
         self._retry = retry
         self.delay_s: float = RECONNECT_BACKOFF_INITIAL_S
-        self._cancel: CALLBACK_TYPE | None = None
+        self._timer = Pending()
 
     @callback
     def schedule(self) -> None:
         """Retry after the current delay (no-op while a retry is pending)."""
-        if self._cancel is not None:
+        if self._timer.running:
             return
         delay = self.delay_s
         self.delay_s = min(self.delay_s * 2, RECONNECT_BACKOFF_MAX_S)
-        self._cancel = async_call_later(self.hass, delay, self._async_fire)
+        self._timer.start(async_call_later(self.hass, delay, self._async_fire))
 
     @callback
     def reset(self) -> None:
@@ -64,12 +65,10 @@ class ReconnectBackoff:
     @callback
     def cancel(self) -> None:
         """Drop the pending retry, if any."""
-        if self._cancel is not None:
-            self._cancel()
-            self._cancel = None
+        self._timer.cancel()
 
     async def _async_fire(self, _now: Any) -> None:
-        self._cancel = None
+        self._timer.ran()
         await self._retry()
 
 
@@ -97,7 +96,7 @@ class LivenessProbe:
         self._is_closed = is_closed
         self._on_silent = on_silent
         self._on_forgotten = on_forgotten
-        self._cancel: CALLBACK_TYPE | None = None
+        self._timer = Pending()
         # Unanswered probes in a row, and whose turn it is to be renewed.
         self.failures = 0
         self._turn = 0
@@ -108,22 +107,22 @@ class LivenessProbe:
     @callback
     def start(self) -> None:
         """Probe while subscribed (polled devices show their liveness by answering polls)."""
-        if self._cancel is not None or not self.gena or self._is_closed():
+        if self._timer.running or not self.gena or self._is_closed():
             return
         self.failures = 0
-        self._cancel = async_track_time_interval(
-            self.hass,
-            self._async_probe,
-            timedelta(seconds=LIVENESS_PROBE_INTERVAL_S),
-            name=f"{DOMAIN} liveness {self.device.udn}",
+        self._timer.start(
+            async_track_time_interval(
+                self.hass,
+                self._async_probe,
+                timedelta(seconds=LIVENESS_PROBE_INTERVAL_S),
+                name=f"{DOMAIN} liveness {self.device.udn}",
+            )
         )
 
     @callback
     def stop(self) -> None:
         """No more probes until the next start()."""
-        if self._cancel is not None:
-            self._cancel()
-            self._cancel = None
+        self._timer.cancel()
 
     async def _async_probe(self, _now: Any) -> None:
         """Renew one of our subscriptions to learn whether the device is still there.

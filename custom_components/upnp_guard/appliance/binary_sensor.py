@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .connection import ApplianceConfigEntry
 from .const import BINARY_INPUT
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, offers, state_flag
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,11 +35,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One binary sensor per input."""
-    connection = entry.runtime_data
-    async_add_entities(
-        UpnpInput(connection, node, INPUT_STATE)
-        for node in nodes_with(connection.device, INPUT_STATE)
-    )
+    async_add_entities(UpnpInput.for_each_node(entry.runtime_data, INPUT_STATE))
 
 
 class UpnpInput(UpnpGuardEntity, BinarySensorEntity):
@@ -50,5 +46,4 @@ class UpnpInput(UpnpGuardEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """The evented State variable."""
-        value = state_value(self.node, BINARY_INPUT, "State")
-        return None if value is None else bool(value)
+        return state_flag(self.node, BINARY_INPUT, "State")

@@ -14,6 +14,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_LOCATION
+from ..diagnostics_parts import device_identity, entry_settings
 from ..notify import notify_server_pool
 from ..paired import paired_agents
 from ..transport import device_requester
@@ -32,13 +33,7 @@ TO_REDACT = {
 
 def _device(node: UpnpDevice) -> dict[str, Any]:
     return {
-        "udn": node.udn,
-        "device_type": node.device_type,
-        "friendly_name": node.friendly_name,
-        "manufacturer": node.manufacturer,
-        "model_name": node.model_name,
-        "model_number": node.model_number,
-        "serial_number": node.serial_number,
+        **device_identity(node),
         "services": [
             {
                 "service_id": service.service_id,
@@ -65,7 +60,7 @@ async def async_get_config_entry_diagnostics(
     """Entry data, the device tree with its state, and the subscriptions we hold."""
     connection = entry.runtime_data
     data = {
-        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        "entry": entry_settings(entry),
         "connection": {
             "available": connection.available,
             "push": connection.push,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from async_upnp_client.client import UpnpDevice, UpnpService
@@ -58,6 +58,12 @@ def state_value(node: UpnpDevice, service_type: str, variable: str) -> Any:
     return service.state_variable(variable).value
 
 
+def state_flag(node: UpnpDevice, service_type: str, variable: str) -> bool | None:
+    """A boolean state variable's value, None when unknown or not offered."""
+    value = state_value(node, service_type, variable)
+    return None if value is None else bool(value)
+
+
 def device_info(node: UpnpDevice, root_device_id: str | None = None) -> DeviceInfo:
     """Device registry entry for a UPnP device (embedded ones hang off their root)."""
     info = DeviceInfo(
@@ -97,6 +103,17 @@ class UpnpGuardEntity(Entity):
         self.entity_description = description
         self._attr_unique_id = f"{node.udn}_{description.key}"
         self._attr_device_info = device_info(node, connection.root_device_id)
+
+    @classmethod
+    def for_each_node(
+        cls, connection: ApplianceConnection, *descriptions: UpnpEntityDescription
+    ) -> list[Self]:
+        """One entity per description and node of the device that offers what it reads."""
+        return [
+            cls(connection, node, description)
+            for description in descriptions
+            for node in nodes_with(connection.device, description)
+        ]
 
     @property
     def service(self) -> UpnpService:

@@ -22,7 +22,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from ..lan_text import get_logger
 from .connection import ApplianceConfigEntry, ApplianceConnection
 from .const import BINARY_INPUT
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, offers, state_value
 
 _LOGGER = get_logger(__name__)
 
@@ -53,10 +53,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One event entity per input with a press counter."""
-    connection = entry.runtime_data
-    async_add_entities(
-        UpnpPressEvent(connection, node, PRESS) for node in nodes_with(connection.device, PRESS)
-    )
+    async_add_entities(UpnpPressEvent.for_each_node(entry.runtime_data, PRESS))
 
 
 class UpnpPressEvent(UpnpGuardEntity, EventEntity):

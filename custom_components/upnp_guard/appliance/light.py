@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .connection import ApplianceConfigEntry
 from .const import DIMMING, SWITCH_POWER
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, state_flag, state_value
 
 # Dimming:1 load levels are percentages.
 MAX_LOAD_LEVEL = 100
@@ -48,11 +48,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One light per device with SwitchPower and Dimming."""
-    connection = entry.runtime_data
-    async_add_entities(
-        UpnpLight(connection, node, DIMMABLE_LIGHT)
-        for node in nodes_with(connection.device, DIMMABLE_LIGHT)
-    )
+    async_add_entities(UpnpLight.for_each_node(entry.runtime_data, DIMMABLE_LIGHT))
 
 
 class UpnpLight(UpnpGuardEntity, LightEntity):
@@ -66,8 +62,7 @@ class UpnpLight(UpnpGuardEntity, LightEntity):
     @property
     def is_on(self) -> bool | None:
         """SwitchPower Status."""
-        value = state_value(self.node, SWITCH_POWER, "Status")
-        return None if value is None else bool(value)
+        return state_flag(self.node, SWITCH_POWER, "Status")
 
     @property
     def brightness(self) -> int | None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 else:
     _FlowBase = object
 
+# The form that asks for a paired agent's key (base64 of 32 bytes, as the agent printed it).
+KEY_SCHEMA = vol.Schema({vol.Required(CONF_KEY): str})
+
 
 class AgentKeyFlowMixin(_FlowBase):
     """Steps that ask for a paired agent's key."""
@@ -65,7 +68,7 @@ class AgentKeyFlowMixin(_FlowBase):
             errors["base"] = error
         return self.async_show_form(
             step_id="pair",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            data_schema=KEY_SCHEMA,
             description_placeholders={"name": name},
             errors=errors,
         )
@@ -86,7 +89,7 @@ class AgentKeyFlowMixin(_FlowBase):
             errors["base"] = error
         return self.async_show_form(
             step_id="reauth_key",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            data_schema=KEY_SCHEMA,
             description_placeholders={"name": entry.title},
             errors=errors,
         )

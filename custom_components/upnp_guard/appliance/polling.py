@@ -16,10 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 from async_upnp_client.client import UpnpAction, UpnpDevice, UpnpService
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 
 from ..const import DOMAIN
+from ..pending import Pending
 from ..transport import TRANSPORT_ERRORS
 from .const import POLL_INTERVAL_S, REQUEST_TIMEOUT_S, SUBSCRIBE_RETRY_POLLS
 
@@ -60,7 +61,7 @@ class StatePoller:
         self._on_read = on_read
         self._on_failure = on_failure
         self.services: list[UpnpService] = []
-        self._cancel: CALLBACK_TYPE | None = None
+        self._timer = Pending()
         self._count = 0
 
     async def async_start(self) -> None:
@@ -68,21 +69,21 @@ class StatePoller:
         if not self.services:
             return
         await self._async_poll()
-        if self._cancel is None:
+        if not self._timer.running:
             self._count = 0
-            self._cancel = async_track_time_interval(
-                self.hass,
-                self._async_poll_interval,
-                timedelta(seconds=POLL_INTERVAL_S),
-                name=f"{DOMAIN} poll {self.device.udn}",
+            self._timer.start(
+                async_track_time_interval(
+                    self.hass,
+                    self._async_poll_interval,
+                    timedelta(seconds=POLL_INTERVAL_S),
+                    name=f"{DOMAIN} poll {self.device.udn}",
+                )
             )
 
     @callback
     def stop(self) -> None:
         """No more polls until the next start."""
-        if self._cancel is not None:
-            self._cancel()
-            self._cancel = None
+        self._timer.cancel()
 
     async def _async_poll_interval(self, _now: Any) -> None:
         self._count += 1
@@ -92,7 +93,7 @@ class StatePoller:
                     if await self._subscribe(service):
                         self.services.remove(service)
             self._on_subscribed()
-            if not self.services and self._cancel is not None:
+            if not self.services and self._timer.running:
                 self.stop()
                 return
         await self._async_poll()

@@ -19,7 +19,7 @@ from typing import Any
 from async_upnp_client.client import UpnpDevice
 from homeassistant.components import ssdp
 from homeassistant.components.ssdp.scanner import SsdpChange
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 
@@ -27,6 +27,7 @@ from ..const import RESUBSCRIBE_MIN_INTERVAL_S
 from ..lan_text import get_logger, log
 from ..location import announcement_source, is_from_device
 from ..notify import notify_server_pool
+from ..pending import Pending
 from ..transport import device_requester
 
 _LOGGER = get_logger(__name__)
@@ -61,31 +62,29 @@ class SsdpPresence:
         # (the connection sets it when a reconnect succeeds).
         self.boot_id: int | None = None
         self.connected_boot_id: int | None = None
-        self._unsubscribe: CALLBACK_TYPE | None = None
+        self._listening = Pending()
         # When an announcement last made us reconnect, and a reconnect it deferred.
         self._reconnected_at: float | None = None
-        self._deferred_cancel: CALLBACK_TYPE | None = None
+        self._deferred = Pending()
 
     async def async_start(self) -> None:
         """Listen to the announcements of every USN of the device."""
-        self._unsubscribe = await ssdp.async_register_callback(
-            self.hass, self._async_on_ssdp, {"_udn": self.device.udn}
+        self._listening.start(
+            await ssdp.async_register_callback(
+                self.hass, self._async_on_ssdp, {"_udn": self.device.udn}
+            )
         )
 
     @callback
     def stop(self) -> None:
         """Stop listening (entry unload)."""
         self.cancel_deferred()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self._listening.cancel()
 
     @callback
     def cancel_deferred(self) -> None:
         """Drop a reconnect the rate limit put off."""
-        if self._deferred_cancel is not None:
-            self._deferred_cancel()
-            self._deferred_cancel = None
+        self._deferred.cancel()
 
     async def _async_on_ssdp(self, info: SsdpServiceInfo, change: SsdpChange) -> None:
         """ssdp:alive / ssdp:byebye / ssdp:update from the device (any of its USNs)."""
@@ -127,16 +126,18 @@ class SsdpPresence:
         now = time.monotonic()
         last = self._reconnected_at
         if last is not None and now - last < RESUBSCRIBE_MIN_INTERVAL_S:
-            if self._deferred_cancel is None and not self._is_closed():
-                self._deferred_cancel = async_call_later(
-                    self.hass, RESUBSCRIBE_MIN_INTERVAL_S - (now - last), self._async_deferred
+            if not self._deferred.running and not self._is_closed():
+                self._deferred.start(
+                    async_call_later(
+                        self.hass, RESUBSCRIBE_MIN_INTERVAL_S - (now - last), self._async_deferred
+                    )
                 )
             return
         self._reconnected_at = now
         await self._reconnect()
 
     async def _async_deferred(self, _now: Any) -> None:
-        self._deferred_cancel = None
+        self._deferred.ran()
         self._reconnected_at = time.monotonic()
         await self._reconnect()
 

@@ -32,7 +32,7 @@ from .const import (
     SUPPORTED_SERVICE_TYPES,
     TEMPERATURE_SENSOR,
 )
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, offers, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, offers, state_value
 
 _LOGGER = get_logger(__name__)
 
@@ -204,11 +204,7 @@ async def async_setup_entry(
 ) -> None:
     """Sensors for what each device really offers."""
     connection = entry.runtime_data
-    async_add_entities(
-        UpnpSensor(connection, node, description)
-        for description in SENSORS
-        for node in nodes_with(connection.device, description)
-    )
+    async_add_entities(UpnpSensor.for_each_node(connection, *SENSORS))
     async_add_entities(
         UpnpSensor(connection, node, description)
         for node, description in generic_sensors(connection.device)

@@ -13,12 +13,13 @@ from typing import Any
 
 from async_upnp_client.client import UpnpDevice, UpnpService, UpnpStateVariable
 from async_upnp_client.exceptions import UpnpResponseError
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from ..gena import GenaSubscriptions
 from ..lan_text import get_logger
 from ..notify import GENA_ERRORS
+from ..pending import Pending
 from .const import POLL_INTERVAL_S
 
 _LOGGER = get_logger(__name__)
@@ -49,7 +50,7 @@ class ApplianceSubscriptions:
         self.event_count = 0
         # Services whose next event is the initial one of a new subscription.
         self._resync_pending: set[str] = set()
-        self._renewal_cancel: CALLBACK_TYPE | None = None
+        self._renewal = Pending()
 
     async def async_subscribe(self, service: UpnpService) -> bool:
         """Subscribe to one service; False when the device refuses (it will be polled)."""
@@ -94,17 +95,15 @@ class ApplianceSubscriptions:
         delay = self.gena.next_renewal_s()
         if delay is None or self._is_closed():
             return
-        self._renewal_cancel = async_call_later(self.hass, delay, self._async_renew)
+        self._renewal.start(async_call_later(self.hass, delay, self._async_renew))
 
     @callback
     def cancel_renewal(self) -> None:
         """No renewal until the next schedule_renewal()."""
-        if self._renewal_cancel is not None:
-            self._renewal_cancel()
-            self._renewal_cancel = None
+        self._renewal.cancel()
 
     async def _async_renew(self, _now: Any) -> None:
-        self._renewal_cancel = None
+        self._renewal.ran()
         try:
             await self.gena.async_renew_all()
         except GENA_ERRORS as err:

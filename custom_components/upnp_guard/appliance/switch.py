@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .connection import ApplianceConfigEntry
 from .const import DIMMING, SWITCH_POWER
-from .entity import UpnpEntityDescription, UpnpGuardEntity, nodes_with, state_value
+from .entity import UpnpEntityDescription, UpnpGuardEntity, state_flag
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,10 +34,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One switch per device with SwitchPower and no Dimming."""
-    connection = entry.runtime_data
-    async_add_entities(
-        UpnpSwitch(connection, node, POWER) for node in nodes_with(connection.device, POWER)
-    )
+    async_add_entities(UpnpSwitch.for_each_node(entry.runtime_data, POWER))
 
 
 class UpnpSwitch(UpnpGuardEntity, SwitchEntity):
@@ -49,8 +46,7 @@ class UpnpSwitch(UpnpGuardEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """The Status variable (not Target: Status is what the load really does)."""
-        value = state_value(self.node, SWITCH_POWER, "Status")
-        return None if value is None else bool(value)
+        return state_flag(self.node, SWITCH_POWER, "Status")
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """SetTarget(true)."""

@@ -17,18 +17,13 @@ from async_upnp_client.exceptions import UpnpError
 
 from .. import lan_text
 from ..appliance.const import AGENT_DEVICE_TYPE, AGENT_INFO, SECURITY_MODE_OPEN
+from ..router.const import CONNECTION_SERVICE_TYPES, LAN_HOST_CONFIG_SERVICE_TYPE
 from .const import AGENT_FIRMWARE_LATEST, Category, CheckId, Severity
 from .findings import SEVERITY_ORDER, Finding
 from .inventory import InventoryDevice
 from .stacks import StackDatabase, StackMatch
 from .version import Version, parse_version
 
-LAN_HOST_CONFIG: Final = "urn:schemas-upnp-org:service:LANHostConfigManagement:1"
-WAN_CONNECTIONS: Final = (
-    "urn:schemas-upnp-org:service:WANIPConnection:1",
-    "urn:schemas-upnp-org:service:WANIPConnection:2",
-    "urn:schemas-upnp-org:service:WANPPPConnection:1",
-)
 # DeviceProtection:1 (UPnP's access control): a device that has it may refuse these
 # actions to unknown control points, so they are not reported as unauthenticated.
 DEVICE_PROTECTION: Final = "urn:schemas-upnp-org:service:DeviceProtection:1"
@@ -121,7 +116,7 @@ def check_unauthenticated_actions(device: InventoryDevice, described: UpnpDevice
     lan_host = sorted(
         {
             action
-            for service in _services(described, (LAN_HOST_CONFIG,))
+            for service in _services(described, (LAN_HOST_CONFIG_SERVICE_TYPE,))
             for action in service.actions
             if action.startswith(_STATE_CHANGING_PREFIXES)
         }
@@ -140,7 +135,8 @@ def check_unauthenticated_actions(device: InventoryDevice, described: UpnpDevice
         )
     refuses = any(marker.lower() in device.server.lower() for marker in _REFUSES_FORCE_TERMINATION)
     if not refuses and any(
-        service.has_action("ForceTermination") for service in _services(described, WAN_CONNECTIONS)
+        service.has_action("ForceTermination")
+        for service in _services(described, CONNECTION_SERVICE_TYPES)
     ):
         findings.append(
             make_finding(

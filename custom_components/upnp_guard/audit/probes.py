@@ -25,8 +25,8 @@ from async_upnp_client.client import UpnpDevice, UpnpService
 from async_upnp_client.exceptions import UpnpActionError, UpnpError
 
 from ..lan_text import get_logger
+from ..router.const import CONNECTION_SERVICE_TYPES
 from ..transport import ip_literal, is_lan_host
-from .checks import WAN_CONNECTIONS
 from .const import (
     AMPLIFICATION_SLACK,
     AMPLIFICATION_WAIT_S,
@@ -193,7 +193,7 @@ async def async_probe_off_subnet(
 
 def _wan_service(described: UpnpDevice) -> UpnpService | None:
     for service in described.all_services:
-        if service.service_type in WAN_CONNECTIONS and all(
+        if service.service_type in CONNECTION_SERVICE_TYPES and all(
             service.has_action(name)
             for name in ("AddPortMapping", "DeletePortMapping", "GetSpecificPortMappingEntry")
         ):

@@ -14,8 +14,10 @@ import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import AbortFlow
 
 from ..agent_auth import AgentKey, InvalidKey, parse_key
+from ..appliance.pairing_flow import KEY_SCHEMA
 from ..const import CONF_KEY
 from ..transport import is_lan_host, url_host
 from .const import CheckId
@@ -52,14 +54,6 @@ def device_page(device: InventoryDevice | None) -> str:
     return f"[{host}]({url})"
 
 
-def coordinator_of(hass: HomeAssistant, entry_id: str) -> AuditCoordinator | None:
-    entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.state is not ConfigEntryState.LOADED:
-        return None
-    coordinator: AuditCoordinator = entry.runtime_data.coordinator
-    return coordinator
-
-
 class FindingRepairFlow(RepairsFlow):
     """Open the device's page; confirm once fixed; the audit checks again."""
 
@@ -68,15 +62,21 @@ class FindingRepairFlow(RepairsFlow):
         self._key = key
         self._udn = udn
 
+    def _coordinator(self) -> AuditCoordinator:
+        """The audit entry's coordinator; while the entry is not loaded the flow aborts."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None or entry.state is not ConfigEntryState.LOADED:
+            raise AbortFlow("audit_not_loaded")
+        coordinator: AuditCoordinator = entry.runtime_data.coordinator
+        return coordinator
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
         return await self.async_step_confirm()
 
     async def async_step_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        coordinator = coordinator_of(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="audit_not_loaded")
+        coordinator = self._coordinator()
         if user_input is None:
             return self.async_show_form(
                 step_id="confirm",
@@ -99,9 +99,7 @@ class PairAgentRepairFlow(FindingRepairFlow):
         return await self.async_step_pair()
 
     async def async_step_pair(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
-        coordinator = coordinator_of(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="audit_not_loaded")
+        coordinator = self._coordinator()
         runner = coordinator.runner
         device = runner.inventory.get(self._udn)
         errors: dict[str, str] = {}
@@ -131,7 +129,7 @@ class PairAgentRepairFlow(FindingRepairFlow):
                 errors["base"] = outcome.result.value
         return self.async_show_form(
             step_id="pair",
-            data_schema=vol.Schema({vol.Required(CONF_KEY): str}),
+            data_schema=KEY_SCHEMA,
             description_placeholders={"page": device_page(device)},
             errors=errors,
         )

@@ -14,16 +14,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import RouterConfigEntry
-from .entity import RouterEntity
+from .entity import RouterEntity, RouterEntityDescription
 from .models import RouterState
 
 
 @dataclass(frozen=True, kw_only=True)
-class RouterBinarySensorDescription(BinarySensorEntityDescription):
+class RouterBinarySensorDescription(RouterEntityDescription, BinarySensorEntityDescription):
     """A router binary sensor."""
 
     value_fn: Callable[[RouterState], bool | None]
-    exists_fn: Callable[[RouterState], bool] = lambda state: True
 
 
 BINARY_SENSORS: tuple[RouterBinarySensorDescription, ...] = (
@@ -43,12 +42,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors the router offers."""
-    data = entry.runtime_data
-    async_add_entities(
-        RouterBinarySensor(data, description)
-        for description in BINARY_SENSORS
-        if description.exists_fn(data.coordinator.data)
-    )
+    async_add_entities(RouterBinarySensor.offered(entry.runtime_data, *BINARY_SENSORS))
 
 
 class RouterBinarySensor(RouterEntity, BinarySensorEntity):

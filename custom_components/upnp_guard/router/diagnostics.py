@@ -20,6 +20,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_UDN
+from ..diagnostics_parts import device_identity, entry_settings
 from .data import RouterConfigEntry
 
 TO_REDACT = {
@@ -62,7 +63,7 @@ async def async_get_config_entry_diagnostics(
     if entry.state is not ConfigEntryState.LOADED:
         # Diagnostics matter most when setup fails: report why, and what is stored.
         not_loaded = {
-            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "entry": entry_settings(entry),
             "state": entry.state.value,
             "reason": entry.reason,
         }
@@ -73,15 +74,9 @@ async def async_get_config_entry_diagnostics(
     device = runtime.device
     state = coordinator.data
     data = {
-        "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+        "entry": entry_settings(entry),
         "device": {
-            "udn": device.udn,
-            "device_type": device.device_type,
-            "friendly_name": device.friendly_name,
-            "manufacturer": device.manufacturer,
-            "model_name": device.model_name,
-            "model_number": device.model_number,
-            "serial_number": device.serial_number,
+            **device_identity(device),
             "services": sorted(service.service_type for service in device.all_services),
             "connection_service": client.connection.service_type,
             "port_listing": client.has_port_listing,

@@ -12,6 +12,7 @@ from typing import Any
 import probatio as vol
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import AbortFlow
 
 from .const import CONF_ALLOW_RULES
 from .coordinator import RouterCoordinator
@@ -21,17 +22,30 @@ from .models import RemovalResult, key_from_id
 from .policy import AllowRule
 
 
-def _coordinator(hass: HomeAssistant, entry_id: str) -> RouterCoordinator | None:
-    entry = loaded_router(hass, entry_id)
-    return entry.runtime_data.coordinator if entry is not None else None
+class RouterRepairFlow(RepairsFlow):
+    """The fix flow of an issue of one router entry."""
+
+    def __init__(self, entry_id: str) -> None:
+        self._entry_id = entry_id
+
+    def _coordinator(self) -> RouterCoordinator:
+        """The entry's coordinator; while the entry is not loaded the flow aborts."""
+        entry = loaded_router(self.hass, self._entry_id)
+        if entry is None:
+            raise AbortFlow("router_not_loaded")
+        return entry.runtime_data.coordinator
 
 
-class PortMappingRepairFlow(RepairsFlow):
-    """A mapping breaks the policy: remove it from the router, or allow it."""
+class MappingRepairFlow(RouterRepairFlow):
+    """The fix flow of an issue about one port mapping (the issue data's `mapping` id)."""
 
     def __init__(self, entry_id: str, mapping: str) -> None:
-        self._entry_id = entry_id
+        super().__init__(entry_id)
         self._key = key_from_id(mapping)
+
+
+class PortMappingRepairFlow(MappingRepairFlow):
+    """A mapping breaks the policy: remove it from the router, or allow it."""
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         return self.async_show_menu(step_id="init", menu_options=["remove", "allow"])
@@ -39,9 +53,7 @@ class PortMappingRepairFlow(RepairsFlow):
     async def async_step_remove(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="router_not_loaded")
+        coordinator = self._coordinator()
         if user_input is None:
             return self.async_show_form(step_id="remove", data_schema=vol.Schema({}))
         result = await coordinator.async_remove(self._key)
@@ -51,9 +63,7 @@ class PortMappingRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
     async def async_step_allow(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="router_not_loaded")
+        coordinator = self._coordinator()
         if user_input is None:
             return self.async_show_form(step_id="allow", data_schema=vol.Schema({}))
         entry = coordinator.config_entry
@@ -73,11 +83,11 @@ class PortMappingRepairFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
-class DnsChangedRepairFlow(RepairsFlow):
+class DnsChangedRepairFlow(RouterRepairFlow):
     """The router's DNS servers changed: accept them as the new baseline."""
 
     def __init__(self, entry_id: str, servers: str) -> None:
-        self._entry_id = entry_id
+        super().__init__(entry_id)
         self._servers = servers
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
@@ -87,29 +97,21 @@ class DnsChangedRepairFlow(RepairsFlow):
     async def async_step_confirm(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="router_not_loaded")
+        coordinator = self._coordinator()
         if user_input is None:
             return self.async_show_form(step_id="confirm", data_schema=vol.Schema({}))
         coordinator.accept_dns(self._servers)
         return self.async_create_entry(data={})
 
 
-class OwnedMissingRepairFlow(RepairsFlow):
+class OwnedMissingRepairFlow(MappingRepairFlow):
     """An owned mapping vanished while the router kept running: re-add it, or forget it."""
-
-    def __init__(self, entry_id: str, mapping: str) -> None:
-        self._entry_id = entry_id
-        self._key = key_from_id(mapping)
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         return self.async_show_menu(step_id="init", menu_options=["readd", "forget"])
 
     async def async_step_readd(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="router_not_loaded")
+        coordinator = self._coordinator()
         if self._key not in coordinator.leases.owned:
             return self.async_abort(reason="router_mapping_not_owned")
         await coordinator.leases.async_readd(self._key)
@@ -118,9 +120,7 @@ class OwnedMissingRepairFlow(RepairsFlow):
     async def async_step_forget(
         self, user_input: dict[str, str] | None = None
     ) -> RepairsFlowResult:
-        coordinator = _coordinator(self.hass, self._entry_id)
-        if coordinator is None:
-            return self.async_abort(reason="router_not_loaded")
+        coordinator = self._coordinator()
         coordinator.leases.forget(self._key)
         return self.async_create_entry(data={})
 

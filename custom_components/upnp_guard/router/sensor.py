@@ -17,16 +17,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .data import RouterConfigEntry
-from .entity import RouterEntity
+from .entity import RouterEntity, RouterEntityDescription
 from .models import RouterState
 
 
 @dataclass(frozen=True, kw_only=True)
-class RouterSensorDescription(SensorEntityDescription):
-    """A router sensor: where its value comes from and whether the router offers it."""
+class RouterSensorDescription(RouterEntityDescription, SensorEntityDescription):
+    """A router sensor: where its value comes from."""
 
     value_fn: Callable[[RouterState], StateType]
-    exists_fn: Callable[[RouterState], bool] = lambda state: True
 
 
 SENSORS: tuple[RouterSensorDescription, ...] = (
@@ -104,12 +103,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the router offers."""
-    data = entry.runtime_data
-    async_add_entities(
-        RouterSensor(data, description)
-        for description in SENSORS
-        if description.exists_fn(data.coordinator.data)
-    )
+    async_add_entities(RouterSensor.offered(entry.runtime_data, *SENSORS))
 
 
 class RouterSensor(RouterEntity, SensorEntity):
