@@ -23,7 +23,9 @@ class Pending:
         return self._cancel is not None
 
     def start(self, cancel: CALLBACK_TYPE) -> None:
-        """Hold the cancel function of what was just scheduled."""
+        """Hold the cancel function of what was just scheduled; what ran before is stopped
+        (two timers for one job would both fire)."""
+        self.cancel()
         self._cancel = cancel
 
     @callback
