@@ -9,15 +9,11 @@ many IGD:1 routers, accepts only permanent leases (AddPortMapping answers 725).
 # methods' annotations against real types.
 
 import socket
-import xml.etree.ElementTree as ET
 
 import pytest
-from async_upnp_client.client import UpnpRequester
-from async_upnp_client.const import DeviceInfo, ServiceInfo
 from async_upnp_client.exceptions import UpnpActionError
 from async_upnp_client.server import (
     UpnpServer,
-    UpnpServerDevice,
     UpnpServerService,
     callable_action,
     create_state_var,
@@ -41,6 +37,7 @@ from custom_components.upnp_guard.const import (
     EntryKind,
 )
 from tests.lan import Host, Lan
+from tests.lan.stock_upnp import StockDevice, device_info, service_info
 
 pytestmark = pytest.mark.lan
 
@@ -49,19 +46,10 @@ calls: list[str] = []
 dns_servers = {"value": ""}
 
 
-def _service(kind: str, short: str) -> ServiceInfo:
-    return ServiceInfo(
-        service_id=f"urn:upnp-org:serviceId:{short}",
-        service_type=f"urn:schemas-upnp-org:service:{kind}:1",
-        control_url=f"/ctl/{short}",
-        event_sub_url=f"/evt/{short}",
-        scpd_url=f"/{short}.xml",
-        xml=ET.Element("server_service"),
-    )
-
-
 class LanHostConfigService(UpnpServerService):
-    SERVICE_DEFINITION = _service("LANHostConfigManagement", "LANHostCfg1")
+    SERVICE_DEFINITION = service_info(
+        "urn:schemas-upnp-org:service:LANHostConfigManagement:1", "LANHostCfg1"
+    )
     STATE_VARIABLE_DEFINITIONS = {"DNSServers": create_state_var("string")}  # noqa: RUF012
 
     @callable_action(name="GetDNSServers", in_args={}, out_args={"NewDNSServers": "DNSServers"})
@@ -77,7 +65,9 @@ class LanHostConfigService(UpnpServerService):
 
 
 class WanIpConnectionService(UpnpServerService):
-    SERVICE_DEFINITION = _service("WANIPConnection", "WANIPConn1")
+    SERVICE_DEFINITION = service_info(
+        "urn:schemas-upnp-org:service:WANIPConnection:1", "WANIPConn1"
+    )
     STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
         "ConnectionStatus": create_state_var("string", default="Connected"),
         "LastConnectionError": create_state_var("string", default="ERROR_NONE"),
@@ -167,31 +157,15 @@ class WanIpConnectionService(UpnpServerService):
         return {}
 
 
-class PermanentLeaseRouter(UpnpServerDevice):
-    DEVICE_DEFINITION = DeviceInfo(
-        device_type=IGD1,
-        friendly_name="DNS test router",
-        manufacturer="UPnP Guard tests",
-        manufacturer_url=None,
-        model_description=None,
-        model_name="IGD:1 with LANHostConfigManagement",
-        model_number=None,
-        model_url=None,
-        serial_number=None,
-        udn="uuid:5b1f0c55-1c3e-4a52-9c5e-0d6a1f2b3c4d",
-        upc=None,
-        presentation_url=None,
-        url="/device.xml",
-        icons=[],
-        xml=ET.Element("server_device"),
+class PermanentLeaseRouter(StockDevice):
+    DEVICE_DEFINITION = device_info(
+        IGD1,
+        "uuid:5b1f0c55-1c3e-4a52-9c5e-0d6a1f2b3c4d",
+        "DNS test router",
+        "UPnP Guard tests",
+        "IGD:1 with LANHostConfigManagement",
     )
-    EMBEDDED_DEVICES = []  # noqa: RUF012
     SERVICES = [WanIpConnectionService, LanHostConfigService]  # noqa: RUF012
-
-    def __init__(
-        self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int
-    ) -> None:
-        super().__init__(requester, base_uri, boot_id, config_id)
 
 
 async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
