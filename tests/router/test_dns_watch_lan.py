@@ -39,11 +39,24 @@ from custom_components.upnp_guard.const import (
 from tests.lan import Host, Lan
 from tests.lan.stock_upnp import StockDevice, device_info, service_info
 
+from .actions import async_add_port_mapping, async_list_port_mappings
+
 pytestmark = pytest.mark.lan
 
 IGD1 = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
 calls: list[str] = []
 dns_servers = {"value": ""}
+# A port mapping's fields: GetGenericPortMappingEntry answers them, AddPortMapping takes them.
+MAPPING_ARGUMENTS = {
+    "NewRemoteHost": "RemoteHost",
+    "NewExternalPort": "ExternalPort",
+    "NewProtocol": "PortMappingProtocol",
+    "NewInternalPort": "InternalPort",
+    "NewInternalClient": "InternalClient",
+    "NewEnabled": "PortMappingEnabled",
+    "NewPortMappingDescription": "PortMappingDescription",
+    "NewLeaseDuration": "PortMappingLeaseDuration",
+}
 
 
 class LanHostConfigService(UpnpServerService):
@@ -112,34 +125,12 @@ class WanIpConnectionService(UpnpServerService):
     @callable_action(
         name="GetGenericPortMappingEntry",
         in_args={"NewPortMappingIndex": "PortMappingNumberOfEntries"},
-        out_args={
-            "NewRemoteHost": "RemoteHost",
-            "NewExternalPort": "ExternalPort",
-            "NewProtocol": "PortMappingProtocol",
-            "NewInternalPort": "InternalPort",
-            "NewInternalClient": "InternalClient",
-            "NewEnabled": "PortMappingEnabled",
-            "NewPortMappingDescription": "PortMappingDescription",
-            "NewLeaseDuration": "PortMappingLeaseDuration",
-        },
+        out_args=MAPPING_ARGUMENTS,
     )
     async def get_generic_port_mapping_entry(self, NewPortMappingIndex: int) -> dict[str, str]:
         raise UpnpActionError(error_code=713, error_desc="SpecifiedArrayIndexInvalid")
 
-    @callable_action(
-        name="AddPortMapping",
-        in_args={
-            "NewRemoteHost": "RemoteHost",
-            "NewExternalPort": "ExternalPort",
-            "NewProtocol": "PortMappingProtocol",
-            "NewInternalPort": "InternalPort",
-            "NewInternalClient": "InternalClient",
-            "NewEnabled": "PortMappingEnabled",
-            "NewPortMappingDescription": "PortMappingDescription",
-            "NewLeaseDuration": "PortMappingLeaseDuration",
-        },
-        out_args={},
-    )
+    @callable_action(name="AddPortMapping", in_args=MAPPING_ARGUMENTS, out_args={})
     async def add_port_mapping(  # noqa: PLR0917
         self,
         NewRemoteHost: str,
@@ -250,19 +241,14 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
 
         # IGD:1 answering 725: UPnP Guard refuses to fall back to a permanent mapping.
         with pytest.raises(HomeAssistantError) as refused:
-            await hass.services.async_call(
-                "upnp_guard",
-                "add_port_mapping",
-                {"external_port": 8443, "protocol": "TCP", "lease_duration": 3600},
-                blocking=True,
+            await async_add_port_mapping(
+                hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 3600}
             )
         assert refused.value.translation_key == "router_only_permanent_leases"
         assert [c for c in calls if c.startswith("AddPortMapping")] == ["AddPortMapping lease=3600"]
         assert coordinator.owned == {}
         # ... and keeps working afterwards.
-        listing = await hass.services.async_call(
-            "upnp_guard", "list_port_mappings", {}, blocking=True, return_response=True
-        )
+        listing = await async_list_port_mappings(hass)
         assert listing == {"port_mappings": []}
 
         # Read-only DNS watch: never a Set action on the router's DNS.
