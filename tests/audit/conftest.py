@@ -7,7 +7,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import HomeAssistant
+
+from custom_components.upnp_guard.audit.const import AUDIT_UNIQUE_ID
 from custom_components.upnp_guard.audit.runner import AuditReport, AuditRunner
+from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Process
 
 DEVICE_SCRIPT = Path(__file__).with_name("lan_audit_device.py")
@@ -38,3 +43,13 @@ async def run_until_seen(runner: AuditRunner, addresses: set[str]) -> AuditRepor
         if addresses <= {device["address"] for device in report.devices}:
             return report
     raise AssertionError(f"not all of {addresses} answered: {report.devices}")
+
+
+def audit_offer(hass: HomeAssistant) -> ConfigFlowResult:
+    """The discovery flow that offers the network audit (offered, never added by itself)."""
+    (offer,) = [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"].get("unique_id") == AUDIT_UNIQUE_ID
+    ]
+    return offer

@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.upnp_guard.audit.const import (
-    AUDIT_UNIQUE_ID,
     EVENT_AUDIT_FINDING,
     ISSUE_STACKS_FILE_INVALID,
     USER_STACKS_FILE,
@@ -32,7 +31,7 @@ from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
 
-from .conftest import start_device, wait_for
+from .conftest import audit_offer, start_device, wait_for
 
 pytestmark = pytest.mark.lan
 
@@ -77,11 +76,7 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     await hass.async_block_till_done()
 
     # Offered, not added: a discovery flow the user confirms.
-    (flow,) = [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
-    ]
+    flow = audit_offer(hass)
     assert flow["step_id"] == "audit_confirm"
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     assert result["type"] == "create_entry"
