@@ -31,7 +31,7 @@ from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
 
-from .conftest import audit_offer, start_device, wait_for
+from .conftest import audit_offer, refresh_until, start_device, wait_for
 
 pytestmark = pytest.mark.lan
 
@@ -87,14 +87,11 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
 
     everyone = {libupnp.ip, lanhost.ip, agent.ip, router.ip}
 
-    async def seen_everyone() -> bool:
+    def seen_everyone() -> bool:
         return everyone <= {d["address"] for d in coordinator.data.devices}
 
-    for _ in range(5):  # each run is one search: a lost datagram is another run
-        if await seen_everyone():
-            break
-        await coordinator.async_refresh()
-    assert await seen_everyone()
+    await refresh_until(coordinator, seen_everyone)
+    assert seen_everyone()
 
     issues = ir.async_get(hass)
     bad_file = issues.async_get_issue(DOMAIN, ISSUE_STACKS_FILE_INVALID)

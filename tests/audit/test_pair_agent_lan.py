@@ -29,7 +29,7 @@ from tests.integration.test_agent_lan import discover_and_add, in_thread, state_
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, start_agent
 
-from .conftest import audit_offer, start_device
+from .conftest import audit_offer, refresh_until, start_device
 
 pytestmark = pytest.mark.lan
 
@@ -73,10 +73,7 @@ async def _open_agent_with_finding(hass: HomeAssistant, lan: Lan) -> OpenAgent:
             (f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE), None
         )
 
-    for _ in range(5):  # each run is one search: a lost datagram is another run
-        if open_finding() is not None:
-            break
-        await coordinator.async_refresh()
+    await refresh_until(coordinator, lambda: open_finding() is not None)
     finding = open_finding()
     assert finding is not None
     assert finding.address == agent.ip
@@ -222,12 +219,12 @@ async def test_agent_that_says_paired_but_obeys_anyone_is_not_taken(
     offer = audit_offer(hass)
     result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
     coordinator = result["result"].runtime_data.coordinator
-    for _ in range(5):
-        found = [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
-        if found:
-            break
-        await coordinator.async_refresh()
-    (finding,) = found
+
+    def open_findings() -> list[Any]:
+        return [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
+
+    await refresh_until(coordinator, open_findings)
+    (finding,) = open_findings()
     assert finding.address == liar.ip
     issue_id = f"audit_{finding.key}"
 
