@@ -20,57 +20,32 @@ action it runs. SIGTERM sends ssdp:byebye and exits.
 """
 
 import asyncio
-import signal
 import sys
-import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import async_upnp_client.server as upnp_server
-from async_upnp_client.client import UpnpRequester, UpnpStateVariable
-from async_upnp_client.const import DeviceInfo, ServiceInfo
-from async_upnp_client.server import (
-    UpnpServer,
-    UpnpServerDevice,
-    UpnpServerService,
-    callable_action,
-    create_state_var,
+from async_upnp_client.client import UpnpStateVariable
+from async_upnp_client.const import DeviceInfo
+from async_upnp_client.server import UpnpServerService, callable_action, create_state_var
+
+# Started as `python lan_audit_device.py`: the repository on the path for tests.lan.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.lan.stock_upnp import (
+    StockDevice,
+    SwitchPowerService,
+    device_info,
+    log,
+    serve,
+    service_info,
 )
 
 KIND, IP, HTTP_PORT, UDN = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 SERVERS = {"libupnp": "Linux/2.6.21 UPnP/1.0 Portable SDK for UPnP devices/1.6.6"}
 
 
-def log(line: str) -> None:
-    print(line, flush=True)
-
-
-class SwitchPowerService(UpnpServerService):
-    SERVICE_DEFINITION = ServiceInfo(
-        service_id="urn:upnp-org:serviceId:SwitchPower",
-        service_type="urn:schemas-upnp-org:service:SwitchPower:1",
-        control_url="/upnp/control/SwitchPower",
-        event_sub_url="/upnp/event/SwitchPower",
-        scpd_url="/SwitchPower.xml",
-        xml=ET.Element("server_service"),
-    )
-    STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
-        "Target": create_state_var("boolean", default="0"),
-    }
-
-    @callable_action(name="SetTarget", in_args={"newTargetValue": "Target"}, out_args={})
-    async def set_target(self, newTargetValue: bool) -> dict[str, UpnpStateVariable]:
-        log(f"ACTION SetTarget {newTargetValue}")
-        self.state_variable("Target").value = newTargetValue
-        return {}
-
-
 class LanHostConfigService(UpnpServerService):
-    SERVICE_DEFINITION = ServiceInfo(
-        service_id="urn:upnp-org:serviceId:LANHostCfg1",
-        service_type="urn:schemas-upnp-org:service:LANHostConfigManagement:1",
-        control_url="/upnp/control/LANHostCfg1",
-        event_sub_url="/upnp/event/LANHostCfg1",
-        scpd_url="/LANHostCfg1.xml",
-        xml=ET.Element("server_service"),
+    SERVICE_DEFINITION = service_info(
+        "urn:schemas-upnp-org:service:LANHostConfigManagement:1", "LANHostCfg1"
     )
     STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
         "DNSServers": create_state_var("string", default="10.1.2.1"),
@@ -103,13 +78,8 @@ class LanHostConfigService(UpnpServerService):
 
 
 class AgentInfoService(UpnpServerService):
-    SERVICE_DEFINITION = ServiceInfo(
-        service_id="urn:upnp-guard-org:serviceId:AgentInfo",
-        service_type="urn:upnp-guard-org:service:AgentInfo:1",
-        control_url="/upnp/control/AgentInfo",
-        event_sub_url="/upnp/event/AgentInfo",
-        scpd_url="/AgentInfo.xml",
-        xml=ET.Element("server_service"),
+    SERVICE_DEFINITION = service_info(
+        "urn:upnp-guard-org:service:AgentInfo:1", "AgentInfo", vendor="upnp-guard-org"
     )
     STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
         "FirmwareVersion": create_state_var("string", default="0.1.0"),
@@ -138,55 +108,29 @@ class AgentInfoService(UpnpServerService):
         }
 
 
-def device_info(device_type: str, name: str, model: str) -> DeviceInfo:
-    return DeviceInfo(
-        device_type=device_type,
-        friendly_name=name,
-        manufacturer="Acme",
-        manufacturer_url=None,
-        model_name=model,
-        model_description=None,
-        model_number="1.0",
-        model_url=None,
-        serial_number=None,
-        udn=UDN,
-        upc=None,
-        presentation_url=f"http://{IP}/",
-        url="/device.xml",
-        icons=[],
-        xml=ET.Element("server_device"),
+def acme_device(device_type: str, name: str, model: str) -> DeviceInfo:
+    return device_info(
+        device_type, UDN, name, "Acme", model, model_number="1.0", presentation_url=f"http://{IP}/"
     )
 
 
-class Light(UpnpServerDevice):
-    DEVICE_DEFINITION = device_info(
+class Light(StockDevice):
+    DEVICE_DEFINITION = acme_device(
         "urn:schemas-upnp-org:device:BinaryLight:1", f"{KIND} light", "Acme Lamp"
     )
-    EMBEDDED_DEVICES = []  # noqa: RUF012
     SERVICES = [SwitchPowerService]  # noqa: RUF012
 
-    def __init__(self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int):
-        super().__init__(requester, base_uri, boot_id, config_id)
 
-
-class LanDevice(UpnpServerDevice):
-    DEVICE_DEFINITION = device_info(
+class LanDevice(StockDevice):
+    DEVICE_DEFINITION = acme_device(
         "urn:schemas-upnp-org:device:LANDevice:1", "LAN host config", "Acme Gateway"
     )
-    EMBEDDED_DEVICES = []  # noqa: RUF012
     SERVICES = [LanHostConfigService]  # noqa: RUF012
 
-    def __init__(self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int):
-        super().__init__(requester, base_uri, boot_id, config_id)
 
-
-class FakeAgent(UpnpServerDevice):
-    DEVICE_DEFINITION = device_info("urn:upnp-guard-org:device:Agent:1", "Fake agent", "Agent")
-    EMBEDDED_DEVICES = []  # noqa: RUF012
+class FakeAgent(StockDevice):
+    DEVICE_DEFINITION = acme_device("urn:upnp-guard-org:device:Agent:1", "Fake agent", "Agent")
     SERVICES = [AgentInfoService, SwitchPowerService]  # noqa: RUF012
-
-    def __init__(self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int):
-        super().__init__(requester, base_uri, boot_id, config_id)
 
 
 async def main() -> None:
@@ -202,14 +146,7 @@ async def main() -> None:
     device_class = {"lanhost": LanDevice, "agent_open": FakeAgent, "agent_liar": FakeAgent}.get(
         KIND, Light
     )
-    server = UpnpServer(device_class, (IP, 0), http_port=HTTP_PORT, boot_id=1)
-    await server.async_start()
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    log(f"ready http://{IP}:{HTTP_PORT}/device.xml")
-    await stop.wait()
-    await server.async_stop()
-    log("stopped")
+    await serve(device_class, IP, HTTP_PORT)
 
 
 asyncio.run(main())

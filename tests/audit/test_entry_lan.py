@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.upnp_guard.audit.const import (
-    AUDIT_UNIQUE_ID,
     EVENT_AUDIT_FINDING,
     ISSUE_STACKS_FILE_INVALID,
     USER_STACKS_FILE,
@@ -32,7 +31,7 @@ from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
 
-from .conftest import start_device, wait_for
+from .conftest import audit_offer, refresh_until, start_device, wait_for
 
 pytestmark = pytest.mark.lan
 
@@ -77,11 +76,7 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     await hass.async_block_till_done()
 
     # Offered, not added: a discovery flow the user confirms.
-    (flow,) = [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
-    ]
+    flow = audit_offer(hass)
     assert flow["step_id"] == "audit_confirm"
     result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     assert result["type"] == "create_entry"
@@ -92,14 +87,11 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
 
     everyone = {libupnp.ip, lanhost.ip, agent.ip, router.ip}
 
-    async def seen_everyone() -> bool:
+    def seen_everyone() -> bool:
         return everyone <= {d["address"] for d in coordinator.data.devices}
 
-    for _ in range(5):  # each run is one search: a lost datagram is another run
-        if await seen_everyone():
-            break
-        await coordinator.async_refresh()
-    assert await seen_everyone()
+    await refresh_until(coordinator, seen_everyone)
+    assert seen_everyone()
 
     issues = ir.async_get(hass)
     bad_file = issues.async_get_issue(DOMAIN, ISSUE_STACKS_FILE_INVALID)

@@ -21,7 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 
-from custom_components.upnp_guard.audit.const import AUDIT_UNIQUE_ID, CheckId
+from custom_components.upnp_guard.audit.const import CheckId
 from custom_components.upnp_guard.audit.pair_agent import async_unsigned_refused
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.transport import device_requester
@@ -29,7 +29,7 @@ from tests.integration.test_agent_lan import discover_and_add, in_thread, state_
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, start_agent
 
-from .conftest import start_device
+from .conftest import audit_offer, refresh_until, start_device
 
 pytestmark = pytest.mark.lan
 
@@ -62,11 +62,7 @@ async def _open_agent_with_finding(hass: HomeAssistant, lan: Lan) -> OpenAgent:
     agent = start_agent(lan, "shed", OPEN_CONFIG, state_dir=state_dir)
     assert await async_setup_component(hass, "repairs", {})
     agent_entry = await discover_and_add(hass, agent)
-    (offer,) = [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
-    ]
+    offer = audit_offer(hass)
     result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
     audit_entry = result["result"]
     await hass.async_block_till_done()
@@ -77,10 +73,7 @@ async def _open_agent_with_finding(hass: HomeAssistant, lan: Lan) -> OpenAgent:
             (f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE), None
         )
 
-    for _ in range(5):  # each run is one search: a lost datagram is another run
-        if open_finding() is not None:
-            break
-        await coordinator.async_refresh()
+    await refresh_until(coordinator, lambda: open_finding() is not None)
     finding = open_finding()
     assert finding is not None
     assert finding.address == agent.ip
@@ -223,19 +216,15 @@ async def test_agent_that_says_paired_but_obeys_anyone_is_not_taken(
     assert await async_setup_component(hass, "ssdp", {})
     assert await async_setup_component(hass, DOMAIN, {})
     await hass.async_block_till_done()
-    (offer,) = [
-        f
-        for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if f["context"].get("unique_id") == AUDIT_UNIQUE_ID
-    ]
+    offer = audit_offer(hass)
     result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
     coordinator = result["result"].runtime_data.coordinator
-    for _ in range(5):
-        found = [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
-        if found:
-            break
-        await coordinator.async_refresh()
-    (finding,) = found
+
+    def open_findings() -> list[Any]:
+        return [f for f in coordinator.data.findings if f.check_id is CheckId.AGENT_OPEN_MODE]
+
+    await refresh_until(coordinator, open_findings)
+    (finding,) = open_findings()
     assert finding.address == liar.ip
     issue_id = f"audit_{finding.key}"
 

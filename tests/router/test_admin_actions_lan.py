@@ -7,9 +7,9 @@ from homeassistant.auth.models import User
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import Unauthorized
 
-from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
 
+from .actions import async_add_port_mapping, async_list_port_mappings, async_remove_port_mapping
 from .conftest import async_setup_router, upnpc_mappings
 
 pytestmark = pytest.mark.lan
@@ -34,28 +34,22 @@ async def test_non_admin_cannot_add_or_remove_mappings(  # noqa: PLR0917
 
     # The attack: a non-admin user exposes Home Assistant's SSH port to the internet.
     with pytest.raises(Unauthorized):
-        await hass.services.async_call(DOMAIN, "add_port_mapping", ssh, blocking=True, context=user)
+        await async_add_port_mapping(hass, ssh, context=user)
     rows = await hass.async_add_executor_job(upnpc_mappings, other, router)
     assert rows == []
 
     # An administrator may; a non-admin user may then not take it away either.
-    await hass.services.async_call(DOMAIN, "add_port_mapping", ssh, blocking=True, context=admin)
+    await async_add_port_mapping(hass, ssh, context=admin)
     remove = {"external_port": 2222, "protocol": "TCP"}
     with pytest.raises(Unauthorized):
-        await hass.services.async_call(
-            DOMAIN, "remove_port_mapping", remove, blocking=True, context=user
-        )
+        await async_remove_port_mapping(hass, remove, context=user)
     rows = await hass.async_add_executor_job(upnpc_mappings, other, router)
     assert [(row["external_port"], row["internal_port"]) for row in rows] == [(2222, 22)]
 
     # Reading the table stays open to every user; the system keeps working for the admin.
-    listing = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True, context=user
-    )
+    listing = await async_list_port_mappings(hass, context=user)
     assert listing is not None
     assert [m["external_port"] for m in listing["port_mappings"]] == [2222]  # type: ignore[union-attr]
-    response = await hass.services.async_call(
-        DOMAIN, "remove_port_mapping", remove, blocking=True, return_response=True, context=admin
-    )
+    response = await async_remove_port_mapping(hass, remove, response=True, context=admin)
     assert response == {"result": "deleted"}
     assert await hass.async_add_executor_job(upnpc_mappings, other, router) == []

@@ -3,6 +3,9 @@ same router discovered at its real location can still be added."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from aiohttp import web
 from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER
@@ -27,6 +30,24 @@ def _discovery(location: str, udn: str = "uuid:router-404") -> SsdpServiceInfo:
         ssdp_location=location,
         upnp={"deviceType": IGD2, "UDN": udn, "friendlyName": "Home router"},
     )
+
+
+@asynccontextmanager
+async def _serving(host: Host, text: str, content_type: str = "text/plain") -> AsyncIterator[str]:
+    """An HTTP server on `host` answering `text` at /rootDesc.xml; yields that URL."""
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(text=text, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_get("/rootDesc.xml", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host.ip, 0).start()
+        yield f"http://{host.ip}:{runner.addresses[0][1]}/rootDesc.xml"
+    finally:
+        await runner.cleanup()
 
 
 async def test_router_location_without_description_aborts_not_upnp(
@@ -67,26 +88,11 @@ async def test_router_location_serving_no_xml_aborts_not_upnp(
     ha_host: Host, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     """A host that answers 200 with something that is not XML (a web page) is no router."""
-
-    async def web_page(_request: web.Request) -> web.Response:
-        return web.Response(text="<html>hi")
-
-    app = web.Application()
-    app.router.add_get("/rootDesc.xml", web_page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, ha_host.ip, 0)
-    await site.start()
-    try:
-        port = runner.addresses[0][1]
+    async with _serving(ha_host, "<html>hi") as location:
         result = await hass.config_entries.flow.async_init(
-            DOMAIN,
-            context={"source": SOURCE_SSDP},
-            data=_discovery(f"http://{ha_host.ip}:{port}/rootDesc.xml", "uuid:web-page"),
+            DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(location, "uuid:web-page")
         )
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    finally:
-        await runner.cleanup()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "not_upnp"
 
@@ -110,18 +116,7 @@ async def test_igd_without_wan_connection_is_refused_in_every_step(
     ha_host: Host, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     """Its setup could never succeed: discovery aborts, the user step shows an error."""
-
-    async def description(_request: web.Request) -> web.Response:
-        return web.Response(text=FAKE_IGD, content_type="text/xml")
-
-    app = web.Application()
-    app.router.add_get("/rootDesc.xml", description)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, ha_host.ip, 0)
-    await site.start()
-    try:
-        location = f"http://{ha_host.ip}:{runner.addresses[0][1]}/rootDesc.xml"
+    async with _serving(ha_host, FAKE_IGD, content_type="text/xml") as location:
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": SOURCE_SSDP}, data=_discovery(location, "uuid:fake-igd")
         )
@@ -135,6 +130,4 @@ async def test_igd_without_wan_connection_is_refused_in_every_step(
         )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {"base": "not_igd"}
-    finally:
-        await runner.cleanup()
     assert not hass.config_entries.async_entries(DOMAIN)

@@ -15,9 +15,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
 
+from .actions import async_add_port_mapping
 from .conftest import async_setup_router, upnpc_add
 
 pytestmark = pytest.mark.lan
@@ -72,11 +72,8 @@ async def test_router_diagnostics_are_redacted(  # noqa: PLR0917
     # A device tracker names the host behind the mapping (the mapping's owner).
     hass.states.async_set("device_tracker.alice", "home", {"ip": laptop.ip, "host_name": HOST_NAME})
     entry = await async_setup_router(hass, router)
-    await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
-        blocking=True,
+    await async_add_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 600}
     )
     state = entry.runtime_data.coordinator.data
     assert state.wan.external_ip == router.wan_ip  # there is something to redact

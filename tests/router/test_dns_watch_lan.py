@@ -9,15 +9,11 @@ many IGD:1 routers, accepts only permanent leases (AddPortMapping answers 725).
 # methods' annotations against real types.
 
 import socket
-import xml.etree.ElementTree as ET
 
 import pytest
-from async_upnp_client.client import UpnpRequester
-from async_upnp_client.const import DeviceInfo, ServiceInfo
 from async_upnp_client.exceptions import UpnpActionError
 from async_upnp_client.server import (
     UpnpServer,
-    UpnpServerDevice,
     UpnpServerService,
     callable_action,
     create_state_var,
@@ -41,27 +37,32 @@ from custom_components.upnp_guard.const import (
     EntryKind,
 )
 from tests.lan import Host, Lan
+from tests.lan.stock_upnp import StockDevice, device_info, service_info
+
+from .actions import async_add_port_mapping, async_list_port_mappings
 
 pytestmark = pytest.mark.lan
 
 IGD1 = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
 calls: list[str] = []
 dns_servers = {"value": ""}
-
-
-def _service(kind: str, short: str) -> ServiceInfo:
-    return ServiceInfo(
-        service_id=f"urn:upnp-org:serviceId:{short}",
-        service_type=f"urn:schemas-upnp-org:service:{kind}:1",
-        control_url=f"/ctl/{short}",
-        event_sub_url=f"/evt/{short}",
-        scpd_url=f"/{short}.xml",
-        xml=ET.Element("server_service"),
-    )
+# A port mapping's fields: GetGenericPortMappingEntry answers them, AddPortMapping takes them.
+MAPPING_ARGUMENTS = {
+    "NewRemoteHost": "RemoteHost",
+    "NewExternalPort": "ExternalPort",
+    "NewProtocol": "PortMappingProtocol",
+    "NewInternalPort": "InternalPort",
+    "NewInternalClient": "InternalClient",
+    "NewEnabled": "PortMappingEnabled",
+    "NewPortMappingDescription": "PortMappingDescription",
+    "NewLeaseDuration": "PortMappingLeaseDuration",
+}
 
 
 class LanHostConfigService(UpnpServerService):
-    SERVICE_DEFINITION = _service("LANHostConfigManagement", "LANHostCfg1")
+    SERVICE_DEFINITION = service_info(
+        "urn:schemas-upnp-org:service:LANHostConfigManagement:1", "LANHostCfg1"
+    )
     STATE_VARIABLE_DEFINITIONS = {"DNSServers": create_state_var("string")}  # noqa: RUF012
 
     @callable_action(name="GetDNSServers", in_args={}, out_args={"NewDNSServers": "DNSServers"})
@@ -77,7 +78,9 @@ class LanHostConfigService(UpnpServerService):
 
 
 class WanIpConnectionService(UpnpServerService):
-    SERVICE_DEFINITION = _service("WANIPConnection", "WANIPConn1")
+    SERVICE_DEFINITION = service_info(
+        "urn:schemas-upnp-org:service:WANIPConnection:1", "WANIPConn1"
+    )
     STATE_VARIABLE_DEFINITIONS = {  # noqa: RUF012
         "ConnectionStatus": create_state_var("string", default="Connected"),
         "LastConnectionError": create_state_var("string", default="ERROR_NONE"),
@@ -122,34 +125,12 @@ class WanIpConnectionService(UpnpServerService):
     @callable_action(
         name="GetGenericPortMappingEntry",
         in_args={"NewPortMappingIndex": "PortMappingNumberOfEntries"},
-        out_args={
-            "NewRemoteHost": "RemoteHost",
-            "NewExternalPort": "ExternalPort",
-            "NewProtocol": "PortMappingProtocol",
-            "NewInternalPort": "InternalPort",
-            "NewInternalClient": "InternalClient",
-            "NewEnabled": "PortMappingEnabled",
-            "NewPortMappingDescription": "PortMappingDescription",
-            "NewLeaseDuration": "PortMappingLeaseDuration",
-        },
+        out_args=MAPPING_ARGUMENTS,
     )
     async def get_generic_port_mapping_entry(self, NewPortMappingIndex: int) -> dict[str, str]:
         raise UpnpActionError(error_code=713, error_desc="SpecifiedArrayIndexInvalid")
 
-    @callable_action(
-        name="AddPortMapping",
-        in_args={
-            "NewRemoteHost": "RemoteHost",
-            "NewExternalPort": "ExternalPort",
-            "NewProtocol": "PortMappingProtocol",
-            "NewInternalPort": "InternalPort",
-            "NewInternalClient": "InternalClient",
-            "NewEnabled": "PortMappingEnabled",
-            "NewPortMappingDescription": "PortMappingDescription",
-            "NewLeaseDuration": "PortMappingLeaseDuration",
-        },
-        out_args={},
-    )
+    @callable_action(name="AddPortMapping", in_args=MAPPING_ARGUMENTS, out_args={})
     async def add_port_mapping(  # noqa: PLR0917
         self,
         NewRemoteHost: str,
@@ -167,31 +148,15 @@ class WanIpConnectionService(UpnpServerService):
         return {}
 
 
-class PermanentLeaseRouter(UpnpServerDevice):
-    DEVICE_DEFINITION = DeviceInfo(
-        device_type=IGD1,
-        friendly_name="DNS test router",
-        manufacturer="UPnP Guard tests",
-        manufacturer_url=None,
-        model_description=None,
-        model_name="IGD:1 with LANHostConfigManagement",
-        model_number=None,
-        model_url=None,
-        serial_number=None,
-        udn="uuid:5b1f0c55-1c3e-4a52-9c5e-0d6a1f2b3c4d",
-        upc=None,
-        presentation_url=None,
-        url="/device.xml",
-        icons=[],
-        xml=ET.Element("server_device"),
+class PermanentLeaseRouter(StockDevice):
+    DEVICE_DEFINITION = device_info(
+        IGD1,
+        "uuid:5b1f0c55-1c3e-4a52-9c5e-0d6a1f2b3c4d",
+        "DNS test router",
+        "UPnP Guard tests",
+        "IGD:1 with LANHostConfigManagement",
     )
-    EMBEDDED_DEVICES = []  # noqa: RUF012
     SERVICES = [WanIpConnectionService, LanHostConfigService]  # noqa: RUF012
-
-    def __init__(
-        self, requester: UpnpRequester, base_uri: str, boot_id: int, config_id: int
-    ) -> None:
-        super().__init__(requester, base_uri, boot_id, config_id)
 
 
 async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
@@ -276,19 +241,14 @@ async def test_dns_change_raises_repair_and_no_set_action_is_ever_called(
 
         # IGD:1 answering 725: UPnP Guard refuses to fall back to a permanent mapping.
         with pytest.raises(HomeAssistantError) as refused:
-            await hass.services.async_call(
-                "upnp_guard",
-                "add_port_mapping",
-                {"external_port": 8443, "protocol": "TCP", "lease_duration": 3600},
-                blocking=True,
+            await async_add_port_mapping(
+                hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 3600}
             )
         assert refused.value.translation_key == "router_only_permanent_leases"
         assert [c for c in calls if c.startswith("AddPortMapping")] == ["AddPortMapping lease=3600"]
         assert coordinator.owned == {}
         # ... and keeps working afterwards.
-        listing = await hass.services.async_call(
-            "upnp_guard", "list_port_mappings", {}, blocking=True, return_response=True
-        )
+        listing = await async_list_port_mappings(hass)
         assert listing == {"port_mappings": []}
 
         # Read-only DNS watch: never a Set action on the router's DNS.

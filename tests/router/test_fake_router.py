@@ -43,6 +43,7 @@ from custom_components.upnp_guard.router.issues import (
 from custom_components.upnp_guard.router.models import RemovalResult
 from tests.fakes.igd import FakeIgd, Row
 
+from .actions import async_add_port_mapping, async_remove_port_mapping
 from .conftest import async_setup_fake_router
 
 
@@ -99,12 +100,8 @@ async def test_an_evented_mapping_count_refreshes_the_inventory(
 async def test_add_and_remove_actions_change_the_router_table(
     hass: HomeAssistant, fake_igd: FakeIgd
 ) -> None:
-    added = await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
-        blocking=True,
-        return_response=True,
+    added = await async_add_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 600}, response=True
     )
     assert added is not None
     assert added["lease_granted"] == 600
@@ -113,12 +110,8 @@ async def test_add_and_remove_actions_change_the_router_table(
     assert row.internal_client == added["internal_client"]
     assert _count(hass) == "1"
 
-    removed = await hass.services.async_call(
-        DOMAIN,
-        "remove_port_mapping",
-        {"external_port": 8443, "protocol": "TCP"},
-        blocking=True,
-        return_response=True,
+    removed = await async_remove_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP"}, response=True
     )
     assert removed == {"result": RemovalResult.DELETED.value}
     assert fake_igd.rows == []
@@ -165,21 +158,15 @@ async def test_a_refused_action_is_a_translated_error(
 ) -> None:
     fake_igd.refuse["AddPortMapping"] = code
     with pytest.raises(HomeAssistantError) as raised:
-        await hass.services.async_call(
-            DOMAIN,
-            "add_port_mapping",
-            {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
-            blocking=True,
+        await async_add_port_mapping(
+            hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 600}
         )
     assert raised.value.translation_key == translation_key
     assert fake_igd.rows == []
     # The router keeps working for the next call.
     fake_igd.refuse.clear()
-    await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
-        blocking=True,
+    await async_add_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 600}
     )
     assert len(fake_igd.rows) == 1
 

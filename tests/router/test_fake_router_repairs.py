@@ -20,6 +20,8 @@ from custom_components.upnp_guard.router.const import CONF_ALLOW_RULES
 from custom_components.upnp_guard.router.issues import owned_missing_issue_id, policy_issue_id
 from tests.fakes.igd import FakeIgd, Row
 
+from .actions import async_add_port_mapping
+
 SMB = Row(4445, "TCP", "10.0.0.11", 445, description="smb")
 OWNED_KEY = ("", 8443, "TCP")
 
@@ -100,11 +102,8 @@ async def test_an_owned_mapping_removed_on_the_router_is_asked_about(
     from .conftest import async_setup_fake_router  # noqa: PLC0415
 
     entry = await async_setup_fake_router(hass, fake_igd)
-    await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 8443, "protocol": "TCP", "lease_duration": 600},
-        blocking=True,
+    await async_add_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 600}
     )
     coordinator = entry.runtime_data.coordinator
     fake_igd.rows.clear()  # the user removed it in the router's own interface

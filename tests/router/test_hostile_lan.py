@@ -39,6 +39,7 @@ from custom_components.upnp_guard.router.issues import (
 )
 from tests.lan import Host, Lan, Router
 
+from .actions import async_add_port_mapping, async_list_port_mappings
 from .bulk_leases import start_router_with_leases
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings
 
@@ -54,9 +55,7 @@ RAW_MARKUP = "<![CDATA[a&b<c>]]>"
 
 
 async def _list(hass: HomeAssistant) -> dict[int, dict[str, Any]]:
-    response = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    response = await async_list_port_mappings(hass)
     assert response is not None
     return {m["external_port"]: m for m in response["port_mappings"]}  # type: ignore[union-attr,index]
 
@@ -231,9 +230,7 @@ async def test_a_flood_of_mappings_gets_bounded_issues_and_events(
     assert len(violations) == MAX_EVENTS_PER_REFRESH
     assert [e.data["count"] for e in suppressed] == [count - MAX_EVENTS_PER_REFRESH]
     # Nothing is lost: every mapping is listed and counted as a violation.
-    response = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    response = await async_list_port_mappings(hass)
     assert response is not None
     assert len(response["port_mappings"]) == count  # type: ignore[arg-type]
     assert hass.states.get(
@@ -263,11 +260,8 @@ async def test_an_owned_mapping_deleted_on_the_router_is_not_readded_unasked(
     issue_id = owned_missing_issue_id(entry.entry_id, key)
 
     async def add() -> None:
-        await hass.services.async_call(
-            DOMAIN,
-            "add_port_mapping",
-            {"external_port": 8443, "protocol": "TCP", "lease_duration": 60},
-            blocking=True,
+        await async_add_port_mapping(
+            hass, {"external_port": 8443, "protocol": "TCP", "lease_duration": 60}
         )
 
     async def delete_on_router() -> None:

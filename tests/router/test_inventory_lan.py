@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from homeassistant.core import HomeAssistant
 
-from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
 
+from .actions import async_list_port_mappings
 from .bulk_leases import description, expected_mappings, start_router_with_leases
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings
 
@@ -49,9 +49,7 @@ async def test_large_table_listed_completely_and_correctly(  # noqa: PLR0917
 
     entry = await async_setup_router(hass, router)
     assert entry.runtime_data.coordinator.client.has_port_listing is not igd_v1
-    response = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    response = await async_list_port_mappings(hass)
     assert response is not None
     listed = response["port_mappings"]
     assert len(listed) == len(expected)  # type: ignore[arg-type]

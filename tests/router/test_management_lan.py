@@ -23,6 +23,7 @@ from custom_components.upnp_guard.router.const import (
 from custom_components.upnp_guard.router.leases import router_store
 from tests.lan import Host, Lan, Router
 
+from .actions import async_add_port_mapping, async_list_port_mappings, async_remove_port_mapping
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings
 
 pytestmark = pytest.mark.lan
@@ -53,12 +54,8 @@ async def test_removal_ladder_in_secure_mode(  # noqa: PLR0917
     upnpc_add(other, router, 3074, "UDP")
     await async_setup_router(hass, router)
 
-    response = await hass.services.async_call(
-        DOMAIN,
-        "remove_port_mapping",
-        {"external_port": 3074, "protocol": "udp"},
-        blocking=True,
-        return_response=True,
+    response = await async_remove_port_mapping(
+        hass, {"external_port": 3074, "protocol": "udp"}, response=True
     )
 
     # Secure mode: DeletePortMapping for another host's mapping is refused (606); IGD:2's
@@ -81,9 +78,7 @@ async def test_removal_ladder_in_secure_mode(  # noqa: PLR0917
         assert manual[0].translation_placeholders["internal_client"] == other.ip
         assert manual[0].translation_placeholders["router_host"] == router.ip
     # Either way the entry keeps working: the next poll still lists the table.
-    listing = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    listing = await async_list_port_mappings(hass)
     assert listing is not None
     assert len(listing["port_mappings"]) == (0 if expected == "range_deleted" else 1)  # type: ignore[arg-type]
 
@@ -100,34 +95,28 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
 
     # Default deny: not to another host, not without a lease, not permanent.
     with pytest.raises(ServiceValidationError) as refused:
-        await hass.services.async_call(
-            DOMAIN,
-            "add_port_mapping",
+        await async_add_port_mapping(
+            hass,
             {
                 "external_port": 8443,
                 "protocol": "TCP",
                 "internal_client": other.ip,
                 "lease_duration": 60,
             },
-            blocking=True,
         )
     assert refused.value.translation_key == "router_client_not_allowed"
     for bad_lease in ({}, {"lease_duration": 0}):
         with pytest.raises(Exception, match="lease_duration"):
-            await hass.services.async_call(
-                DOMAIN,
-                "add_port_mapping",
-                {"external_port": 8443, "protocol": "TCP", **bad_lease},
-                blocking=True,
+            await async_add_port_mapping(
+                hass, {"external_port": 8443, "protocol": "TCP", **bad_lease}
             )
     rows = await _executor(hass, upnpc_mappings, other, router)
     assert rows == []
 
     # The gap in async-upnp-client: timedelta(days=2).seconds == 0. Ours keeps the days.
     two_days = 2 * 86400
-    response = await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
+    response = await async_add_port_mapping(
+        hass,
         {
             "external_port": 8443,
             "internal_port": 8123,
@@ -135,17 +124,13 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
             "lease_duration": two_days,
             "description": "HA remote",
         },
-        blocking=True,
-        return_response=True,
+        response=True,
     )
     assert response is not None
     assert two_days - 5 <= response["lease_granted"] <= two_days  # type: ignore[operator]
     # Short lease: renewed at half of it.
-    await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 9000, "protocol": "UDP", "lease_duration": 20},
-        blocking=True,
+    await async_add_port_mapping(
+        hass, {"external_port": 9000, "protocol": "UDP", "lease_duration": 20}
     )
     rows = await _executor(hass, upnpc_mappings, other, router)
     assert _row(rows, 8443) == {
@@ -178,9 +163,7 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
     assert after["lease"] > 18 - 3  # type: ignore[operator]
 
     # Owned mappings are neither violations nor alerts.
-    listing = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    listing = await async_list_port_mappings(hass)
     assert listing is not None
     assert {
         m["external_port"]: (m["owned"], m["violates_policy"], m["owner"])
@@ -212,12 +195,8 @@ async def test_add_is_default_deny_and_owned_mapping_is_renewed_and_readded(
     assert "dport 8443" in router.nft_ruleset()
 
     # Removing ours through the action ends ownership: it is not re-added.
-    response = await hass.services.async_call(
-        DOMAIN,
-        "remove_port_mapping",
-        {"external_port": 8443, "protocol": "TCP"},
-        blocking=True,
-        return_response=True,
+    response = await async_remove_port_mapping(
+        hass, {"external_port": 8443, "protocol": "TCP"}, response=True
     )
     assert response == {"result": "deleted"}
     await entry.runtime_data.coordinator.async_refresh()
@@ -285,11 +264,8 @@ async def test_deleted_entry_forgets_its_store_and_leased_mappings_run_out(
     added stays on the router only until its lease ends."""
     other = lan.add_host("laptop")
     entry = await async_setup_router(hass, router)
-    await hass.services.async_call(
-        DOMAIN,
-        "add_port_mapping",
-        {"external_port": 8444, "protocol": "TCP", "lease_duration": 600},
-        blocking=True,
+    await async_add_port_mapping(
+        hass, {"external_port": 8444, "protocol": "TCP", "lease_duration": 600}
     )
     # Unloading keeps what the entry owns (a reload or restart picks it up again).
     assert await hass.config_entries.async_unload(entry.entry_id)

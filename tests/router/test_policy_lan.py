@@ -21,6 +21,7 @@ from custom_components.upnp_guard.router.const import (
 )
 from tests.lan import Host, Lan, Router
 
+from .actions import async_list_port_mappings
 from .conftest import async_setup_router, upnpc_add, upnpc_mappings
 
 pytestmark = pytest.mark.lan
@@ -61,9 +62,7 @@ async def test_infected_host_listed_alerted_then_removed_in_enforce_mode(
         hass, router, {CONF_ALLOW_RULES: [f"{nas.ip} 5001 TCP NAS*"], CONF_ADD_CLIENTS: []}
     )
 
-    response = await hass.services.async_call(
-        DOMAIN, "list_port_mappings", {}, blocking=True, return_response=True
-    )
+    response = await async_list_port_mappings(hass)
     assert response is not None
     listed = _by_port(response["port_mappings"])  # type: ignore[arg-type]
     assert set(listed) == {445, 3389, 5001, 40000}
