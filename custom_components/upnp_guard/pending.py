@@ -3,7 +3,8 @@
 Home Assistant's `async_call_later`, `async_track_time_interval` and the SSDP callback
 registration each hand back a function that cancels them; calling it twice, or after a
 one-shot timer ran, is a mistake. The appliance's helpers (availability.py, polling.py,
-presence.py, subscriptions.py) each hold such handles; this is the rule they share.
+presence.py, subscriptions.py) and the router's events (router/events.py) each hold such
+handles; this is the rule they share.
 """
 
 from __future__ import annotations

@@ -107,14 +107,14 @@ async def test_renewal_and_resubscription_after_router_restart(
     entry = await async_setup_router(hass, router)
     events = entry.runtime_data.events
     assert len(events.subscriptions) == 2
-    assert events._renew_cancel is not None  # the renewal is scheduled
+    assert events._renewal.running  # the renewal is scheduled
 
     # A plain renewal is a SUBSCRIBE carrying the SID, and keeps both subscriptions.
     first_sids = set(events.subscriptions)
     await events._async_renew()
     assert set(events.subscriptions) == first_sids
     assert router.daemon is not None
-    assert events._renew_cancel is not None
+    assert events._renewal.running
     for sid in first_sids:
         assert f"SID '{sid}'" in router.daemon.output()
 

@@ -17,13 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from async_upnp_client.client import UpnpService, UpnpStateVariable
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
 from ..const import RESUBSCRIBE_RETRY_DELAY
 from ..gena import GenaSubscriptions, Subscription
 from ..lan_text import get_logger
 from ..notify import GENA_ERRORS, notify_server_pool
+from ..pending import Pending
 from .coordinator import RouterCoordinator
 from .igd import IgdClient
 
@@ -61,7 +62,7 @@ class RouterEvents:
         self.local_ip = local_ip
         self.event_count = 0
         self._gena: GenaSubscriptions | None = None
-        self._renew_cancel: CALLBACK_TYPE | None = None
+        self._renewal = Pending()
         self._closed = False
         # The last value each evented variable had, to tell changes from repeats.
         self._evented: dict[str, str] = {}
@@ -69,7 +70,7 @@ class RouterEvents:
         # Whether the last poll reached the router (a failed one, then a good one: it was
         # unreachable and may have dropped us after NOTIFYs it could not deliver).
         self._reachable = True
-        self._remove_poll_listener: CALLBACK_TYPE | None = None
+        self._poll_listener = Pending()
 
     @property
     def subscriptions(self) -> dict[str, Subscription]:
@@ -88,17 +89,13 @@ class RouterEvents:
         self._gena = GenaSubscriptions(self.hass, handler)
         await self._async_subscribe_all()
         self._uptime = self.coordinator.data.wan.uptime
-        self._remove_poll_listener = self.coordinator.async_add_listener(self._on_poll)
+        self._poll_listener.start(self.coordinator.async_add_listener(self._on_poll))
 
     async def async_stop(self) -> None:
         """Cancel every subscription and release the notify server (entry unload)."""
         self._closed = True
-        if self._remove_poll_listener is not None:
-            self._remove_poll_listener()
-            self._remove_poll_listener = None
-        if self._renew_cancel is not None:
-            self._renew_cancel()
-            self._renew_cancel = None
+        self._poll_listener.cancel()
+        self._renewal.cancel()
         gena, self._gena = self._gena, None
         if gena is None:
             return
@@ -124,16 +121,14 @@ class RouterEvents:
     @callback
     def _schedule(self, delay: float) -> None:
         # One renewal pending at a time, however the previous one was triggered.
-        if self._renew_cancel is not None:
-            self._renew_cancel()
-            self._renew_cancel = None
+        self._renewal.cancel()
         if self._closed:
             return
-        self._renew_cancel = async_call_later(self.hass, delay, self._renew)
+        self._renewal.start(async_call_later(self.hass, delay, self._renew))
 
     @callback
     def _renew(self, _now: datetime) -> None:
-        self._renew_cancel = None
+        self._renewal.ran()
         self.coordinator.config_entry.async_create_background_task(
             self.hass, self._async_renew(), "upnp_guard router GENA renewal"
         )
