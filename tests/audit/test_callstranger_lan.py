@@ -4,6 +4,7 @@ every accepted subscription is gone afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 from unittest.mock import patch
 
 import aiohttp
@@ -64,14 +65,33 @@ async def test_callstranger_probe(
     assert finding.details["unsubscribed"] is True
     # Nothing left behind: the device itself no longer knows the SID.
     (sid,) = finding.details["sids"]
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(
-            "SUBSCRIBE",
-            f"http://{light.ip}:49152{EVENT_URL}",
-            headers={"SID": sid, "TIMEOUT": "Second-300"},
-        ) as response,
-    ):
-        # UDA says 412 for an unknown SID; async-upnp-client's server answers 404. Either
-        # way not 200: the subscription is gone.
-        assert response.status in (404, 412)
+    url = f"http://{light.ip}:49152{EVENT_URL}"
+    renew = {"TIMEOUT": "Second-300"}
+    async with aiohttp.ClientSession() as session:
+        async with session.request("SUBSCRIBE", url, headers={"SID": sid, **renew}) as response:
+            # UDA says 412 for an unknown SID; async-upnp-client's server answers 404. Either
+            # way not 200: the subscription is gone.
+            assert response.status in (404, 412)
+        # The control: at the same URL a subscription that exists renews (so the answer
+        # above is about the probe's SID, not a wrong path).
+        server = await asyncio.start_server(_answer_ok, ha_host.ip, 0)
+        port = server.sockets[0].getsockname()[1]
+        fresh = {"NT": "upnp:event", "CALLBACK": f"<http://{ha_host.ip}:{port}/>", **renew}
+        try:
+            async with session.request("SUBSCRIBE", url, headers=fresh) as response:
+                assert response.status == 200
+                own_sid = response.headers["SID"]
+            own = {"SID": own_sid, **renew}
+            async with session.request("SUBSCRIBE", url, headers=own) as response:
+                assert response.status == 200
+        finally:
+            server.close()
+            await server.wait_closed()
+
+
+async def _answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Our own event callback for the control subscription: any NOTIFY is answered 200."""
+    await reader.read(4096)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
