@@ -123,3 +123,34 @@ async def test_an_owned_mapping_removed_on_the_router_is_asked_about(
     else:
         assert fake_igd.rows == []
         assert OWNED_KEY not in coordinator.owned
+
+
+async def test_a_repair_of_a_router_that_is_not_loaded_aborts_and_changes_nothing(
+    hass: HomeAssistant,
+    fake_igd: FakeIgd,
+    violation: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The entry unloaded while its issue's fix flow was open (a reload, the router gone at
+    a restart): the flow says so instead of failing, nothing is removed or allowed, and
+    once the entry is back the same repair works."""
+    issue_id = policy_issue_id(violation.entry_id, SMB.key)
+    manager, opened = await _start(hass, issue_id)  # open before the unload
+    assert await hass.config_entries.async_unload(violation.entry_id)
+    started = dict(await manager.async_init(DOMAIN, data={"issue_id": issue_id}))  # after it
+    for menu, step in ((opened, "remove"), (started, "allow")):
+        result = dict(await manager.async_configure(menu["flow_id"], {"next_step_id": step}))
+        if result["type"] == "form":
+            result = dict(await manager.async_configure(result["flow_id"], {}))
+        assert (result["type"], result["reason"]) == ("abort", "router_not_loaded")
+    assert fake_igd.rows == [SMB]
+    assert CONF_ALLOW_RULES not in violation.options or violation.options[CONF_ALLOW_RULES] == []
+
+    assert await hass.config_entries.async_setup(violation.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    manager, result = await _start(hass, issue_id)
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "remove"}))
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "create_entry"
+    assert fake_igd.rows == []
