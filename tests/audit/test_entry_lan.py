@@ -195,6 +195,10 @@ async def test_audit_entry_end_to_end(  # noqa: PLR0917
     await wait_for(lambda: runner.probes.probed >= len(everyone), "a probing run")
     assert "AddPortMapping" in router.daemon.output()  # type: ignore[union-attr]
 
-    # Unloaded: its issues go with it.
+    # Unloaded: its issues go with it; a fix flow open meanwhile says so when confirmed.
+    opened = await manager.async_init(DOMAIN, data={"issue_id": raised["audit_ug_stack_001"]})
+    assert opened["type"] == "form"
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert not [i for (d, i) in issues.issues if d == DOMAIN and i.startswith("audit_ug")]
+    result = await manager.async_configure(opened["flow_id"], {})
+    assert (result["type"], result["reason"]) == ("abort", "audit_not_loaded")
