@@ -29,36 +29,17 @@ from custom_components.upnp_guard.appliance.const import (
 )
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, start_agent
+from tests.lan.agent import Agent, board_config, start_agent
 
 pytestmark = pytest.mark.lan
 
 WAIT_S = 60.0
 # relay (SwitchPower) + lamp (SwitchPower + Dimming) + doorbell (BinaryInput) = 4.
-CONTROL_CONFIG: dict[str, Any] = {
-    "friendly_name": "Garage agent",
-    "security_mode": "open",  # the integration does not sign requests yet
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ],
-}
+CONTROL_CONFIG = board_config("Garage agent", "relay", "lamp", "doorbell")
 # climate (TemperatureSensor + HumiditySensor) + window (BinaryInput) = 3.
-SENSOR_CONFIG: dict[str, Any] = {
-    "friendly_name": "Hall agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+SENSOR_CONFIG = board_config("Hall agent", "climate", "window")
 # One relay: one subscription.
-RELAY_CONFIG: dict[str, Any] = {
-    "friendly_name": "Shed agent",
-    "security_mode": "open",
-    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
-}
+RELAY_CONFIG = board_config("Shed agent", "relay")
 PWM_FULL = 65535
 
 

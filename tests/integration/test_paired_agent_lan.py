@@ -24,17 +24,13 @@ from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, boot_id, pairing_key_lines, start_agent
+from tests.lan.agent import Agent, board_config, boot_id, pairing_key_lines, start_agent
 
 from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
 
 pytestmark = pytest.mark.lan
 
-RELAY_CONFIG: dict[str, Any] = {
-    "friendly_name": "Shed agent",
-    "security_mode": "paired",
-    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
-}
+RELAY_CONFIG = board_config("Shed agent", "relay", security_mode="paired")
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 

@@ -18,6 +18,7 @@ from tests.router.conftest import async_setup_router
 
 pytestmark = pytest.mark.lan
 
+
 async def test_setup_and_unload_router_entry_against_real_router(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:

@@ -15,7 +15,8 @@ agent's key is the one passed as `key=` (written to the state dir, as the provis
 tool does) or the one it printed on its first boot (PAIRING_KEY_LINE).
     agent.kill()                                       # SIGKILL, no byebye
 
-The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent".
+The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent". A test's own
+board: `board_config("Shed agent", "relay", security_mode="paired")`.
 """
 
 from __future__ import annotations
@@ -95,17 +96,31 @@ AGENT_HEAP = BUILDS[DEFAULT_BUILD].heap
 READY_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "friendly_name": "Test agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
+# The services the test boards are made of, by name, as an agent's config.json lists them.
+SERVICES: dict[str, dict[str, Any]] = {
+    "relay": {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
+    "lamp": {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
+    "climate": {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
+    "doorbell": {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
+    "window": {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
 }
+
+
+def board_config(
+    friendly_name: str, *services: str | dict[str, Any], security_mode: str = "open"
+) -> dict[str, Any]:
+    """A board's configuration: its name, security mode and services, each a name in
+    SERVICES or a service of its own (copied: a test may change its board's)."""
+    return {
+        "friendly_name": friendly_name,
+        "security_mode": security_mode,
+        "services": [
+            dict(SERVICES[service] if isinstance(service, str) else service) for service in services
+        ],
+    }
+
+
+DEFAULT_CONFIG = board_config("Test agent", "relay", "lamp", "climate", "doorbell", "window")
 
 PAIRED_CONFIG: dict[str, Any] = {**DEFAULT_CONFIG, "security_mode": "paired"}
 # What the agent prints once, on the first boot without a provisioned key.

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from tests.lan.agent import board_config
 
-PORCH_BOARD: dict[str, Any] = {
-    "friendly_name": "Porch agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+PORCH_BOARD = board_config("Porch agent", "relay", "window")
 WINDOW = "binary_sensor.window_input"
 RELAY = "switch.relay"
 MAPPINGS = "sensor.upnp_guard_test_router_port_mappings"

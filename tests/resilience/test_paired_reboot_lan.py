@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from typing import Any
 
 import pytest
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
@@ -19,15 +18,11 @@ from homeassistant.helpers.event import async_track_state_change_event
 from tests.integration.test_agent_lan import in_thread, rebuilt, wait_for
 from tests.integration.test_paired_agent_lan import _pair_flow
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, boot_id, start_agent
+from tests.lan.agent import Agent, board_config, boot_id, start_agent
 
 pytestmark = pytest.mark.lan
 
-BOARD: dict[str, Any] = {
-    "friendly_name": "Gate agent",
-    "security_mode": "paired",
-    "services": [{"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0}],
-}
+BOARD = board_config("Gate agent", "doorbell", security_mode="paired")
 PRESSES = 12
 PRESS_GAP_S = 0.05
 EVENT = "event.doorbell_press"

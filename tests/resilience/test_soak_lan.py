@@ -30,7 +30,6 @@ import socket
 import statistics
 import threading
 import time
-from typing import Any
 
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
@@ -50,7 +49,7 @@ from tests.firmware.e2e import (
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
 from tests.integration.test_paired_agent_lan import _pair_flow
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, start_agent
+from tests.lan.agent import Agent, board_config, start_agent
 from tests.lan.core import SSDP_PORT
 
 pytestmark = pytest.mark.lan
@@ -59,22 +58,8 @@ SOAK_S = float(os.environ.get("UPNP_GUARD_SOAK_S") or 120)
 TICK_S = 0.25
 SAMPLE_EVERY_TICKS = 20  # heap samples every 5 s
 HEAP_DRIFT_BYTES = 2048
-PAIRED_BOARD: dict[str, Any] = {
-    "friendly_name": "Soak relay",
-    "security_mode": "paired",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ],
-}
-OPEN_BOARD: dict[str, Any] = {
-    "friendly_name": "Soak sensor",
-    "security_mode": "open",
-    "services": [
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+PAIRED_BOARD = board_config("Soak relay", "relay", "doorbell", security_mode="paired")
+OPEN_BOARD = board_config("Soak sensor", "climate", "window")
 JUNK_HTTP = (
     b"GET / HTTP/1.1\r\n\r\n",
     b"\x00\xff" * 64,
