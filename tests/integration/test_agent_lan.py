@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -43,7 +43,7 @@ RELAY_CONFIG = board_config("Shed agent", "relay")
 PWM_FULL = 65535
 
 
-def rebuilt(entry: MockConfigEntry, old: object) -> bool:
+def rebuilt(entry: ConfigEntry, old: object) -> bool:
     """The entry was reloaded and is up again (during a reload it has no runtime_data)."""
     return entry.state is ConfigEntryState.LOADED and getattr(entry, "runtime_data", old) is not old
 
@@ -57,13 +57,27 @@ async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT
     assert check(), what
 
 
+async def reloaded(hass: HomeAssistant, entry: ConfigEntry, old: object, what: str) -> Any:
+    """Wait until the entry has reloaded (`rebuilt`); its new runtime data."""
+    await wait_for(lambda: rebuilt(entry, old), what)
+    await hass.async_block_till_done()
+    return entry.runtime_data
+
+
+async def unload_and_stop(hass: HomeAssistant, entry: ConfigEntry, agent: Agent) -> None:
+    """A test's end: the entry unloaded (its subscriptions given back), the board stopped."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     current = hass.states.get(entity_id)
     return None if current is None else current.state
 
 
-async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry:
-    """Real SSDP discovery of the agent, then the confirm step."""
+async def confirm_discovery(hass: HomeAssistant) -> dict[str, Any]:
+    """Real SSDP discovery of an agent, its confirm step answered: what the flow does next."""
     assert await async_setup_component(hass, "ssdp", {})
     await hass.async_block_till_done()
 
@@ -76,7 +90,12 @@ async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry
     await wait_for(flow, "SSDP discovery flow for the agent")
     found = flow()
     assert found is not None
-    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    return dict(await hass.config_entries.flow.async_configure(found["flow_id"], {}))
+
+
+async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry:
+    """Real SSDP discovery of the (open) agent, then the confirm step."""
+    result = await confirm_discovery(hass)
     assert result["type"] == "create_entry"
     assert result["data"]["location"] == agent.description_url
     assert result["data"]["device_type"] == "urn:upnp-guard-org:device:Agent:1"
@@ -94,9 +113,7 @@ async def in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 async def test_agent_switch_light_button_and_restart(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    state_dir = lan.workdir / "garage-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "garage", CONTROL_CONFIG, state_dir=state_dir)
+    agent = start_agent(lan, "garage", CONTROL_CONFIG)
     entry = await discover_and_add(hass, agent)
     connection = entry.runtime_data
     assert connection.push
@@ -153,17 +170,13 @@ async def test_agent_switch_light_button_and_restart(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
 
     # Same board again (new BOOTID): ssdp:alive -> available with fresh subscriptions.
-    agent = await in_thread(
-        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
-    )
+    agent = await in_thread(agent.restarted)
     await wait_for(
         lambda: state_of(hass, "switch.relay") not in (None, STATE_UNAVAILABLE),
         "alive -> available",
     )
     # Its control and event URLs changed with the boot: the entry was rebuilt.
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    connection = await reloaded(hass, entry, connection, "reloaded")
     assert connection.push
     assert len(connection.subscriptions) == 4
     assert not set(connection.subscriptions) & first_sids
@@ -177,12 +190,8 @@ async def test_agent_switch_light_button_and_restart(
     # rebuilds it (test_agent_killed_goes_unavailable_and_returns covers the probes).
     second_sids = set(connection.subscriptions)
     await in_thread(agent.kill)
-    agent = await in_thread(
-        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "BOOTID -> reloaded")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    agent = await in_thread(agent.restarted)
+    connection = await reloaded(hass, entry, connection, "BOOTID -> reloaded")
     await wait_for(lambda: len(connection.subscriptions) == 4, "resubscribed after kill")
     assert not set(connection.subscriptions) & second_sids
     await in_thread(agent.press_button, "doorbell")
@@ -191,18 +200,14 @@ async def test_agent_switch_light_button_and_restart(
         "press after reboot (count restarted)",
     )
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_agent_killed_goes_unavailable_and_returns(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     """SIGKILL (no byebye): liveness probes -> unavailable; restarted -> fresh subscription."""
-    state_dir = lan.workdir / "shed-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    agent = start_agent(lan, "shed", RELAY_CONFIG)
     entry = await discover_and_add(hass, agent)
     connection = entry.runtime_data
     first_sids = set(connection.subscriptions)
@@ -225,12 +230,8 @@ async def test_agent_killed_goes_unavailable_and_returns(
 
     # The same board again (new BOOTID, new event URLs): rebuilt with a fresh subscription,
     # by its ssdp:alive or by the next reconnect attempt, whichever comes first.
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "rebuilt after restart")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    agent = await in_thread(agent.restarted)
+    connection = await reloaded(hass, entry, connection, "rebuilt after restart")
     await wait_for(lambda: len(connection.subscriptions) == 1, "resubscribed")
     assert not set(connection.subscriptions) & first_sids
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "available again")
@@ -240,9 +241,7 @@ async def test_agent_killed_goes_unavailable_and_returns(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_agent_sensor_and_contact_push(
@@ -267,9 +266,7 @@ async def test_agent_sensor_and_contact_push(
     await in_thread(agent.set_input, "window", closed=False)
     await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_OFF, "opened")
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 BURST = 40
@@ -305,9 +302,7 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
     await hass.async_block_till_done()
     assert presses == list(range(1, BURST + 1))
     unsubscribe()
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_board_booting_after_home_assistant_is_discovered_from_its_alive(

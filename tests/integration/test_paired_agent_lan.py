@@ -18,7 +18,6 @@ import pytest
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
@@ -26,7 +25,14 @@ from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, boot_id, pairing_key_lines, start_agent
 
-from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
+from .test_agent_lan import (
+    confirm_discovery,
+    in_thread,
+    reloaded,
+    state_of,
+    unload_and_stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.lan
 
@@ -36,19 +42,7 @@ SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 async def _pair_flow(hass: HomeAssistant) -> dict[str, Any]:
     """The discovery flow of the agent, confirmed: it now asks for the key."""
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
-
-    def confirm() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["step_id"] == "confirm":
-                return dict(progress)
-        return None
-
-    await wait_for(confirm, "SSDP discovery flow for the agent")
-    found = confirm()
-    assert found is not None
-    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    result = await confirm_discovery(hass)
     assert result["type"] == "form"
     assert result["step_id"] == "pair"
     return dict(result)
@@ -79,10 +73,7 @@ class ShedBoard:
     """The relay board of these tests: its state directory lives across its restarts."""
 
     def __init__(self, lan: Lan) -> None:
-        self.lan = lan
-        self.state_dir = lan.workdir / "shed-board"
-        self.state_dir.mkdir()
-        self.agent: Agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=self.state_dir)
+        self.agent: Agent = start_agent(lan, "shed", RELAY_CONFIG)
 
     @property
     def key_text(self) -> str:
@@ -96,15 +87,7 @@ class ShedBoard:
 
     async def start(self, key: bytes | None = None) -> Agent:
         """Power it on again on the same host, optionally provisioned with another key."""
-        self.agent = await in_thread(
-            start_agent,
-            self.lan,
-            "shed",
-            RELAY_CONFIG,
-            host=self.agent.host,
-            state_dir=self.state_dir,
-            key=key,
-        )
+        self.agent = await in_thread(self.agent.restarted, key)
         return self.agent
 
     async def reboot(self, hass: HomeAssistant, entry: ConfigEntry, what: str) -> Agent:
@@ -112,26 +95,25 @@ class ShedBoard:
         connection = entry.runtime_data
         await self.stop(hass, f"byebye before {what}")
         agent = await self.start()
-        await wait_for(lambda: rebuilt(entry, connection), f"reloaded after {what}")
-        await hass.async_block_till_done()
+        await reloaded(hass, entry, connection, f"reloaded after {what}")
         return agent
 
 
-async def _paired_entry(hass: HomeAssistant, key_text: str) -> ConfigEntry:
-    """The agent added through its discovery flow with `key_text`; its relay has a state."""
+async def pair_and_add(hass: HomeAssistant, key_text: str) -> ConfigEntry:
+    """The agent added through its discovery flow with `key_text` (as the user types it)."""
     result = await _pair_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key_text})
     assert result["type"] == "create_entry"
     entry: ConfigEntry = result["result"]
     await hass.async_block_till_done()
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
     return entry
 
 
-async def _unload(hass: HomeAssistant, entry: ConfigEntry, board: ShedBoard) -> None:
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(board.agent.stop)
+async def _paired_entry(hass: HomeAssistant, key_text: str) -> ConfigEntry:
+    """The agent added through its discovery flow with `key_text`; its relay has a state."""
+    entry = await pair_and_add(hass, key_text)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    return entry
 
 
 async def test_pairing_signed_control_refused_attacks_and_reboot(
@@ -191,7 +173,7 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)
 
 
 async def _rotate(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
@@ -214,7 +196,7 @@ async def test_key_rotation_from_the_options_flow(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     board = ShedBoard(lan)
-    state_dir = board.state_dir
+    state_dir = board.agent.state_dir
     old_key = board.agent.pairing_key
     old_text = board.key_text
     attacker = lan.add_host("attacker")
@@ -228,8 +210,7 @@ async def test_key_rotation_from_the_options_flow(
     assert result["errors"] == {"base": "cannot_connect"}
     assert entry.data["key"] == old_text
     agent = await board.start()
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the restart")
-    await hass.async_block_till_done()
+    await reloaded(hass, entry, connection, "reloaded after the restart")
     await _switch(hass, "turn_on")
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, old key")
     assert (await in_thread(agent.pins))["5"] == 1
@@ -277,7 +258,7 @@ async def test_key_rotation_from_the_options_flow(
     assert status(await in_thread(with_old_key)) == 401
     assert (await in_thread(agent.pins))["5"] == 1
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)
 
 
 async def test_reauth_after_the_board_got_another_key(
@@ -322,4 +303,4 @@ async def test_reauth_after_the_board_got_another_key(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
     assert (await in_thread(agent.pins))["5"] == 1
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)

@@ -47,7 +47,7 @@ from tests.firmware.e2e import (
     url_of,
 )
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
-from tests.integration.test_paired_agent_lan import _pair_flow
+from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, start_agent
 from tests.lan.core import SSDP_PORT
@@ -168,10 +168,7 @@ async def test_soak_mixed_load(
     # event: +3.6 MB/min of the process's RSS in a 120 s run, +0.5 MB/min without).
     caplog.set_level(logging.WARNING)  # restored after the test
     paired = start_agent(lan, "soak-relay", PAIRED_BOARD)
-    result = await _pair_flow(hass)
-    key = base64.b64encode(paired.pairing_key).decode()
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
-    paired_entry = result["result"]
+    paired_entry = await pair_and_add(hass, base64.b64encode(paired.pairing_key).decode())
     board = await in_thread(start_agent, lan, "soak-sensor", OPEN_BOARD)
     board_entry = await discover_and_add(hass, board)
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
