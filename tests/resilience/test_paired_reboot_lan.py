@@ -12,13 +12,13 @@ import threading
 import time
 
 import pytest
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import HomeAssistant
 
 from tests.integration.test_agent_lan import in_thread, reloaded, unload_and_stop, wait_for
 from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, boot_id, start_agent
+from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan
 
@@ -48,19 +48,12 @@ async def test_reboot_mid_stream_accepts_no_event_twice_or_out_of_order(
     first_boot = boot_id(agent)
     # (boot: 0 while the first connection holds the board, 1 after the rebuild, press_count)
     seen: list[tuple[int, int]] = []
-    fired_at: set[str] = set()
 
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        # An accepted event has a new timestamp as its state; the entity re-added after
-        # the rebuild restores the last one (a restored state, not an event).
-        if new is not None and "press_count" in new.attributes and new.state not in fired_at:
-            fired_at.add(new.state)
-            boot = 0 if getattr(entry, "runtime_data", None) is connection else 1
-            seen.append((boot, new.attributes["press_count"]))
+    def record(press_count: int) -> None:
+        boot = 0 if getattr(entry, "runtime_data", None) is connection else 1
+        seen.append((boot, press_count))
 
-    unsubscribe = async_track_state_change_event(hass, [EVENT], record)
+    unsubscribe = track_presses(hass, EVENT, record)
     await in_thread(press_then_kill, agent, PRESSES)
     agent = await in_thread(agent.restarted)
     assert boot_id(agent) == first_boot + 1

@@ -33,8 +33,7 @@ import time
 
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import HomeAssistant
 
 from tests.firmware.e2e import (
     description,
@@ -51,6 +50,7 @@ from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, start_agent
 from tests.lan.core import SSDP_PORT
+from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan
 
@@ -176,16 +176,7 @@ async def test_soak_mixed_load(
         lan.add_host(name) for name in ("attacker", "searcher", "churn", "listener")
     )
     presses: list[int] = []
-    fired_at: set[str] = set()
-
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        if new is not None and "press_count" in new.attributes and new.state not in fired_at:
-            fired_at.add(new.state)
-            presses.append(new.attributes["press_count"])
-
-    unsubscribe = async_track_state_change_event(hass, ["event.doorbell_press"], record)
+    unsubscribe = track_presses(hass, "event.doorbell_press", presses.append)
     with notify_server(listener, 8123) as notifies:
         path = url_of(description(listener, board), "eventSubURL", "TemperatureSensor")
         headers = {"NT": "upnp:event", "CALLBACK": f"<http://{listener.ip}:8123/>"}
