@@ -76,20 +76,34 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     return None if current is None else current.state
 
 
+async def flow_in_progress(
+    hass: HomeAssistant,
+    match: Callable[[dict[str, Any]], bool],
+    what: str,
+    limit_s: float = WAIT_S,
+) -> dict[str, Any]:
+    """Wait (bounded) until one of our config flows for which `match` holds is in
+    progress; that flow."""
+
+    def find() -> dict[str, Any] | None:
+        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if match(dict(progress)):
+                return dict(progress)
+        return None
+
+    await wait_for(find, what, limit_s)
+    found = find()
+    assert found is not None
+    return found
+
+
 async def confirm_discovery(hass: HomeAssistant) -> dict[str, Any]:
     """Real SSDP discovery of an agent, its confirm step answered: what the flow does next."""
     assert await async_setup_component(hass, "ssdp", {})
     await hass.async_block_till_done()
-
-    def flow() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["step_id"] == "confirm":
-                return dict(progress)
-        return None
-
-    await wait_for(flow, "SSDP discovery flow for the agent")
-    found = flow()
-    assert found is not None
+    found = await flow_in_progress(
+        hass, lambda flow: flow["step_id"] == "confirm", "SSDP discovery flow for the agent"
+    )
     return dict(await hass.config_entries.flow.async_configure(found["flow_id"], {}))
 
 
@@ -277,12 +291,7 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
 ) -> None:
     """40 presses back to back: the agent coalesces them while a NOTIFY is in flight (so
     PressCount jumps), yet the event entity changes state once per press, in order."""
-    board = {
-        "friendly_name": "Porch agent",
-        "security_mode": "open",
-        "services": [CONTROL_CONFIG["services"][2]],
-    }
-    agent = start_agent(lan, "porch", board)
+    agent = start_agent(lan, "porch", board_config("Porch agent", "doorbell"))
     entry = await discover_and_add(hass, agent)
     presses: list[int] = []
 
@@ -315,16 +324,12 @@ async def test_board_booting_after_home_assistant_is_discovered_from_its_alive(
     agent = start_agent(lan, "late", RELAY_CONFIG)
     udn = re.search(r"agent ready (uuid:\S+)", agent.process.output())
     assert udn is not None
-
-    def flow() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["context"].get("unique_id") == udn.group(1):
-                return dict(progress)
-        return None
-
-    await wait_for(flow, "discovery flow from the agent's ssdp:alive", limit_s=20)
-    found = flow()
-    assert found is not None
+    found = await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("unique_id") == udn.group(1),
+        "discovery flow from the agent's ssdp:alive",
+        limit_s=20,
+    )
     assert found["step_id"] == "confirm"
     assert found["context"]["source"] == "ssdp"
     await in_thread(agent.stop)

@@ -16,11 +16,11 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.transport import device_requester
 from tests.lan import Host, Lan
 
-from .test_appliance_lan import LIGHT_PORT, LIGHT_UDN, start_light, state, wait_for
+from .test_agent_lan import flow_in_progress, wait_for
+from .test_appliance_lan import LIGHT_PORT, LIGHT_UDN, start_light, state
 
 pytestmark = pytest.mark.lan
 
@@ -41,16 +41,12 @@ async def test_forged_byebye_and_bootid_from_another_host_are_ignored(
     assert await async_setup_component(hass, "ssdp", {})
     await hass.async_block_till_done()
 
-    def discovery_flow() -> str | None:
-        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if flow["context"].get("unique_id") == LIGHT_UDN:
-                return str(flow["flow_id"])
-        return None
-
-    await wait_for(discovery_flow, "SSDP discovery flow for the light")
-    flow_id = discovery_flow()
-    assert flow_id is not None
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    flow = await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("unique_id") == LIGHT_UDN,
+        "SSDP discovery flow for the light",
+    )
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     entry = result["result"]
     await hass.async_block_till_done()
     connection = entry.runtime_data

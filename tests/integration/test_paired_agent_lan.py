@@ -19,7 +19,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
-from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
@@ -27,6 +26,7 @@ from tests.lan.agent import Agent, board_config, boot_id, pairing_key_lines, sta
 
 from .test_agent_lan import (
     confirm_discovery,
+    flow_in_progress,
     in_thread,
     reloaded,
     state_of,
@@ -276,15 +276,11 @@ async def test_reauth_after_the_board_got_another_key(
     await board.stop(hass, "byebye")
     agent = await board.start(key=new_key)
 
-    def reauth() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["context"].get("source") == "reauth":
-                return dict(progress)
-        return None
-
-    await wait_for(reauth, "reauth flow once the board refuses the stored key")
-    flow = reauth()
-    assert flow is not None
+    flow = await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("source") == "reauth",
+        "reauth flow once the board refuses the stored key",
+    )
     assert flow["step_id"] == "reauth_key"
     assert flow["context"]["entry_id"] == entry.entry_id
     assert (await in_thread(agent.pins))["5"] == 0  # nothing the old key signed got through
