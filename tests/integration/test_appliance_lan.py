@@ -11,6 +11,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -61,21 +62,25 @@ def brightness(hass: HomeAssistant) -> int | None:
     return None if current is None else current.attributes.get("brightness")
 
 
+async def light_discovery_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Real SSDP: the ssdp integration matches our manifest and starts a discovery flow for
+    the stock light; that flow."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+    return await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("unique_id") == LIGHT_UDN,
+        "SSDP discovery flow for the light",
+    )
+
+
 async def test_stock_dimmable_light_end_to_end(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     light_host = lan.add_host("light")
     light = start_light(light_host, boot_id=1)
 
-    # Real SSDP: the ssdp integration matches our manifest and starts a discovery flow.
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
-
-    flow = await flow_in_progress(
-        hass,
-        lambda flow: flow["context"].get("unique_id") == LIGHT_UDN,
-        "SSDP discovery flow for the light",
-    )
+    flow = await light_discovery_flow(hass)
     assert flow["step_id"] == "confirm"
     result = await hass.config_entries.flow.async_configure(str(flow["flow_id"]), {})
     assert result["type"] == "create_entry"
