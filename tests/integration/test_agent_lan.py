@@ -71,6 +71,16 @@ async def unload_and_stop(hass: HomeAssistant, entry: ConfigEntry, agent: Agent)
     await in_thread(agent.stop)
 
 
+async def turn_relay_on(hass: HomeAssistant, agent: Agent, what: str) -> None:
+    """switch.turn_on -> SOAP -> the agent's relay pin (5) high; the state comes back by
+    event."""
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, what)
+    assert (await in_thread(agent.pins))["5"] == 1
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     current = hass.states.get(entity_id)
     return None if current is None else current.state
@@ -145,11 +155,7 @@ async def test_agent_switch_light_button_and_restart(
     assert issue.translation_placeholders == {"name": agent.config["friendly_name"]}
 
     # switch.turn_on -> SOAP -> the simulated relay pin; the state comes back by event.
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on event")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on event")
 
     await hass.services.async_call(
         "light", "turn_on", {"entity_id": "light.lamp", "brightness": 128}, blocking=True
@@ -194,11 +200,7 @@ async def test_agent_switch_light_button_and_restart(
     assert connection.push
     assert len(connection.subscriptions) == 4
     assert not set(connection.subscriptions) & first_sids
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after restart")
 
     # Killed without byebye and back before a liveness probe noticed: the new BOOTID
     # rebuilds it (test_agent_killed_goes_unavailable_and_returns covers the probes).
@@ -249,11 +251,7 @@ async def test_agent_killed_goes_unavailable_and_returns(
     await wait_for(lambda: len(connection.subscriptions) == 1, "resubscribed")
     assert not set(connection.subscriptions) & first_sids
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "available again")
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after restart")
 
     await unload_and_stop(hass, entry, agent)
 

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
 from custom_components.upnp_guard.notify import notify_server_pool
@@ -30,6 +30,7 @@ from .test_agent_lan import (
     in_thread,
     reloaded,
     state_of,
+    turn_relay_on,
     unload_and_stop,
     wait_for,
 )
@@ -140,9 +141,7 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
 
     # Home Assistant's signed control works; the event comes back and verifies.
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on by event")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on by event")
 
     # The attacker's unsigned SetTarget is refused; the pin does not move.
     def attack() -> bytes:
@@ -169,9 +168,7 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
 
     # The board reboots (new BOOTID): the entry follows and stays paired.
     agent = await board.reboot(hass, entry, "the reboot")
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after reboot")
 
     await unload_and_stop(hass, entry, board.agent)
 
@@ -211,9 +208,7 @@ async def test_key_rotation_from_the_options_flow(
     assert entry.data["key"] == old_text
     agent = await board.start()
     await reloaded(hass, entry, connection, "reloaded after the restart")
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, old key")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on, old key")
 
     # The rotation done: the new key is shown once, stored, and used at once (no reload).
     connection = entry.runtime_data
@@ -251,9 +246,7 @@ async def test_key_rotation_from_the_options_flow(
     # The board restarted still holds the new key: the entry reloads with it and works.
     agent = await board.reboot(hass, entry, "the second restart")
     assert entry.data["key"] == new_text
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on after restart")
     assert pairing_key_lines(agent.process.output()) == []
     assert status(await in_thread(with_old_key)) == 401
     assert (await in_thread(agent.pins))["5"] == 1
@@ -295,8 +288,6 @@ async def test_reauth_after_the_board_got_another_key(
     assert entry.data["key"] == new_text
     await hass.async_block_till_done()
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay back")
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on, new key")
 
     await unload_and_stop(hass, entry, board.agent)
