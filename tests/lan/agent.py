@@ -145,7 +145,7 @@ class Agent:
         key: bytes | None,
         *,
         state_dir: Path,
-        start_again: Callable[[bytes | None], Agent],
+        start_again: Callable[[bytes | None], Agent] | None = None,
     ) -> None:
         self.host = host
         self.process = process
@@ -171,7 +171,10 @@ class Agent:
     def restarted(self, key: bytes | None = None) -> Agent:
         """The same board powered on again (after stop() or kill()): the same host, build,
         configuration and state directory, so the same UDNs and BOOTID + 1. `key`
-        provisions another key first, as start_agent's does."""
+        provisions another key first, as start_agent's does. (A SupervisedAgent powers on
+        again in place: restart().)"""
+        if self._start_again is None:
+            raise RuntimeError(f"{type(self).__name__} is powered on again with restart()")
         return self._start_again(key)
 
     @property
@@ -450,7 +453,7 @@ class SupervisedAgent(Agent):
         self._lock = threading.Lock()
         self._supervising = False
         self._thread: threading.Thread | None = None
-        super().__init__(host, self._spawn(), config, port, key)
+        super().__init__(host, self._spawn(), config, port, key, state_dir=board.root / "state")
         self._supervise()
 
     def _spawn(self) -> Process:
