@@ -21,7 +21,12 @@ from homeassistant.core import HomeAssistant
 
 import custom_components.upnp_guard  # noqa: F401  (Home Assistant finds the integration)
 from bench.event_latency import report
-from tests.integration.test_agent_lan import CONTROL_CONFIG, discover_and_add, in_thread
+from tests.integration.test_agent_lan import (
+    CONTROL_CONFIG,
+    discover_and_add,
+    in_thread,
+    unload_and_stop,
+)
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
@@ -52,6 +57,4 @@ async def test_control_latency(
         samples.append(time.perf_counter() - started)
         assert (await in_thread(agent.pins))[RELAY_PIN] == int(on)
     report("switch service call -> agent relay pin", samples)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)

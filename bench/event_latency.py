@@ -26,7 +26,12 @@ from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 
 import custom_components.upnp_guard  # noqa: F401  (Home Assistant finds the integration)
-from tests.integration.test_agent_lan import CONTROL_CONFIG, discover_and_add, in_thread
+from tests.integration.test_agent_lan import (
+    CONTROL_CONFIG,
+    discover_and_add,
+    in_thread,
+    unload_and_stop,
+)
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
@@ -78,6 +83,4 @@ async def test_event_latency(
     # One event entity state per press: the queue must be empty (samples stayed aligned).
     assert changes.empty()
     report("agent PressCount -> event entity", samples)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)

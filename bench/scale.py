@@ -46,7 +46,7 @@ from bench.reference_ha import summary, write_line
 from custom_components.upnp_guard.const import DOMAIN
 from tests.integration.test_agent_lan import in_thread, wait_for
 from tests.lan import Host, Lan
-from tests.lan.agent import READY_TIMEOUT, Agent, start_agent
+from tests.lan.agent import READY_TIMEOUT, Agent, board_config, start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
 from tests.router.conftest import async_setup_router
 
@@ -59,14 +59,7 @@ DRAIN_S = 5.0
 RAW_IDS = 1_000_000
 
 # One relay (SwitchPower) and one button (BinaryInput): two subscriptions per agent.
-SCALE_CONFIG: dict[str, Any] = {
-    "friendly_name": "Board",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ],
-}
+SCALE_CONFIG = board_config("Board", "relay", "doorbell")
 
 
 def rss_bytes() -> int:

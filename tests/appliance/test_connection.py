@@ -12,11 +12,13 @@ from homeassistant.components.ssdp.scanner import SsdpChange
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.upnp_guard.appliance.connection import ApplianceConnection
 from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
     LIVENESS_PROBE_INTERVAL_S,
@@ -158,6 +160,19 @@ def requests(device: FakeUpnpDevice, method: str, since: int = 0) -> list[tuple[
     return [call for call in device.mocker.mock_calls[since:] if call[0].upper() == method]
 
 
+async def assert_resubscribed(
+    hass: HomeAssistant,
+    connection: ApplianceConnection,
+    light_device: FakeUpnpDevice,
+    old_sids: set[str],
+) -> None:
+    """The light's two services subscribed again under new SIDs, and its events arrive."""
+    assert len(connection.subscriptions) == 2
+    assert not set(connection.subscriptions) & old_sids
+    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
+    assert hass.states.get(LIGHT).state == STATE_ON
+
+
 async def test_liveness_probe_unavailable_backoff_and_recovery(
     hass: HomeAssistant,
     init_light: MockConfigEntry,
@@ -203,11 +218,8 @@ async def test_liveness_probe_unavailable_backoff_and_recovery(
     await advance(hass, 4 * RECONNECT_BACKOFF_INITIAL_S + 1)
     await light_device.initial_events(hass)
     assert {call[3]["SID"] for call in requests(light_device, "UNSUBSCRIBE", mark)} == old_sids
-    assert len(connection.subscriptions) == 2
-    assert not set(connection.subscriptions) & old_sids
     assert hass.states.get(LIGHT).state == STATE_OFF
-    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
-    assert hass.states.get(LIGHT).state == STATE_ON
+    await assert_resubscribed(hass, connection, light_device, old_sids)
     assert caplog.text.count("is unavailable") == 1
     assert caplog.text.count("is available again") == 1
     # And it is watched again.
@@ -229,10 +241,7 @@ async def test_liveness_probe_resubscribes_a_device_that_forgot_us(
     await advance(hass, LIVENESS_PROBE_INTERVAL_S + 1)
     await light_device.initial_events(hass)
     assert connection.reconnect_count == 1
-    assert len(connection.subscriptions) == 2
-    assert not set(connection.subscriptions) & old_sids
-    await light_device.change(hass, light_device.spec.udn, SWITCH_POWER, Status=True)
-    assert hass.states.get(LIGHT).state == STATE_ON
+    await assert_resubscribed(hass, connection, light_device, old_sids)
     # It answered all along: never unavailable.
     assert "is unavailable" not in caplog.text
 
@@ -317,8 +326,9 @@ async def test_actions_are_serialised_per_device(
 async def test_reconnect_failure_backs_off_and_recovers(
     hass: HomeAssistant, init_light: MockConfigEntry, light_device: FakeUpnpDevice
 ) -> None:
+    """An action on a device gone: an error, unavailable; back after retries with backoff."""
     light_device.offline = True
-    with pytest.raises(Exception, match="did not respond"):
+    with pytest.raises(HomeAssistantError, match="did not respond"):
         await hass.services.async_call("light", "turn_on", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
     assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE
     await advance(hass, RECONNECT_BACKOFF_INITIAL_S + 1)  # first retry fails

@@ -5,7 +5,7 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import pytest
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -209,12 +209,3 @@ async def test_device_registry(
     assert relay is not None
     assert relay.via_device_id == root.id
     assert relay.name == "Relay 1"
-
-
-async def test_unavailable_when_device_gone_and_back(
-    hass: HomeAssistant, init_light: object, light_device: FakeUpnpDevice
-) -> None:
-    light_device.offline = True
-    with pytest.raises(HomeAssistantError, match="did not respond"):
-        await hass.services.async_call("light", "turn_on", {ATTR_ENTITY_ID: LIGHT}, blocking=True)
-    assert hass.states.get(LIGHT).state == STATE_UNAVAILABLE

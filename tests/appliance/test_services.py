@@ -8,7 +8,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.upnp_guard.const import CONF_KIND, CONF_LOCATION, DOMAIN, EntryKind
+from custom_components.upnp_guard.const import DOMAIN
+from tests.router.conftest import router_entry
 
 from .conftest import FakeUpnpDevice
 
@@ -167,14 +168,7 @@ async def test_appliance_action_on_a_router_device_says_it_is_a_router(
     hass: HomeAssistant, init_agent: MockConfigEntry
 ) -> None:
     """A router's device named to an appliance action: the kind is told, not "not loaded"."""
-    router = MockConfigEntry(
-        domain=DOMAIN,
-        title="Router",
-        data={
-            CONF_KIND: EntryKind.ROUTER.value,
-            CONF_LOCATION: "http://192.168.1.1:5000/rootDesc.xml",
-        },
-    )
+    router = router_entry("http://192.168.1.1:5000/rootDesc.xml", "uuid:router-0001")
     router.add_to_hass(hass)
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=router.entry_id, identifiers={(DOMAIN, "uuid:router-0001")}, name="Box"

@@ -20,11 +20,10 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from tests.firmware.e2e import description, exchange, sign, soap, status
 from tests.lan import Host, Lan, Process, Router
-from tests.lan.agent import Agent, boot_id, start_agent
+from tests.lan.agent import SERVICES, Agent, board_config, boot_id, start_agent
 
 STOCK_SCRIPT = Path(__file__).resolve().parents[1] / "integration" / "lan_dimmable_light.py"
 STOCK_UDN = "uuid:5d0b6c7e-1f2a-4b3c-8d4e-acme00000001"
@@ -38,22 +37,13 @@ DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
 KEY_BYTES = 32
 
 # Paired, as boards ship: the user pairs them in Home Assistant with the printed keys.
-LIGHT_CONFIG: dict[str, Any] = {
-    "friendly_name": "Hall light",
-    "security_mode": "paired",
-    "services": [
-        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Button", "pin": 0},
-    ],
-}
-CLIMATE_CONFIG: dict[str, Any] = {
-    "friendly_name": "Climate board",
-    "security_mode": "paired",
-    "services": [
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+LIGHT_CONFIG = board_config(
+    "Hall light",
+    "lamp",
+    {**SERVICES["doorbell"], "friendly_name": "Button"},
+    security_mode="paired",
+)
+CLIMATE_CONFIG = board_config("Climate board", "climate", "window", security_mode="paired")
 
 
 class Home:

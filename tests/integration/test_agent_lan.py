@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -29,40 +29,21 @@ from custom_components.upnp_guard.appliance.const import (
 )
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, start_agent
+from tests.lan.agent import Agent, board_config, start_agent
 
 pytestmark = pytest.mark.lan
 
 WAIT_S = 60.0
 # relay (SwitchPower) + lamp (SwitchPower + Dimming) + doorbell (BinaryInput) = 4.
-CONTROL_CONFIG: dict[str, Any] = {
-    "friendly_name": "Garage agent",
-    "security_mode": "open",  # the integration does not sign requests yet
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ],
-}
+CONTROL_CONFIG = board_config("Garage agent", "relay", "lamp", "doorbell")
 # climate (TemperatureSensor + HumiditySensor) + window (BinaryInput) = 3.
-SENSOR_CONFIG: dict[str, Any] = {
-    "friendly_name": "Hall agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+SENSOR_CONFIG = board_config("Hall agent", "climate", "window")
 # One relay: one subscription.
-RELAY_CONFIG: dict[str, Any] = {
-    "friendly_name": "Shed agent",
-    "security_mode": "open",
-    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
-}
+RELAY_CONFIG = board_config("Shed agent", "relay")
 PWM_FULL = 65535
 
 
-def rebuilt(entry: MockConfigEntry, old: object) -> bool:
+def rebuilt(entry: ConfigEntry, old: object) -> bool:
     """The entry was reloaded and is up again (during a reload it has no runtime_data)."""
     return entry.state is ConfigEntryState.LOADED and getattr(entry, "runtime_data", old) is not old
 
@@ -76,26 +57,69 @@ async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT
     assert check(), what
 
 
+async def reloaded(hass: HomeAssistant, entry: ConfigEntry, old: object, what: str) -> Any:
+    """Wait until the entry has reloaded (`rebuilt`); its new runtime data."""
+    await wait_for(lambda: rebuilt(entry, old), what)
+    await hass.async_block_till_done()
+    return entry.runtime_data
+
+
+async def unload_and_stop(hass: HomeAssistant, entry: ConfigEntry, agent: Agent) -> None:
+    """A test's end: the entry unloaded (its subscriptions given back), the board stopped."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await in_thread(agent.stop)
+
+
+async def turn_relay_on(hass: HomeAssistant, agent: Agent, what: str) -> None:
+    """switch.turn_on -> SOAP -> the agent's relay pin (5) high; the state comes back by
+    event."""
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
+    )
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, what)
+    assert (await in_thread(agent.pins))["5"] == 1
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str | None:
     current = hass.states.get(entity_id)
     return None if current is None else current.state
 
 
-async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry:
-    """Real SSDP discovery of the agent, then the confirm step."""
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
+async def flow_in_progress(
+    hass: HomeAssistant,
+    match: Callable[[dict[str, Any]], bool],
+    what: str,
+    limit_s: float = WAIT_S,
+) -> dict[str, Any]:
+    """Wait (bounded) until one of our config flows for which `match` holds is in
+    progress; that flow."""
 
-    def flow() -> dict[str, Any] | None:
+    def find() -> dict[str, Any] | None:
         for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["step_id"] == "confirm":
+            if match(dict(progress)):
                 return dict(progress)
         return None
 
-    await wait_for(flow, "SSDP discovery flow for the agent")
-    found = flow()
+    await wait_for(find, what, limit_s)
+    found = find()
     assert found is not None
-    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    return found
+
+
+async def confirm_discovery(hass: HomeAssistant) -> dict[str, Any]:
+    """Real SSDP discovery of an agent, its confirm step answered: what the flow does next."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+    found = await flow_in_progress(
+        hass, lambda flow: flow["step_id"] == "confirm", "SSDP discovery flow for the agent"
+    )
+    return dict(await hass.config_entries.flow.async_configure(found["flow_id"], {}))
+
+
+async def discover_and_add(hass: HomeAssistant, agent: Agent) -> MockConfigEntry:
+    """Real SSDP discovery of the (open) agent, then the confirm step."""
+    result = await confirm_discovery(hass)
     assert result["type"] == "create_entry"
     assert result["data"]["location"] == agent.description_url
     assert result["data"]["device_type"] == "urn:upnp-guard-org:device:Agent:1"
@@ -113,9 +137,7 @@ async def in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 async def test_agent_switch_light_button_and_restart(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    state_dir = lan.workdir / "garage-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "garage", CONTROL_CONFIG, state_dir=state_dir)
+    agent = start_agent(lan, "garage", CONTROL_CONFIG)
     entry = await discover_and_add(hass, agent)
     connection = entry.runtime_data
     assert connection.push
@@ -133,11 +155,7 @@ async def test_agent_switch_light_button_and_restart(
     assert issue.translation_placeholders == {"name": agent.config["friendly_name"]}
 
     # switch.turn_on -> SOAP -> the simulated relay pin; the state comes back by event.
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on event")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on event")
 
     await hass.services.async_call(
         "light", "turn_on", {"entity_id": "light.lamp", "brightness": 128}, blocking=True
@@ -172,36 +190,24 @@ async def test_agent_switch_light_button_and_restart(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_UNAVAILABLE, "byebye")
 
     # Same board again (new BOOTID): ssdp:alive -> available with fresh subscriptions.
-    agent = await in_thread(
-        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
-    )
+    agent = await in_thread(agent.restarted)
     await wait_for(
         lambda: state_of(hass, "switch.relay") not in (None, STATE_UNAVAILABLE),
         "alive -> available",
     )
     # Its control and event URLs changed with the boot: the entry was rebuilt.
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    connection = await reloaded(hass, entry, connection, "reloaded")
     assert connection.push
     assert len(connection.subscriptions) == 4
     assert not set(connection.subscriptions) & first_sids
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after restart")
 
     # Killed without byebye and back before a liveness probe noticed: the new BOOTID
     # rebuilds it (test_agent_killed_goes_unavailable_and_returns covers the probes).
     second_sids = set(connection.subscriptions)
     await in_thread(agent.kill)
-    agent = await in_thread(
-        start_agent, lan, "garage", CONTROL_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "BOOTID -> reloaded")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    agent = await in_thread(agent.restarted)
+    connection = await reloaded(hass, entry, connection, "BOOTID -> reloaded")
     await wait_for(lambda: len(connection.subscriptions) == 4, "resubscribed after kill")
     assert not set(connection.subscriptions) & second_sids
     await in_thread(agent.press_button, "doorbell")
@@ -210,18 +216,14 @@ async def test_agent_switch_light_button_and_restart(
         "press after reboot (count restarted)",
     )
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_agent_killed_goes_unavailable_and_returns(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     """SIGKILL (no byebye): liveness probes -> unavailable; restarted -> fresh subscription."""
-    state_dir = lan.workdir / "shed-board"
-    state_dir.mkdir()
-    agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=state_dir)
+    agent = start_agent(lan, "shed", RELAY_CONFIG)
     entry = await discover_and_add(hass, agent)
     connection = entry.runtime_data
     first_sids = set(connection.subscriptions)
@@ -244,24 +246,14 @@ async def test_agent_killed_goes_unavailable_and_returns(
 
     # The same board again (new BOOTID, new event URLs): rebuilt with a fresh subscription,
     # by its ssdp:alive or by the next reconnect attempt, whichever comes first.
-    agent = await in_thread(
-        start_agent, lan, "shed", RELAY_CONFIG, host=agent.host, state_dir=state_dir
-    )
-    await wait_for(lambda: rebuilt(entry, connection), "rebuilt after restart")
-    await hass.async_block_till_done()
-    connection = entry.runtime_data
+    agent = await in_thread(agent.restarted)
+    connection = await reloaded(hass, entry, connection, "rebuilt after restart")
     await wait_for(lambda: len(connection.subscriptions) == 1, "resubscribed")
     assert not set(connection.subscriptions) & first_sids
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "available again")
-    await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": "switch.relay"}, blocking=True
-    )
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after restart")
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_agent_sensor_and_contact_push(
@@ -286,9 +278,7 @@ async def test_agent_sensor_and_contact_push(
     await in_thread(agent.set_input, "window", closed=False)
     await wait_for(lambda: state_of(hass, "binary_sensor.window_input") == STATE_OFF, "opened")
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 BURST = 40
@@ -299,12 +289,7 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
 ) -> None:
     """40 presses back to back: the agent coalesces them while a NOTIFY is in flight (so
     PressCount jumps), yet the event entity changes state once per press, in order."""
-    board = {
-        "friendly_name": "Porch agent",
-        "security_mode": "open",
-        "services": [CONTROL_CONFIG["services"][2]],
-    }
-    agent = start_agent(lan, "porch", board)
+    agent = start_agent(lan, "porch", board_config("Porch agent", "doorbell"))
     entry = await discover_and_add(hass, agent)
     presses: list[int] = []
 
@@ -324,9 +309,7 @@ async def test_a_burst_of_presses_reaches_automations_once_per_press(
     await hass.async_block_till_done()
     assert presses == list(range(1, BURST + 1))
     unsubscribe()
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_board_booting_after_home_assistant_is_discovered_from_its_alive(
@@ -339,16 +322,12 @@ async def test_board_booting_after_home_assistant_is_discovered_from_its_alive(
     agent = start_agent(lan, "late", RELAY_CONFIG)
     udn = re.search(r"agent ready (uuid:\S+)", agent.process.output())
     assert udn is not None
-
-    def flow() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["context"].get("unique_id") == udn.group(1):
-                return dict(progress)
-        return None
-
-    await wait_for(flow, "discovery flow from the agent's ssdp:alive", limit_s=20)
-    found = flow()
-    assert found is not None
+    found = await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("unique_id") == udn.group(1),
+        "discovery flow from the agent's ssdp:alive",
+        limit_s=20,
+    )
     assert found["step_id"] == "confirm"
     assert found["context"]["source"] == "ssdp"
     await in_thread(agent.stop)

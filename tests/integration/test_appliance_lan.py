@@ -7,12 +7,11 @@ SSDP, subscribes through real GENA, and controls it through real SOAP.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -26,8 +25,10 @@ from custom_components.upnp_guard.appliance.const import (
     LIVENESS_PROBE_FAILURES,
     LIVENESS_PROBE_INTERVAL_S,
 )
-from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN
+from custom_components.upnp_guard.const import CONF_LOCATION
 from tests.lan import Host, Lan, Process
+
+from .test_agent_lan import flow_in_progress, wait_for
 
 pytestmark = pytest.mark.lan
 
@@ -35,17 +36,6 @@ LIGHT_SCRIPT = Path(__file__).with_name("lan_dimmable_light.py")
 LIGHT_UDN = "uuid:5d0b6c7e-1f2a-4b3c-8d4e-acme00000001"
 LIGHT_PORT = "49152"
 ENTITY = "light.porch_light"
-# Bounds for waiting on the network (generous: two shared cores), never timing checks.
-WAIT_S = 60.0
-
-
-async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
-    """Wait (bounded) until `check()` holds: network outcomes, not timings, are checked."""
-    async with asyncio.timeout(limit_s):
-        # Conditions span HA state, the connection and subprocesses: no single event.
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-    assert check(), what
 
 
 def start_light(host: Host, boot_id: int) -> Process:
@@ -72,25 +62,25 @@ def brightness(hass: HomeAssistant) -> int | None:
     return None if current is None else current.attributes.get("brightness")
 
 
+async def light_discovery_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Real SSDP: the ssdp integration matches our manifest and starts a discovery flow for
+    the stock light; that flow."""
+    assert await async_setup_component(hass, "ssdp", {})
+    await hass.async_block_till_done()
+    return await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("unique_id") == LIGHT_UDN,
+        "SSDP discovery flow for the light",
+    )
+
+
 async def test_stock_dimmable_light_end_to_end(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     light_host = lan.add_host("light")
     light = start_light(light_host, boot_id=1)
 
-    # Real SSDP: the ssdp integration matches our manifest and starts a discovery flow.
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
-
-    def discovery_flow() -> dict[str, object] | None:
-        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if flow["context"].get("unique_id") == LIGHT_UDN:
-                return dict(flow)
-        return None
-
-    await wait_for(discovery_flow, "SSDP discovery flow for the light")
-    flow = discovery_flow()
-    assert flow is not None
+    flow = await light_discovery_flow(hass)
     assert flow["step_id"] == "confirm"
     result = await hass.config_entries.flow.async_configure(str(flow["flow_id"]), {})
     assert result["type"] == "create_entry"

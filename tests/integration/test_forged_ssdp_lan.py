@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
-from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.transport import device_requester
 from tests.lan import Host, Lan
 
-from .test_appliance_lan import LIGHT_PORT, LIGHT_UDN, start_light, state, wait_for
+from .test_agent_lan import wait_for
+from .test_appliance_lan import LIGHT_PORT, LIGHT_UDN, light_discovery_flow, start_light, state
 
 pytestmark = pytest.mark.lan
 
@@ -38,19 +37,8 @@ async def test_forged_byebye_and_bootid_from_another_host_are_ignored(
     light_host = lan.add_host("light")
     light = start_light(light_host, boot_id=1)
     location = f"http://{light_host.ip}:{LIGHT_PORT}/device.xml"
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
-
-    def discovery_flow() -> str | None:
-        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if flow["context"].get("unique_id") == LIGHT_UDN:
-                return str(flow["flow_id"])
-        return None
-
-    await wait_for(discovery_flow, "SSDP discovery flow for the light")
-    flow_id = discovery_flow()
-    assert flow_id is not None
-    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    flow = await light_discovery_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
     entry = result["result"]
     await hass.async_block_till_done()
     connection = entry.runtime_data

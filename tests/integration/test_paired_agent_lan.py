@@ -16,43 +16,34 @@ from typing import Any
 import aiohttp
 import pytest
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
-from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.notify import notify_server_pool
 from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, boot_id, pairing_key_lines, start_agent
+from tests.lan.agent import Agent, board_config, boot_id, pairing_key_lines, start_agent
 
-from .test_agent_lan import in_thread, rebuilt, state_of, wait_for
+from .test_agent_lan import (
+    confirm_discovery,
+    flow_in_progress,
+    in_thread,
+    reloaded,
+    state_of,
+    turn_relay_on,
+    unload_and_stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.lan
 
-RELAY_CONFIG: dict[str, Any] = {
-    "friendly_name": "Shed agent",
-    "security_mode": "paired",
-    "services": [{"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5}],
-}
+RELAY_CONFIG = board_config("Shed agent", "relay", security_mode="paired")
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 
 
 async def _pair_flow(hass: HomeAssistant) -> dict[str, Any]:
     """The discovery flow of the agent, confirmed: it now asks for the key."""
-    assert await async_setup_component(hass, "ssdp", {})
-    await hass.async_block_till_done()
-
-    def confirm() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["step_id"] == "confirm":
-                return dict(progress)
-        return None
-
-    await wait_for(confirm, "SSDP discovery flow for the agent")
-    found = confirm()
-    assert found is not None
-    result = await hass.config_entries.flow.async_configure(found["flow_id"], {})
+    result = await confirm_discovery(hass)
     assert result["type"] == "form"
     assert result["step_id"] == "pair"
     return dict(result)
@@ -83,10 +74,7 @@ class ShedBoard:
     """The relay board of these tests: its state directory lives across its restarts."""
 
     def __init__(self, lan: Lan) -> None:
-        self.lan = lan
-        self.state_dir = lan.workdir / "shed-board"
-        self.state_dir.mkdir()
-        self.agent: Agent = start_agent(lan, "shed", RELAY_CONFIG, state_dir=self.state_dir)
+        self.agent: Agent = start_agent(lan, "shed", RELAY_CONFIG)
 
     @property
     def key_text(self) -> str:
@@ -100,15 +88,7 @@ class ShedBoard:
 
     async def start(self, key: bytes | None = None) -> Agent:
         """Power it on again on the same host, optionally provisioned with another key."""
-        self.agent = await in_thread(
-            start_agent,
-            self.lan,
-            "shed",
-            RELAY_CONFIG,
-            host=self.agent.host,
-            state_dir=self.state_dir,
-            key=key,
-        )
+        self.agent = await in_thread(self.agent.restarted, key)
         return self.agent
 
     async def reboot(self, hass: HomeAssistant, entry: ConfigEntry, what: str) -> Agent:
@@ -116,26 +96,25 @@ class ShedBoard:
         connection = entry.runtime_data
         await self.stop(hass, f"byebye before {what}")
         agent = await self.start()
-        await wait_for(lambda: rebuilt(entry, connection), f"reloaded after {what}")
-        await hass.async_block_till_done()
+        await reloaded(hass, entry, connection, f"reloaded after {what}")
         return agent
 
 
-async def _paired_entry(hass: HomeAssistant, key_text: str) -> ConfigEntry:
-    """The agent added through its discovery flow with `key_text`; its relay has a state."""
+async def pair_and_add(hass: HomeAssistant, key_text: str) -> ConfigEntry:
+    """The agent added through its discovery flow with `key_text` (as the user types it)."""
     result = await _pair_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key_text})
     assert result["type"] == "create_entry"
     entry: ConfigEntry = result["result"]
     await hass.async_block_till_done()
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
     return entry
 
 
-async def _unload(hass: HomeAssistant, entry: ConfigEntry, board: ShedBoard) -> None:
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(board.agent.stop)
+async def _paired_entry(hass: HomeAssistant, key_text: str) -> ConfigEntry:
+    """The agent added through its discovery flow with `key_text`; its relay has a state."""
+    entry = await pair_and_add(hass, key_text)
+    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
+    return entry
 
 
 async def test_pairing_signed_control_refused_attacks_and_reboot(
@@ -162,9 +141,7 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
 
     # Home Assistant's signed control works; the event comes back and verifies.
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on by event")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on by event")
 
     # The attacker's unsigned SetTarget is refused; the pin does not move.
     def attack() -> bytes:
@@ -191,11 +168,9 @@ async def test_pairing_signed_control_refused_attacks_and_reboot(
 
     # The board reboots (new BOOTID): the entry follows and stays paired.
     agent = await board.reboot(hass, entry, "the reboot")
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay after reboot")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay after reboot")
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)
 
 
 async def _rotate(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
@@ -218,7 +193,7 @@ async def test_key_rotation_from_the_options_flow(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
     board = ShedBoard(lan)
-    state_dir = board.state_dir
+    state_dir = board.agent.state_dir
     old_key = board.agent.pairing_key
     old_text = board.key_text
     attacker = lan.add_host("attacker")
@@ -232,11 +207,8 @@ async def test_key_rotation_from_the_options_flow(
     assert result["errors"] == {"base": "cannot_connect"}
     assert entry.data["key"] == old_text
     agent = await board.start()
-    await wait_for(lambda: rebuilt(entry, connection), "reloaded after the restart")
-    await hass.async_block_till_done()
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, old key")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await reloaded(hass, entry, connection, "reloaded after the restart")
+    await turn_relay_on(hass, agent, "relay on, old key")
 
     # The rotation done: the new key is shown once, stored, and used at once (no reload).
     connection = entry.runtime_data
@@ -274,14 +246,12 @@ async def test_key_rotation_from_the_options_flow(
     # The board restarted still holds the new key: the entry reloads with it and works.
     agent = await board.reboot(hass, entry, "the second restart")
     assert entry.data["key"] == new_text
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on after restart")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on after restart")
     assert pairing_key_lines(agent.process.output()) == []
     assert status(await in_thread(with_old_key)) == 401
     assert (await in_thread(agent.pins))["5"] == 1
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)
 
 
 async def test_reauth_after_the_board_got_another_key(
@@ -299,15 +269,11 @@ async def test_reauth_after_the_board_got_another_key(
     await board.stop(hass, "byebye")
     agent = await board.start(key=new_key)
 
-    def reauth() -> dict[str, Any] | None:
-        for progress in hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if progress["context"].get("source") == "reauth":
-                return dict(progress)
-        return None
-
-    await wait_for(reauth, "reauth flow once the board refuses the stored key")
-    flow = reauth()
-    assert flow is not None
+    flow = await flow_in_progress(
+        hass,
+        lambda flow: flow["context"].get("source") == "reauth",
+        "reauth flow once the board refuses the stored key",
+    )
     assert flow["step_id"] == "reauth_key"
     assert flow["context"]["entry_id"] == entry.entry_id
     assert (await in_thread(agent.pins))["5"] == 0  # nothing the old key signed got through
@@ -322,8 +288,6 @@ async def test_reauth_after_the_board_got_another_key(
     assert entry.data["key"] == new_text
     await hass.async_block_till_done()
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay back")
-    await _switch(hass, "turn_on")
-    await wait_for(lambda: state_of(hass, "switch.relay") == STATE_ON, "relay on, new key")
-    assert (await in_thread(agent.pins))["5"] == 1
+    await turn_relay_on(hass, agent, "relay on, new key")
 
-    await _unload(hass, entry, board)
+    await unload_and_stop(hass, entry, board.agent)

@@ -10,41 +10,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.upnp_guard.const import (
-    CONF_DEVICE_TYPE,
-    CONF_KIND,
-    CONF_LOCATION,
-    CONF_UDN,
-    DOMAIN,
-    EntryKind,
-)
+from custom_components.upnp_guard.const import CONF_KIND, CONF_LOCATION, DOMAIN, EntryKind
 from custom_components.upnp_guard.router.data import RouterData
+from tests.fakes.igd import IGD2
 from tests.lan import Host, Router
+from tests.router.conftest import async_setup_router
 
 pytestmark = pytest.mark.lan
-
-IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
 
 
 async def test_setup_and_unload_router_entry_against_real_router(
     ha_host: Host, router: Router, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Smoke router",
-        data={
-            CONF_KIND: EntryKind.ROUTER.value,
-            CONF_LOCATION: router.description_url,
-            CONF_UDN: "uuid:smoke-router",
-            CONF_DEVICE_TYPE: IGD2,
-        },
-    )
-    entry.add_to_hass(hass)
+    entry = await async_setup_router(hass, router)
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-    assert entry.state is ConfigEntryState.LOADED
     # The router path ran: a coordinator polled miniupnpd's WAN side and mapping table.
     assert isinstance(entry.runtime_data, RouterData)
     device = entry.runtime_data.device

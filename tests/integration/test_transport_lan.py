@@ -25,7 +25,14 @@ from custom_components.upnp_guard.notify import notify_server_pool
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
 
-from .test_agent_lan import SENSOR_CONFIG, discover_and_add, in_thread, state_of, wait_for
+from .test_agent_lan import (
+    SENSOR_CONFIG,
+    discover_and_add,
+    in_thread,
+    state_of,
+    unload_and_stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.lan
 
@@ -114,9 +121,7 @@ async def test_attacker_notifies_are_refused_and_agent_events_arrive(
     await in_thread(agent.set_sensor, "climate", temperature=21.5, humidity=40.0)
     await wait_for(lambda: state_of(hass, "sensor.climate_temperature") == "21.5", "reading")
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)
 
 
 async def test_rogue_device_redirect_and_endless_scpd(

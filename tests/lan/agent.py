@@ -7,15 +7,17 @@
     agent.pins()                                       # {"5": 1, "18": 32767}: level / PWM duty
     agent.stats()                                      # counters, heap figures
     agent.stop()                                       # orderly: ssdp:byebye, then exit
+    agent.kill()                                       # SIGKILL, no byebye
+    agent = agent.restarted()                          # the same board again: BOOTID + 1
     agent.pairing_key                                  # paired mode: the 32-byte key
 
 Paired mode is the firmware's default; DEFAULT_CONFIG asks for `open` explicitly (the
 tests that drive it with stock clients), PAIRED_CONFIG is the same board paired. A paired
 agent's key is the one passed as `key=` (written to the state dir, as the provisioning
 tool does) or the one it printed on its first boot (PAIRING_KEY_LINE).
-    agent.kill()                                       # SIGKILL, no byebye
 
-The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent".
+The `agent` fixture starts one with DEFAULT_CONFIG on a host named "agent". A test's own
+board: `board_config("Shed agent", "relay", security_mode="paired")`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import cache
 from hashlib import sha256
@@ -95,17 +97,31 @@ AGENT_HEAP = BUILDS[DEFAULT_BUILD].heap
 READY_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 15.0
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "friendly_name": "Test agent",
-    "security_mode": "open",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
+# The services the test boards are made of, by name, as an agent's config.json lists them.
+SERVICES: dict[str, dict[str, Any]] = {
+    "relay": {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
+    "lamp": {"kind": "dimmer", "name": "lamp", "friendly_name": "Lamp", "pin": 18, "freq": 1000},
+    "climate": {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
+    "doorbell": {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
+    "window": {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
 }
+
+
+def board_config(
+    friendly_name: str, *services: str | dict[str, Any], security_mode: str = "open"
+) -> dict[str, Any]:
+    """A board's configuration: its name, security mode and services, each a name in
+    SERVICES or a service of its own (copied: a test may change its board's)."""
+    return {
+        "friendly_name": friendly_name,
+        "security_mode": security_mode,
+        "services": [
+            dict(SERVICES[service] if isinstance(service, str) else service) for service in services
+        ],
+    }
+
+
+DEFAULT_CONFIG = board_config("Test agent", "relay", "lamp", "climate", "doorbell", "window")
 
 PAIRED_CONFIG: dict[str, Any] = {**DEFAULT_CONFIG, "security_mode": "paired"}
 # What the agent prints once, on the first boot without a provisioned key.
@@ -126,13 +142,18 @@ class Agent:
         process: Process,
         config: dict[str, Any],
         port: int,
-        key: bytes | None = None,
+        key: bytes | None,
+        *,
+        state_dir: Path,
+        start_again: Callable[[bytes | None], Agent] | None = None,
     ) -> None:
         self.host = host
         self.process = process
         self.config = config
         self.port = port
+        self.state_dir = state_dir
         self._key = key
+        self._start_again = start_again
         self._ids = itertools.count(1)
 
     @property
@@ -146,6 +167,15 @@ class Agent:
                 "the agent printed no pairing key (open mode, or not its first boot)"
             )
         return base64.b64decode(lines[-1][1])
+
+    def restarted(self, key: bytes | None = None) -> Agent:
+        """The same board powered on again (after stop() or kill()): the same host, build,
+        configuration and state directory, so the same UDNs and BOOTID + 1. `key`
+        provisions another key first, as start_agent's does. (A SupervisedAgent powers on
+        again in place: restart().)"""
+        if self._start_again is None:
+            raise RuntimeError(f"{type(self).__name__} is powered on again with restart()")
+        return self._start_again(key)
 
     @property
     def ip(self) -> str:
@@ -263,7 +293,8 @@ def start_agent(
     (`wait=False`: return at once, e.g. to kill it while it boots).
 
     `build` picks the interpreter (BUILDS); `heap` defaults to the build's. Pass the same
-    `state_dir` again to simulate a reboot of the same board (same UDNs, BOOTID + 1).
+    `state_dir` again, or call `restarted()`, to simulate a reboot of the same board (same
+    UDNs, BOOTID + 1).
     `key` provisions a paired agent's 32-byte key in the state dir before it starts.
     `bundle` (the "mpy" builds, which need one): a bundle directory the agent's modules
     are imported from, ahead of any frozen copy.
@@ -310,7 +341,31 @@ def start_agent(
     )
     if wait:
         process.wait_for_output(r"agent ready", timeout=READY_TIMEOUT)
-    return Agent(host, process, config, int(config["http_port"]), key)
+
+    def start_again(new_key: bytes | None) -> Agent:
+        return start_agent(
+            lan,
+            name,
+            config,
+            host=host,
+            build=build,
+            heap=heap,
+            port=port,
+            log_level=log_level,
+            state_dir=state,
+            key=new_key,
+            bundle=bundle,
+        )
+
+    return Agent(
+        host,
+        process,
+        config,
+        int(config["http_port"]),
+        key,
+        state_dir=state,
+        start_again=start_again,
+    )
 
 
 def boot_id(agent: Agent) -> int:
@@ -398,7 +453,7 @@ class SupervisedAgent(Agent):
         self._lock = threading.Lock()
         self._supervising = False
         self._thread: threading.Thread | None = None
-        super().__init__(host, self._spawn(), config, port, key)
+        super().__init__(host, self._spawn(), config, port, key, state_dir=board.root / "state")
         self._supervise()
 
     def _spawn(self) -> Process:

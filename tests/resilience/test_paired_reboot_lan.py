@@ -10,24 +10,19 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from typing import Any
 
 import pytest
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import HomeAssistant
 
-from tests.integration.test_agent_lan import in_thread, rebuilt, wait_for
-from tests.integration.test_paired_agent_lan import _pair_flow
+from tests.integration.test_agent_lan import in_thread, reloaded, unload_and_stop, wait_for
+from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, boot_id, start_agent
+from tests.lan.agent import Agent, board_config, boot_id, start_agent
+from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan
 
-BOARD: dict[str, Any] = {
-    "friendly_name": "Gate agent",
-    "security_mode": "paired",
-    "services": [{"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0}],
-}
+BOARD = board_config("Gate agent", "doorbell", security_mode="paired")
 PRESSES = 12
 PRESS_GAP_S = 0.05
 EVENT = "event.doorbell_press"
@@ -47,37 +42,22 @@ def press_then_kill(agent: Agent, kill_after: int) -> None:
 async def test_reboot_mid_stream_accepts_no_event_twice_or_out_of_order(
     ha_host: Host, lan: Lan, hass: HomeAssistant, enable_custom_integrations: None
 ) -> None:
-    state = lan.workdir / "gate-board"
-    state.mkdir()
-    agent = start_agent(lan, "gate", BOARD, state_dir=state)
-    key = base64.b64encode(agent.pairing_key).decode()
-    result = await _pair_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
-    entry = result["result"]
-    await hass.async_block_till_done()
+    agent = start_agent(lan, "gate", BOARD)
+    entry = await pair_and_add(hass, base64.b64encode(agent.pairing_key).decode())
     connection = entry.runtime_data
     first_boot = boot_id(agent)
     # (boot: 0 while the first connection holds the board, 1 after the rebuild, press_count)
     seen: list[tuple[int, int]] = []
-    fired_at: set[str] = set()
 
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        # An accepted event has a new timestamp as its state; the entity re-added after
-        # the rebuild restores the last one (a restored state, not an event).
-        if new is not None and "press_count" in new.attributes and new.state not in fired_at:
-            fired_at.add(new.state)
-            boot = 0 if getattr(entry, "runtime_data", None) is connection else 1
-            seen.append((boot, new.attributes["press_count"]))
+    def record(press_count: int) -> None:
+        boot = 0 if getattr(entry, "runtime_data", None) is connection else 1
+        seen.append((boot, press_count))
 
-    unsubscribe = async_track_state_change_event(hass, [EVENT], record)
+    unsubscribe = track_presses(hass, EVENT, record)
     await in_thread(press_then_kill, agent, PRESSES)
-    agent = await in_thread(start_agent, lan, "gate", BOARD, host=agent.host, state_dir=state)
+    agent = await in_thread(agent.restarted)
     assert boot_id(agent) == first_boot + 1
-    await wait_for(lambda: rebuilt(entry, connection), "rebuilt after the reboot")
-    await hass.async_block_till_done()
-    second = entry.runtime_data
+    second = await reloaded(hass, entry, connection, "rebuilt after the reboot")
     await wait_for(lambda: second.subscriptions, "subscribed again")
 
     def presses() -> None:
@@ -103,6 +83,4 @@ async def test_reboot_mid_stream_accepts_no_event_twice_or_out_of_order(
     assert second.paired is not None
     assert second.paired.rejected_total == 0
 
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    await in_thread(agent.stop)
+    await unload_and_stop(hass, entry, agent)

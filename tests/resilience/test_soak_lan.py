@@ -30,12 +30,10 @@ import socket
 import statistics
 import threading
 import time
-from typing import Any
 
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.core import HomeAssistant
 
 from tests.firmware.e2e import (
     description,
@@ -48,10 +46,11 @@ from tests.firmware.e2e import (
     url_of,
 )
 from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
-from tests.integration.test_paired_agent_lan import _pair_flow
+from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
-from tests.lan.agent import Agent, start_agent
+from tests.lan.agent import Agent, board_config, start_agent
 from tests.lan.core import SSDP_PORT
+from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan
 
@@ -59,22 +58,8 @@ SOAK_S = float(os.environ.get("UPNP_GUARD_SOAK_S") or 120)
 TICK_S = 0.25
 SAMPLE_EVERY_TICKS = 20  # heap samples every 5 s
 HEAP_DRIFT_BYTES = 2048
-PAIRED_BOARD: dict[str, Any] = {
-    "friendly_name": "Soak relay",
-    "security_mode": "paired",
-    "services": [
-        {"kind": "switch", "name": "relay", "friendly_name": "Relay", "pin": 5},
-        {"kind": "button", "name": "doorbell", "friendly_name": "Doorbell", "pin": 0},
-    ],
-}
-OPEN_BOARD: dict[str, Any] = {
-    "friendly_name": "Soak sensor",
-    "security_mode": "open",
-    "services": [
-        {"kind": "sensor", "name": "climate", "friendly_name": "Climate"},
-        {"kind": "contact", "name": "window", "friendly_name": "Window", "pin": 4},
-    ],
-}
+PAIRED_BOARD = board_config("Soak relay", "relay", "doorbell", security_mode="paired")
+OPEN_BOARD = board_config("Soak sensor", "climate", "window")
 JUNK_HTTP = (
     b"GET / HTTP/1.1\r\n\r\n",
     b"\x00\xff" * 64,
@@ -183,10 +168,7 @@ async def test_soak_mixed_load(
     # event: +3.6 MB/min of the process's RSS in a 120 s run, +0.5 MB/min without).
     caplog.set_level(logging.WARNING)  # restored after the test
     paired = start_agent(lan, "soak-relay", PAIRED_BOARD)
-    result = await _pair_flow(hass)
-    key = base64.b64encode(paired.pairing_key).decode()
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"key": key})
-    paired_entry = result["result"]
+    paired_entry = await pair_and_add(hass, base64.b64encode(paired.pairing_key).decode())
     board = await in_thread(start_agent, lan, "soak-sensor", OPEN_BOARD)
     board_entry = await discover_and_add(hass, board)
     await wait_for(lambda: state_of(hass, "switch.relay") == STATE_OFF, "relay state")
@@ -194,16 +176,7 @@ async def test_soak_mixed_load(
         lan.add_host(name) for name in ("attacker", "searcher", "churn", "listener")
     )
     presses: list[int] = []
-    fired_at: set[str] = set()
-
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        new = event.data["new_state"]
-        if new is not None and "press_count" in new.attributes and new.state not in fired_at:
-            fired_at.add(new.state)
-            presses.append(new.attributes["press_count"])
-
-    unsubscribe = async_track_state_change_event(hass, ["event.doorbell_press"], record)
+    unsubscribe = track_presses(hass, "event.doorbell_press", presses.append)
     with notify_server(listener, 8123) as notifies:
         path = url_of(description(listener, board), "eventSubURL", "TemperatureSensor")
         headers = {"NT": "upnp:event", "CALLBACK": f"<http://{listener.ip}:8123/>"}

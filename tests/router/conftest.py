@@ -89,22 +89,38 @@ def router_udn(router: Router) -> str:
     return f"uuid:{conf['uuid']}"
 
 
+def router_entry(
+    location: str,
+    udn: str,
+    *,
+    title: str = "Router",
+    typed: bool = False,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A router entry as the config flow makes it: the unique id is the router's UDN.
+
+    `typed`: the URL counts as typed by the user, as it must for a router on loopback
+    (the fakes behind aioclient_mock), which is no LAN address (transport.py).
+    """
+    data: dict[str, Any] = {
+        CONF_KIND: EntryKind.ROUTER.value,
+        CONF_LOCATION: location,
+        CONF_UDN: udn,
+        CONF_DEVICE_TYPE: IGD2,
+    }
+    if typed:
+        data[CONF_TYPED_HOST] = url_host(location)
+    return MockConfigEntry(
+        domain=DOMAIN, title=title, unique_id=udn, data=data, options=options or {}
+    )
+
+
 async def async_setup_router(
     hass: HomeAssistant, router: Router, options: dict[str, Any] | None = None
 ) -> MockConfigEntry:
-    # The unique id is the router's UDN, as the config flow makes it (setup checks it).
-    udn = router_udn(router)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Test router",
-        unique_id=udn,
-        data={
-            CONF_KIND: EntryKind.ROUTER.value,
-            CONF_LOCATION: router.description_url,
-            CONF_UDN: udn,
-            CONF_DEVICE_TYPE: "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
-        },
-        options=options or {},
+    """An entry for the LAN's miniupnpd, set up and loaded."""
+    entry = router_entry(
+        router.description_url, router_udn(router), title="Test router", options=options
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -124,19 +140,8 @@ def fake_igd(aioclient_mock: AiohttpClientMocker) -> FakeIgd:
 
 
 def fake_router_entry(igd: FakeIgd, options: dict[str, Any] | None = None) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Fake router",
-        unique_id=igd.spec.udn,
-        data={
-            CONF_KIND: EntryKind.ROUTER.value,
-            CONF_LOCATION: igd.location,
-            CONF_UDN: igd.spec.udn,
-            CONF_DEVICE_TYPE: IGD2,
-            # The fake lives on loopback, which is no LAN address: as if the user typed it.
-            CONF_TYPED_HOST: url_host(igd.location),
-        },
-        options=options or {},
+    return router_entry(
+        igd.location, igd.spec.udn, title="Fake router", typed=True, options=options
     )
 
 
