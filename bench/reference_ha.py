@@ -40,10 +40,11 @@ import custom_components.upnp_guard  # noqa: F401  (Home Assistant finds the int
 from bench.event_latency import SAMPLE_TIMEOUT_S, watch
 from bench.reference_common import start_stock
 from custom_components.upnp_guard.const import DOMAIN
-from tests.integration.test_agent_lan import CONTROL_CONFIG, state_of, wait_for
+from tests.integration.test_agent_lan import CONTROL_CONFIG, state_of
 from tests.lan import Host, Lan, Process
 from tests.lan.agent import start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
+from tests.lan.waits import wait_for
 
 ROUNDS = int(os.environ.get("UG_BENCH_ROUNDS", "200"))
 AGENT_LIGHT = "light.lamp"

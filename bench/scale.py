@@ -44,10 +44,11 @@ from bench.event_latency import SAMPLE_TIMEOUT_S
 from bench.reference_common import start_stock
 from bench.reference_ha import summary, write_line
 from custom_components.upnp_guard.const import DOMAIN
-from tests.integration.test_agent_lan import in_thread, wait_for
+from tests.integration.test_agent_lan import in_thread
 from tests.lan import Host, Lan
 from tests.lan.agent import READY_TIMEOUT, Agent, board_config, start_agent
 from tests.lan.fixtures import ha_host, lan  # noqa: F401
+from tests.lan.waits import wait_for
 from tests.router.conftest import async_setup_router
 
 AGENTS = 50

@@ -3,7 +3,6 @@ audit's offer, bounded waits for what the network answers."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +18,6 @@ from tests.lan import Host, Process
 
 DEVICE_SCRIPT = Path(__file__).with_name("lan_audit_device.py")
 DEVICE_PORT = "49152"
-# Bounds for waiting on the network (generous: two shared cores), never timing checks.
-WAIT_S = 60.0
 # Each audit run is one search: a lost datagram is another run.
 AUDIT_RUNS = 5
 
@@ -30,14 +27,6 @@ def start_device(host: Host, kind: str, udn: str) -> Process:
     proc = host.start(sys.executable, str(DEVICE_SCRIPT), kind, host.ip, DEVICE_PORT, udn)
     proc.wait_for_output(r"ready", timeout=30)
     return proc
-
-
-async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
-    """Wait (bounded) until `check()` holds."""
-    async with asyncio.timeout(limit_s):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
-    assert check(), what
 
 
 async def run_until_seen(runner: AuditRunner, addresses: set[str]) -> AuditReport:

@@ -30,8 +30,9 @@ from custom_components.upnp_guard.audit.const import (
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
+from tests.lan.waits import wait_for
 
-from .conftest import audit_offer, refresh_until, start_device, wait_for
+from .conftest import audit_offer, refresh_until, start_device
 
 pytestmark = pytest.mark.lan
 

@@ -25,9 +25,10 @@ from custom_components.upnp_guard.audit.const import CheckId
 from custom_components.upnp_guard.audit.pair_agent import async_unsigned_refused
 from custom_components.upnp_guard.const import DOMAIN
 from custom_components.upnp_guard.transport import device_requester
-from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, start_agent
+from tests.lan.waits import wait_for
 
 from .conftest import audit_offer, refresh_until, start_device
 

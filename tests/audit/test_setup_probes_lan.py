@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.upnp_guard.audit.const import AUDIT_UNIQUE_ID, CONF_ACTIVE_PROBES
 from custom_components.upnp_guard.const import CONF_KIND, DOMAIN, EntryKind
 from tests.lan import Host, Router
-
-from .conftest import wait_for
+from tests.lan.waits import wait_for
 
 pytestmark = pytest.mark.lan
 

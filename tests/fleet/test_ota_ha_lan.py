@@ -23,9 +23,10 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 
 from custom_components.upnp_guard.appliance.const import CONF_ALLOW_DOWNGRADE, CONF_BUNDLE_DIR
-from tests.integration.test_agent_lan import in_thread, wait_for
+from tests.integration.test_agent_lan import in_thread
 from tests.integration.test_paired_agent_lan import _pair_flow
 from tests.lan.agent import SupervisedAgent
+from tests.lan.waits import wait_for
 
 from .ota import KEY, NEW, OLD, build, provision
 

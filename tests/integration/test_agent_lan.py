@@ -30,10 +30,10 @@ from custom_components.upnp_guard.appliance.const import (
 from custom_components.upnp_guard.const import DOMAIN
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, start_agent
+from tests.lan.waits import WAIT_S, wait_for
 
 pytestmark = pytest.mark.lan
 
-WAIT_S = 60.0
 # relay (SwitchPower) + lamp (SwitchPower + Dimming) + doorbell (BinaryInput) = 4.
 CONTROL_CONFIG = board_config("Garage agent", "relay", "lamp", "doorbell")
 # climate (TemperatureSensor + HumiditySensor) + window (BinaryInput) = 3.
@@ -46,15 +46,6 @@ PWM_FULL = 65535
 def rebuilt(entry: ConfigEntry, old: object) -> bool:
     """The entry was reloaded and is up again (during a reload it has no runtime_data)."""
     return entry.state is ConfigEntryState.LOADED and getattr(entry, "runtime_data", old) is not old
-
-
-async def wait_for(check: Callable[[], object], what: str, limit_s: float = WAIT_S) -> None:
-    """Wait (bounded) until `check()` holds: network outcomes, not timings, are checked."""
-    async with asyncio.timeout(limit_s):
-        # Conditions span HA state, the connection and subprocesses: no single event.
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-    assert check(), what
 
 
 async def reloaded(hass: HomeAssistant, entry: ConfigEntry, old: object, what: str) -> Any:

@@ -27,8 +27,9 @@ from custom_components.upnp_guard.appliance.const import (
 )
 from custom_components.upnp_guard.const import CONF_LOCATION
 from tests.lan import Host, Lan, Process
+from tests.lan.waits import wait_for
 
-from .test_agent_lan import flow_in_progress, wait_for
+from .test_agent_lan import flow_in_progress
 
 pytestmark = pytest.mark.lan
 

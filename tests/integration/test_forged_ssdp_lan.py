@@ -17,8 +17,8 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.upnp_guard.transport import device_requester
 from tests.lan import Host, Lan
+from tests.lan.waits import wait_for
 
-from .test_agent_lan import wait_for
 from .test_appliance_lan import LIGHT_PORT, LIGHT_UDN, light_discovery_flow, start_light, state
 
 pytestmark = pytest.mark.lan

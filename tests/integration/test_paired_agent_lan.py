@@ -23,6 +23,7 @@ from custom_components.upnp_guard.notify import notify_server_pool
 from tests.firmware.e2e import description, exchange, sign, soap, status, url_of
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, boot_id, pairing_key_lines, start_agent
+from tests.lan.waits import wait_for
 
 from .test_agent_lan import (
     confirm_discovery,
@@ -32,7 +33,6 @@ from .test_agent_lan import (
     state_of,
     turn_relay_on,
     unload_and_stop,
-    wait_for,
 )
 
 pytestmark = pytest.mark.lan

@@ -24,15 +24,9 @@ from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MAX_NOTIFY
 from custom_components.upnp_guard.notify import notify_server_pool
 from tests.lan import Host, Lan
 from tests.lan.agent import start_agent
+from tests.lan.waits import wait_for
 
-from .test_agent_lan import (
-    SENSOR_CONFIG,
-    discover_and_add,
-    in_thread,
-    state_of,
-    unload_and_stop,
-    wait_for,
-)
+from .test_agent_lan import SENSOR_CONFIG, discover_and_add, in_thread, state_of, unload_and_stop
 
 pytestmark = pytest.mark.lan
 

@@ -28,9 +28,10 @@ from custom_components.upnp_guard.appliance.const import (
     RECONNECT_BACKOFF_MAX_S,
 )
 from custom_components.upnp_guard.router.const import UPDATE_INTERVAL
-from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
+from tests.lan.waits import wait_for
 from tests.resilience.boards import MAPPINGS, PORCH_BOARD, RELAY, WINDOW
 from tests.router.conftest import async_setup_router, upnpc_add
 

@@ -14,10 +14,11 @@ import time
 import pytest
 from homeassistant.core import HomeAssistant
 
-from tests.integration.test_agent_lan import in_thread, reloaded, unload_and_stop, wait_for
+from tests.integration.test_agent_lan import in_thread, reloaded, unload_and_stop
 from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, boot_id, start_agent
+from tests.lan.waits import wait_for
 from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan

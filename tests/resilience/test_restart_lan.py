@@ -26,9 +26,10 @@ from custom_components.upnp_guard.router.const import (
     UPDATE_INTERVAL,
     UPTIME_SLACK,
 )
-from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of
 from tests.lan import Host, Lan, Router
 from tests.lan.agent import start_agent
+from tests.lan.waits import wait_for
 from tests.resilience.boards import MAPPINGS, PORCH_BOARD
 from tests.router.conftest import async_setup_router, upnpc_add
 

@@ -45,11 +45,12 @@ from tests.firmware.e2e import (
     status,
     url_of,
 )
-from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of, wait_for
+from tests.integration.test_agent_lan import discover_and_add, in_thread, state_of
 from tests.integration.test_paired_agent_lan import pair_and_add
 from tests.lan import Host, Lan
 from tests.lan.agent import Agent, board_config, start_agent
 from tests.lan.core import SSDP_PORT
+from tests.lan.waits import wait_for
 from tests.resilience.boards import track_presses
 
 pytestmark = pytest.mark.lan

@@ -8,10 +8,8 @@ one check alone (a real announcement would race miniupnpd's own).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
@@ -33,6 +31,7 @@ from custom_components.upnp_guard.const import CONF_LOCATION, DOMAIN, MOVE_CHECK
 from custom_components.upnp_guard.location import MoveRefusal
 from tests.fakes.ssdp import announce_configured, ssdp_announcement
 from tests.lan import Host, Router
+from tests.lan.waits import wait_for
 
 from .conftest import async_setup_router, router_udn
 
@@ -42,16 +41,6 @@ LAN_DIR = Path(__file__).parents[1] / "lan"
 IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
 MOVED_PORT = 5001
 ROGUE_PORT = "8080"
-# Bound for waiting on the network (two shared cores), never a timing check.
-WAIT_S = 60.0
-
-
-async def wait_for(check: Callable[[], object], what: str) -> None:
-    """Wait (bounded) until `check()` holds."""
-    async with asyncio.timeout(WAIT_S):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-    assert check(), what
 
 
 def send_notify(host: Host, source: str, nts: str, udn: str, location: str = "") -> None:
