@@ -1,17 +1,36 @@
-"""What the diagnostics of both entry kinds report alike: the entry's stored settings and
-what a device says it is (appliance/ and router/diagnostics.py redact them, each its own way)."""
+"""What the diagnostics of every entry kind report alike: the entry's stored settings and
+what a device says it is (appliance/, router/ and audit/diagnostics.py redact the rest,
+each its own way).
+
+The entry's secrets are redacted here, whatever the kind: a key stored in an entry of a
+kind that never expects one (a hand-edited or future entry) must not reach a file users
+paste into issues because that kind's own list forgot it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from async_upnp_client.client import UpnpDevice
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry
+
+from .const import CONF_KEY
+
+# What an entry may store that gives power over a device: a paired agent's key.
+ENTRY_SECRETS: Final = frozenset({CONF_KEY})
+
+
+def redacted_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry data or options with the secrets (ENTRY_SECRETS) redacted, at any depth."""
+    redacted: dict[str, Any] = async_redact_data(dict(settings), ENTRY_SECRETS)
+    return redacted
 
 
 def entry_settings[T](entry: ConfigEntry[T]) -> dict[str, Any]:
-    """The entry's data and options as stored."""
-    return {"data": dict(entry.data), "options": dict(entry.options)}
+    """The entry's data and options as stored, secrets redacted."""
+    return {"data": redacted_settings(entry.data), "options": redacted_settings(entry.options)}
 
 
 def device_identity(device: UpnpDevice) -> dict[str, Any]:

@@ -25,3 +25,24 @@ async def test_diagnostics(
     assert "/event" not in text
     assert "127.0.0.1:" in text  # the description and SCPD URLs are not secrets
     assert init_agent.runtime_data.event_handler.callback_url not in text
+
+
+# A pairing key as the agent prints it (base64 of 32 bytes); never in a diagnostics file.
+SECRET_KEY = "c2VjcmV0LXBhaXJpbmcta2V5LW5ldmVyLXNob3duISE="
+
+
+async def test_diagnostics_redact_a_key_in_entry_data_and_options(
+    hass: HomeAssistant, init_agent: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(
+        init_agent,
+        data={**init_agent.data, "key": SECRET_KEY},
+        options={"key": SECRET_KEY[::-1], "bundle_dir": "/config/bundles"},
+    )
+    result = await async_get_config_entry_diagnostics(hass, init_agent)
+    assert SECRET_KEY not in repr(result)
+    assert SECRET_KEY[::-1] not in repr(result)
+    assert result["entry"]["data"]["key"] == "**REDACTED**"
+    assert result["entry"]["options"]["key"] == "**REDACTED**"
+    # What is no secret stays readable.
+    assert result["entry"]["options"]["bundle_dir"] == "/config/bundles"
