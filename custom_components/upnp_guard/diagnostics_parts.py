@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from async_upnp_client.client import UpnpDevice
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 
 from .const import CONF_KEY
 
@@ -31,6 +31,14 @@ def redacted_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 def entry_settings[T](entry: ConfigEntry[T]) -> dict[str, Any]:
     """The entry's data and options as stored, secrets redacted."""
     return {"data": redacted_settings(entry.data), "options": redacted_settings(entry.options)}
+
+
+def not_loaded_report[T](entry: ConfigEntry[T]) -> dict[str, Any] | None:
+    """What an entry that is not loaded reports (why, and what is stored), None when it is
+    loaded: diagnostics matter most when setup fails, and then there is no runtime data."""
+    if entry.state is ConfigEntryState.LOADED:
+        return None
+    return {"entry": entry_settings(entry), "state": entry.state.value, "reason": entry.reason}
 
 
 def device_identity(device: UpnpDevice) -> dict[str, Any]:

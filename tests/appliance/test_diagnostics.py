@@ -46,3 +46,17 @@ async def test_diagnostics_redact_a_key_in_entry_data_and_options(
     assert result["entry"]["options"]["key"] == "**REDACTED**"
     # What is no secret stays readable.
     assert result["entry"]["options"]["bundle_dir"] == "/config/bundles"
+
+
+async def test_diagnostics_of_an_entry_that_is_not_loaded(
+    hass: HomeAssistant, init_agent: MockConfigEntry
+) -> None:
+    """Setup failed or the entry is unloaded: no runtime data, still a report (no crash),
+    with what is stored, its state, and the key still redacted."""
+    hass.config_entries.async_update_entry(init_agent, data={**init_agent.data, "key": SECRET_KEY})
+    assert await hass.config_entries.async_unload(init_agent.entry_id)
+    result = await async_get_config_entry_diagnostics(hass, init_agent)
+    assert result["state"] == "not_loaded"
+    assert result["entry"]["data"]["udn"] == init_agent.data["udn"]
+    assert SECRET_KEY not in repr(result)
+    assert result["entry"]["data"]["key"] == "**REDACTED**"

@@ -14,7 +14,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_LOCATION
-from ..diagnostics_parts import device_identity, entry_settings
+from ..diagnostics_parts import device_identity, entry_settings, not_loaded_report
 from ..notify import notify_server_pool
 from ..paired import paired_agents
 from ..transport import device_requester
@@ -57,7 +57,10 @@ def _device(node: UpnpDevice) -> dict[str, Any]:
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ApplianceConfigEntry
 ) -> dict[str, Any]:
-    """Entry data, the device tree with its state, and the subscriptions we hold."""
+    """Entry data, the device tree with its state, and the subscriptions we hold (when
+    not loaded, what is stored and why: there is no device tree)."""
+    if (not_loaded := not_loaded_report(entry)) is not None:
+        return async_redact_data(not_loaded, TO_REDACT)
     connection = entry.runtime_data
     data = {
         "entry": entry_settings(entry),

@@ -16,11 +16,10 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
 from ..const import CONF_UDN
-from ..diagnostics_parts import device_identity, entry_settings
+from ..diagnostics_parts import device_identity, entry_settings, not_loaded_report
 from .data import RouterConfigEntry
 
 TO_REDACT = {
@@ -60,13 +59,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: RouterConfigEntry
 ) -> dict[str, Any]:
     """Entry data and policy, the router as described, what the last poll saw."""
-    if entry.state is not ConfigEntryState.LOADED:
-        # Diagnostics matter most when setup fails: report why, and what is stored.
-        not_loaded = {
-            "entry": entry_settings(entry),
-            "state": entry.state.value,
-            "reason": entry.reason,
-        }
+    if (not_loaded := not_loaded_report(entry)) is not None:
         return _redacted(not_loaded)
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
