@@ -154,3 +154,48 @@ async def test_a_repair_of_a_router_that_is_not_loaded_aborts_and_changes_nothin
     result = dict(await manager.async_configure(result["flow_id"], {}))
     assert result["type"] == "create_entry"
     assert fake_igd.rows == []
+
+
+# A row whose remote host is the literal text "any" (a router that keeps NewRemoteHost as
+# given, or lists garbage), next to an allowed wildcard mapping on the same port.
+ALLOWED_WILDCARD = Row(4445, "TCP", "10.0.0.20", 445, description="nas")
+ANY_TEXT = Row(4445, "TCP", "10.0.0.11", 445, description="worm", remote_host="any")
+
+
+async def test_a_remote_host_named_any_is_not_the_wildcard_mapping(
+    hass: HomeAssistant,
+    fake_igd: FakeIgd,
+    socket_enabled: None,
+    enable_custom_integrations: None,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The issue of the "any" row is its own, and its fix flow aims at it: removing it
+    leaves the allowed wildcard mapping alone; allowing it allows its client, not every
+    client on the port."""
+    from .conftest import async_setup_fake_router  # noqa: PLC0415
+
+    fake_igd.add_row(ALLOWED_WILDCARD)
+    fake_igd.add_row(ANY_TEXT)
+    entry = await async_setup_fake_router(
+        hass, fake_igd, options={CONF_ALLOW_RULES: ["10.0.0.20 4445 TCP"]}
+    )
+    any_issue = policy_issue_id(entry.entry_id, ANY_TEXT.key)
+    assert any_issue != policy_issue_id(entry.entry_id, ALLOWED_WILDCARD.key)
+    assert issue_registry.async_get_issue(DOMAIN, any_issue) is not None
+    manager, result = await _start(hass, any_issue)
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "allow"}))
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert entry.options[CONF_ALLOW_RULES] == ["10.0.0.20 4445 TCP", "10.0.0.11 4445 TCP"]
+    # Undo the rule; the issue comes back, and removing aims at the "any" row only.
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_ALLOW_RULES: ["10.0.0.20 4445 TCP"]}
+    )
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, any_issue) is not None
+    manager, result = await _start(hass, any_issue)
+    result = dict(await manager.async_configure(result["flow_id"], {"next_step_id": "remove"}))
+    result = dict(await manager.async_configure(result["flow_id"], {}))
+    assert result["type"] == "create_entry"
+    assert fake_igd.rows == [ALLOWED_WILDCARD]

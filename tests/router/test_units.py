@@ -125,8 +125,22 @@ def test_origin_from_miniupnpd_descriptions() -> None:
 
 
 def test_key_id_round_trip() -> None:
-    for key in (("", 80, "TCP"), ("192.0.2.1", 65535, "UDP")):
+    keys = [
+        ("", 80, "TCP"),
+        ("192.0.2.1", 65535, "UDP"),
+        # A router may list any text as the remote host: one that reads as the wildcard
+        # or as the escape, and one with the separator, keep their own ids.
+        ("any", 80, "TCP"),
+        ("=any", 80, "TCP"),
+        ("=", 80, "TCP"),
+        ("a_b_c", 80, "TCP"),
+    ]
+    for key in keys:
         assert key_from_id(key_id(key)) == key
+    assert len({key_id(key) for key in keys}) == len(keys)
+    # Ids stored before the escape existed read as they did.
+    assert key_id(("", 80, "TCP")) == "tcp_80_any"
+    assert key_id(("192.0.2.1", 80, "TCP")) == "tcp_80_192.0.2.1"
 
 
 LISTING = (

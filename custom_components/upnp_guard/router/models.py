@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from ..lan_text import clean
 from .const import NATPMP_DESCRIPTION_PREFIX, PCP_DESCRIPTION_PREFIX
@@ -79,16 +79,36 @@ class PortMappingTable(list[PortMapping]):
     unreadable: int = 0
 
 
+# The wildcard remote host ("" in UPnP) in key_id's text, and the mark that escapes a
+# router's remote host that would read as it (a router may list any text there: a
+# literal "any" must not become the wildcard mapping's id, or a repair of one would
+# remove or allow the other).
+_ANY_HOST: Final = "any"
+_LITERAL_HOST: Final = "="
+
+
 def key_id(key: MappingKey) -> str:
-    """A stable text form of a mapping key (issue ids, storage)."""
+    """A stable text form of a mapping key (issue ids, storage); one key, one text."""
     remote_host, port, protocol = key
-    return f"{protocol.lower()}_{port}_{remote_host or 'any'}"
+    if not remote_host:
+        host = _ANY_HOST
+    elif remote_host == _ANY_HOST or remote_host.startswith(_LITERAL_HOST):
+        host = _LITERAL_HOST + remote_host
+    else:
+        host = remote_host
+    return f"{protocol.lower()}_{port}_{host}"
 
 
 def key_from_id(text: str) -> MappingKey:
     """Inverse of key_id (raises ValueError on anything else)."""
-    protocol, port, remote_host = text.split("_", 2)
-    return ("" if remote_host == "any" else remote_host, int(port), protocol.upper())
+    protocol, port, host = text.split("_", 2)
+    if host == _ANY_HOST:
+        remote_host = ""
+    elif host.startswith(_LITERAL_HOST):
+        remote_host = host.removeprefix(_LITERAL_HOST)
+    else:
+        remote_host = host
+    return (remote_host, int(port), protocol.upper())
 
 
 @dataclass(slots=True, kw_only=True)
