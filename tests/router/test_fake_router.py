@@ -250,3 +250,31 @@ async def test_violations_past_the_issue_cap_share_a_summary_and_are_announced_o
     # The next poll finds the same violations: nothing is announced again.
     await entry.runtime_data.coordinator.async_refresh()
     assert len(events) == announced
+
+
+@pytest.mark.usefixtures("socket_enabled", "enable_custom_integrations")
+async def test_entities_exist_only_for_what_the_first_poll_read(
+    hass: HomeAssistant, fake_igd: FakeIgd, entity_registry: er.EntityRegistry
+) -> None:
+    """A router that refuses the WAN status and a byte counter on the first poll gets no
+    entities for them (RouterEntityDescription.exists_fn); the rest are there, and a
+    router that answers later adds none behind the user's back."""
+    for action in ("GetStatusInfo", "GetExternalIPAddress", "GetTotalBytesReceived"):
+        fake_igd.refuse[action] = 401
+    entry = await async_setup_fake_router(hass, fake_igd)
+    udn = fake_igd.spec.udn
+    keys = {
+        entity.unique_id
+        for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    }
+    assert keys == {
+        f"{udn}_{key}"
+        for key in ("bytes_sent", "upload_rate", "port_mappings", "policy_violations")
+    }
+    fake_igd.refuse.clear()
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert {
+        entity.unique_id
+        for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    } == keys
