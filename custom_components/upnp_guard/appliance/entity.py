@@ -58,10 +58,27 @@ def state_value(node: UpnpDevice, service_type: str, variable: str) -> Any:
     return service.state_variable(variable).value
 
 
+# The words of a UPnP boolean (UDA 1.1 section 2.5), as a device whose SCPD types the variable
+# as a string sends them.
+TRUE_WORDS = frozenset({"1", "true", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "no"})
+
+
 def state_flag(node: UpnpDevice, service_type: str, variable: str) -> bool | None:
-    """A boolean state variable's value, None when unknown or not offered."""
+    """A boolean state variable's value, None when unknown or not offered.
+
+    A text value (the SCPD typed the variable as a string) is read as a UPnP boolean
+    word; any other text is unknown (bool("0") would be true).
+    """
     value = state_value(node, service_type, variable)
-    return None if value is None else bool(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        return False if word in FALSE_WORDS else None
+    return bool(value)
 
 
 def device_info(node: UpnpDevice, root_device_id: str | None = None) -> DeviceInfo:

@@ -30,7 +30,7 @@ from homeassistant.helpers.service import async_register_admin_service
 from ..const import DOMAIN
 from ..runtime import UpnpGuardConfigEntry, is_audit, is_router
 from .connection import ApplianceConnection
-from .entity import async_call_action
+from .entity import FALSE_WORDS, TRUE_WORDS, async_call_action
 
 SERVICE_CALL_ACTION = "call_action"
 SERVICE_GET_VARIABLES = "get_variables"
@@ -40,7 +40,7 @@ ATTR_ARGUMENTS = "arguments"
 # Bound on the arguments a caller may pass (no SCPD action we know has more).
 MAX_ARGUMENTS = 32
 # UDA 1.1 section 2.5: the boolean data type's spellings.
-BOOLEAN_WORDS = frozenset({"0", "1", "true", "false", "yes", "no"})
+BOOLEAN_WORDS = TRUE_WORDS | FALSE_WORDS
 
 CALL_ACTION_SCHEMA = vol.Schema(
     {
