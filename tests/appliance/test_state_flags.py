@@ -6,13 +6,15 @@ uses is unknown."""
 from __future__ import annotations
 
 import pytest
+from homeassistant.components.light import ATTR_BRIGHTNESS
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.upnp_guard.appliance.light import DIMMABLE_LIGHT
 from custom_components.upnp_guard.appliance.switch import POWER
-from tests.fakes.appliances import SWITCH_POWER
+from tests.fakes.appliances import DIMMING, SWITCH_POWER
 from tests.fakes.upnp_device import DeviceSpec, FakeUpnpDevice, ServiceSpec
 
 from .conftest import setup_device
@@ -61,4 +63,52 @@ async def test_string_typed_boolean_reads_as_the_device_means_it(
         await device.change(hass, UDN, SWITCH_POWER, Status=text)
         await hass.async_block_till_done()
         assert hass.states.get(entity_id).state == expected, text
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def sloppy_dimmer() -> DeviceSpec:
+    """A dimmable light whose SCPD types its states as strings."""
+    return DeviceSpec(
+        "urn:schemas-upnp-org:device:DimmableLight:1",
+        "uuid:sloppy-dimmer-0001",
+        "Sloppy dimmer",
+        [
+            ServiceSpec(
+                SWITCH_POWER,
+                "urn:upnp-org:serviceId:SwitchPower",
+                {"Target": ("string", False, "0"), "Status": ("string", True, "1")},
+                {"SetTarget": [("newTargetValue", "in", "Target")]},
+            ),
+            ServiceSpec(
+                DIMMING,
+                "urn:upnp-org:serviceId:Dimming",
+                {"LoadLevelStatus": ("string", True, "50")},
+                {"GetLoadLevelStatus": [("retLoadlevelStatus", "out", "LoadLevelStatus")]},
+            ),
+        ],
+    )
+
+
+async def test_a_load_level_that_is_no_number_is_an_unknown_brightness(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, entity_registry: er.EntityRegistry
+) -> None:
+    """The light keeps its state (on/off) and says it does not know the brightness."""
+    device = FakeUpnpDevice(aioclient_mock, sloppy_dimmer())
+    entry = await setup_device(hass, device)
+    udn = device.spec.udn
+    entity_id = entity_registry.async_get_entity_id(
+        "light", "upnp_guard", f"{udn}_{DIMMABLE_LIGHT.key}"
+    )
+    assert entity_id is not None
+    assert hass.states.get(entity_id).attributes[ATTR_BRIGHTNESS] == 128
+    await device.change(hass, udn, DIMMING, LoadLevelStatus="half")
+    await device.change(hass, udn, SWITCH_POWER, Status="1")
+    await hass.async_block_till_done()
+    state = hass.states.get(entity_id)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_BRIGHTNESS] is None
+    # A number again: the brightness is back.
+    await device.change(hass, udn, DIMMING, LoadLevelStatus="100")
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).attributes[ATTR_BRIGHTNESS] == 255
     await hass.config_entries.async_unload(entry.entry_id)

@@ -66,9 +66,16 @@ class UpnpLight(UpnpGuardEntity, LightEntity):
 
     @property
     def brightness(self) -> int | None:
-        """Dimming LoadLevelStatus scaled to 0..255."""
+        """Dimming LoadLevelStatus scaled to 0..255; unknown when it is no number (an SCPD
+        that types it as a string lets a device send any text)."""
         value = state_value(self.node, DIMMING, "LoadLevelStatus")
-        return None if value is None else load_level_to_brightness(int(value))
+        if value is None:
+            return None
+        try:
+            level = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+        return load_level_to_brightness(level)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Set the level first so the light never flashes at its old level."""
