@@ -7,6 +7,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.upnp_guard.agent_auth import format_key
 from custom_components.upnp_guard.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import FakeUpnpDevice
@@ -28,7 +29,7 @@ async def test_diagnostics(
 
 
 # A pairing key as the agent prints it (base64 of 32 bytes); never in a diagnostics file.
-SECRET_KEY = "c2VjcmV0LXBhaXJpbmcta2V5LW5ldmVyLXNob3duISE="
+PAIRING_KEY = format_key(bytes(range(7, 39)))
 
 
 async def test_diagnostics_redact_a_key_in_entry_data_and_options(
@@ -36,12 +37,12 @@ async def test_diagnostics_redact_a_key_in_entry_data_and_options(
 ) -> None:
     hass.config_entries.async_update_entry(
         init_agent,
-        data={**init_agent.data, "key": SECRET_KEY},
-        options={"key": SECRET_KEY[::-1], "bundle_dir": "/config/bundles"},
+        data={**init_agent.data, "key": PAIRING_KEY},
+        options={"key": PAIRING_KEY[::-1], "bundle_dir": "/config/bundles"},
     )
     result = await async_get_config_entry_diagnostics(hass, init_agent)
-    assert SECRET_KEY not in repr(result)
-    assert SECRET_KEY[::-1] not in repr(result)
+    assert PAIRING_KEY not in repr(result)
+    assert PAIRING_KEY[::-1] not in repr(result)
     assert result["entry"]["data"]["key"] == "**REDACTED**"
     assert result["entry"]["options"]["key"] == "**REDACTED**"
     # What is no secret stays readable.
@@ -53,10 +54,10 @@ async def test_diagnostics_of_an_entry_that_is_not_loaded(
 ) -> None:
     """Setup failed or the entry is unloaded: no runtime data, still a report (no crash),
     with what is stored, its state, and the key still redacted."""
-    hass.config_entries.async_update_entry(init_agent, data={**init_agent.data, "key": SECRET_KEY})
+    hass.config_entries.async_update_entry(init_agent, data={**init_agent.data, "key": PAIRING_KEY})
     assert await hass.config_entries.async_unload(init_agent.entry_id)
     result = await async_get_config_entry_diagnostics(hass, init_agent)
     assert result["state"] == "not_loaded"
     assert result["entry"]["data"]["udn"] == init_agent.data["udn"]
-    assert SECRET_KEY not in repr(result)
+    assert PAIRING_KEY not in repr(result)
     assert result["entry"]["data"]["key"] == "**REDACTED**"

@@ -73,7 +73,7 @@ class UpnpLight(UpnpGuardEntity, LightEntity):
             return None
         try:
             level = int(value)
-        except (TypeError, ValueError, OverflowError):
+        except TypeError, ValueError, OverflowError:
             return None
         return load_level_to_brightness(level)
 
