@@ -9,6 +9,7 @@ paste into issues because that kind's own list forgot it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -33,12 +34,26 @@ def entry_settings[T](entry: ConfigEntry[T]) -> dict[str, Any]:
     return {"data": redacted_settings(entry.data), "options": redacted_settings(entry.options)}
 
 
+# The path of a URL in a text (an error's message quotes the URL it failed on).
+_URL_PATH = re.compile(r"(https?://[^/\s'\"<>]+)/[^\s'\"<>]*", re.IGNORECASE)
+URL_PATH_REDACTED: Final = "/**REDACTED**"
+
+
+def without_url_paths(text: str) -> str:
+    """`text` with every URL cut to its scheme and host: an agent's control and event
+    URLs carry its per-device token (a capability), and a failed SUBSCRIBE's error quotes
+    the event URL."""
+    return _URL_PATH.sub(lambda match: match.group(1) + URL_PATH_REDACTED, text)
+
+
 def not_loaded_report[T](entry: ConfigEntry[T]) -> dict[str, Any] | None:
     """What an entry that is not loaded reports (why, and what is stored), None when it is
-    loaded: diagnostics matter most when setup fails, and then there is no runtime data."""
+    loaded: diagnostics matter most when setup fails, and then there is no runtime data.
+    The reason's URLs lose their paths (without_url_paths); the stored location is whole."""
     if entry.state is ConfigEntryState.LOADED:
         return None
-    return {"entry": entry_settings(entry), "state": entry.state.value, "reason": entry.reason}
+    reason = None if entry.reason is None else without_url_paths(entry.reason)
+    return {"entry": entry_settings(entry), "state": entry.state.value, "reason": reason}
 
 
 def device_identity(device: UpnpDevice) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
@@ -10,7 +11,7 @@ from syrupy.filters import props
 from custom_components.upnp_guard.agent_auth import format_key
 from custom_components.upnp_guard.diagnostics import async_get_config_entry_diagnostics
 
-from .conftest import FakeUpnpDevice
+from .conftest import FakeUpnpDevice, entry_for
 
 
 async def test_diagnostics(
@@ -61,3 +62,25 @@ async def test_diagnostics_of_an_entry_that_is_not_loaded(
     assert result["entry"]["data"]["udn"] == init_agent.data["udn"]
     assert PAIRING_KEY not in repr(result)
     assert result["entry"]["data"]["key"] == "**REDACTED**"
+
+
+@pytest.mark.usefixtures("ssdp_hub", "socket_enabled", "enable_custom_integrations")
+async def test_diagnostics_of_a_failed_setup_do_not_quote_the_event_url(
+    hass: HomeAssistant, agent_device: FakeUpnpDevice
+) -> None:
+    """The agent answers SUBSCRIBE with more than the transport takes: setup is retried,
+    and its reason (which quotes the event URL, the agent's token in it) shows in the
+    diagnostics with the URL's path redacted."""
+    agent_device.oversize_subscribe = True
+    entry = entry_for(agent_device)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.reason is not None
+    assert "/event" in entry.reason
+    result = await async_get_config_entry_diagnostics(hass, entry)
+    assert result["state"] == "setup_retry"
+    assert "/event" not in repr(result)
+    assert "ResponseTooLarge('SUBSCRIBE http://127.0.0.1:49152/**REDACTED**" in result["reason"]
+    # The stored location is no secret, and stays whole.
+    assert result["entry"]["data"]["location"] == agent_device.location

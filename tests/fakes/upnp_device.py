@@ -144,6 +144,8 @@ class FakeUpnpDevice:
         self.location = f"{base_url}/description.xml"
         self.services: dict[tuple[str, str], ServiceState] = {}
         self.refuse_subscribe = False
+        # SUBSCRIBE answered with a body over the transport's cap (a hostile device).
+        self.oversize_subscribe = False
         self.fail_renewal = False
         # Status of every renewal while set (503: "unable to accept renewal" for now).
         self.renewal_status: int | None = None
@@ -285,6 +287,15 @@ class FakeUpnpDevice:
             self.set(state, "LoadLevelStatus", args["newLoadlevelTarget"])
         return out
 
+    def _odd_subscribe_answer(self, method: str, url: Any) -> AiohttpClientMockResponse | None:
+        """A refused SUBSCRIBE, or one answered with too much (refuse_subscribe,
+        oversize_subscribe)."""
+        if self.refuse_subscribe:
+            return AiohttpClientMockResponse(method, url, status=501)
+        if self.oversize_subscribe:
+            return AiohttpClientMockResponse(method, url, headers={"Content-Length": "99999999"})
+        return None
+
     async def _gena(self, method: str, url: Any, data: Any) -> AiohttpClientMockResponse:
         if self.offline:
             raise_connection_error()
@@ -297,8 +308,8 @@ class FakeUpnpDevice:
         if method.upper() == "UNSUBSCRIBE":
             state.sid = None
             return AiohttpClientMockResponse(method, url)
-        if self.refuse_subscribe:
-            return AiohttpClientMockResponse(method, url, status=501)
+        if (odd := self._odd_subscribe_answer(method, url)) is not None:
+            return odd
         if requested_sid is not None:
             # A renewal (UDA 1.1 section 4.1.2): only of a subscription the device holds.
             if self.fail_renewal or requested_sid != state.sid:
