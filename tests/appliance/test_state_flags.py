@@ -14,8 +14,8 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.upnp_guard.appliance.light import DIMMABLE_LIGHT
 from custom_components.upnp_guard.appliance.switch import POWER
-from tests.fakes.appliances import DIMMING, SWITCH_POWER
-from tests.fakes.upnp_device import DeviceSpec, FakeUpnpDevice, ServiceSpec
+from tests.fakes.appliances import DIMMING, SWITCH_POWER, dimming, switch_power
+from tests.fakes.upnp_device import DeviceSpec, FakeUpnpDevice
 
 from .conftest import setup_device
 
@@ -27,20 +27,7 @@ UDN = "uuid:sloppy-plug-0001"
 def sloppy_plug() -> DeviceSpec:
     """A plug whose SCPD types Target and Status as strings (seen on cheap firmware)."""
     return DeviceSpec(
-        "urn:schemas-upnp-org:device:BinaryLight:1",
-        UDN,
-        "Sloppy plug",
-        [
-            ServiceSpec(
-                SWITCH_POWER,
-                "urn:upnp-org:serviceId:SwitchPower",
-                {"Target": ("string", False, "0"), "Status": ("string", True, "0")},
-                {
-                    "SetTarget": [("newTargetValue", "in", "Target")],
-                    "GetStatus": [("ResultStatus", "out", "Status")],
-                },
-            )
-        ],
+        "urn:schemas-upnp-org:device:BinaryLight:1", UDN, "Sloppy plug", [switch_power("string")]
     )
 
 
@@ -67,25 +54,12 @@ async def test_string_typed_boolean_reads_as_the_device_means_it(
 
 
 def sloppy_dimmer() -> DeviceSpec:
-    """A dimmable light whose SCPD types its states as strings."""
+    """A dimmable light whose SCPD types its states as strings (on, at 50 %)."""
     return DeviceSpec(
         "urn:schemas-upnp-org:device:DimmableLight:1",
         "uuid:sloppy-dimmer-0001",
         "Sloppy dimmer",
-        [
-            ServiceSpec(
-                SWITCH_POWER,
-                "urn:upnp-org:serviceId:SwitchPower",
-                {"Target": ("string", False, "0"), "Status": ("string", True, "1")},
-                {"SetTarget": [("newTargetValue", "in", "Target")]},
-            ),
-            ServiceSpec(
-                DIMMING,
-                "urn:upnp-org:serviceId:Dimming",
-                {"LoadLevelStatus": ("string", True, "50")},
-                {"GetLoadLevelStatus": [("retLoadlevelStatus", "out", "LoadLevelStatus")]},
-            ),
-        ],
+        [switch_power("string", status="1"), dimming("string", level="50")],
     )
 
 

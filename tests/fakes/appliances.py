@@ -12,11 +12,12 @@ BINARY_INPUT = "urn:upnp-guard-org:service:BinaryInput:1"
 AGENT_INFO = "urn:upnp-guard-org:service:AgentInfo:1"
 
 
-def switch_power() -> ServiceSpec:
+def switch_power(data_type: str = "boolean", status: str = "0") -> ServiceSpec:
+    """SwitchPower:1; `data_type` other than boolean is an SCPD as sloppy firmware types it."""
     return ServiceSpec(
         SWITCH_POWER,
         "urn:upnp-org:serviceId:SwitchPower",
-        {"Target": ("boolean", False, "0"), "Status": ("boolean", True, "0")},
+        {"Target": (data_type, False, status), "Status": (data_type, True, status)},
         {
             "SetTarget": [("newTargetValue", "in", "Target")],
             "GetTarget": [("RetTargetValue", "out", "Target")],
@@ -25,11 +26,12 @@ def switch_power() -> ServiceSpec:
     )
 
 
-def dimming() -> ServiceSpec:
+def dimming(data_type: str = "ui1", level: str = "0") -> ServiceSpec:
+    """Dimming:1; `data_type` other than ui1 is an SCPD as sloppy firmware types it."""
     return ServiceSpec(
         DIMMING,
         "urn:upnp-org:serviceId:Dimming",
-        {"LoadLevelTarget": ("ui1", False, "0"), "LoadLevelStatus": ("ui1", True, "0")},
+        {"LoadLevelTarget": (data_type, False, level), "LoadLevelStatus": (data_type, True, level)},
         {
             "SetLoadLevelTarget": [("newLoadlevelTarget", "in", "LoadLevelTarget")],
             "GetLoadLevelTarget": [("retLoadlevelTarget", "out", "LoadLevelTarget")],
